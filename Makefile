@@ -1,0 +1,32 @@
+# Quick start: `make demo` and `make test`. Both create .venv when needed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint bench gallery clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python train_circles.py --out outputs
+	MPLBACKEND=Agg $(BIN)/python train_moons.py --out outputs
+
+test: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py
+
+gallery: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python docs/make_gallery.py
+
+clean:
+	rm -rf $(VENV) outputs .pytest_cache

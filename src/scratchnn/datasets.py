@@ -1,0 +1,216 @@
+"""Toy datasets (as in TensorFlow Playground) and feature lifts.
+
+Every generator returns ``X (n_samples, 2)`` float64 and integer labels ``y (n_samples,)``,
+takes ``n_samples``, ``noise`` and ``random_state`` (a seed or a ``np.random.Generator``),
+and is deterministic for a given seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from sklearn import datasets as _sk
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from .init import as_generator
+
+
+def _check_common(n_samples, noise, min_samples: int = 2) -> None:
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or (
+            n_samples < min_samples):
+        raise ValueError(f"n_samples must be an integer >= {min_samples}, got {n_samples!r}")
+    if not (isinstance(noise, (int, float, np.floating)) and np.isfinite(noise) and noise >= 0):
+        raise ValueError(f"noise must be a number >= 0, got {noise!r}")
+
+
+def _seed_for_sklearn(random_state) -> int | None:
+    """scikit-learn wants an int or a RandomState; derive an int from a Generator."""
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(2**31 - 1))
+    return random_state
+
+
+def circles(n_samples: int = 1000, noise: float = 0.05, factor: float = 0.5,
+            random_state=None) -> tuple[np.ndarray, np.ndarray]:
+    """Two concentric circles (scikit-learn's ``make_circles``); class 1 is the inner one."""
+    _check_common(n_samples, noise)
+    if not 0 < factor < 1:
+        raise ValueError(f"factor (inner radius / outer radius) must be in (0, 1), got {factor!r}")
+    return _sk.make_circles(n_samples=int(n_samples), noise=noise, factor=factor,
+                            random_state=_seed_for_sklearn(random_state))
+
+
+def moons(n_samples: int = 1000, noise: float = 0.2, random_state=None
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles (scikit-learn's ``make_moons``)."""
+    _check_common(n_samples, noise)
+    return _sk.make_moons(n_samples=int(n_samples), noise=noise,
+                          random_state=_seed_for_sklearn(random_state))
+
+
+def spirals(n_samples: int = 600, noise: float = 0.2, n_classes: int = 3, turns: float = 1.0,
+            random_state=None) -> tuple[np.ndarray, np.ndarray]:
+    """``n_classes`` interleaved spiral arms (cs231n's spiral), radius up to 1.
+
+    Noise is added to the angle (in radians), as in the classic version."""
+    _check_common(n_samples, noise)
+    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
+        raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
+    rng = as_generator(random_state)
+    y = np.arange(n_samples) % n_classes
+    radius = np.empty(n_samples)
+    for k in range(n_classes):  # radii evenly spread within each arm
+        members = y == k
+        radius[members] = np.linspace(0.05, 1.0, members.sum())
+    angle = (y * 2 * np.pi / n_classes + radius * turns * 2 * np.pi
+             + rng.standard_normal(n_samples) * noise)
+    X = np.column_stack([radius * np.sin(angle), radius * np.cos(angle)])
+    order = rng.permutation(n_samples)
+    return X[order], y[order]
+
+
+def xor(n_samples: int = 400, noise: float = 0.1, random_state=None
+        ) -> tuple[np.ndarray, np.ndarray]:
+    """Points in [-1, 1]^2 labelled 1 where ``x1 * x2 < 0`` (the XOR of their signs).
+
+    Points are kept a little away from the axes (as TensorFlow Playground does) and Gaussian
+    noise of scale ``noise`` is added after labelling."""
+    _check_common(n_samples, noise)
+    rng = as_generator(random_state)
+    X = rng.uniform(-1, 1, size=(n_samples, 2))
+    X += np.where(X >= 0, 0.05, -0.05)  # a margin around the axes
+    y = (X[:, 0] * X[:, 1] < 0).astype(np.int64)
+    return X + noise * rng.standard_normal(X.shape), y
+
+
+def gaussians(n_samples: int = 400, noise: float = 0.3, n_classes: int = 2, random_state=None
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """``n_classes`` Gaussian blobs of standard deviation ``noise``, centres on a circle of
+    radius 1."""
+    _check_common(n_samples, noise)
+    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
+        raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
+    rng = as_generator(random_state)
+    y = np.arange(n_samples) % n_classes
+    angles = 2 * np.pi * np.arange(n_classes) / n_classes + np.pi / 4
+    centres = np.column_stack([np.cos(angles), np.sin(angles)])
+    X = centres[y] + noise * rng.standard_normal((n_samples, 2))
+    order = rng.permutation(n_samples)
+    return X[order], y[order]
+
+
+DATASETS: dict[str, tuple[Callable, str]] = {
+    "circles": (circles, "two concentric circles (binary); not linearly separable"),
+    "moons": (moons, "two interleaving half moons (binary)"),
+    "spirals": (spirals, "three interleaved spiral arms (3 classes)"),
+    "xor": (xor, "the four quadrants, labelled by the sign of x1 * x2 (binary)"),
+    "gaussians": (gaussians, "two Gaussian blobs (binary); linearly separable"),
+}
+
+
+def load(name: str, **kwargs) -> tuple[np.ndarray, np.ndarray]:
+    """A dataset by name (see ``DATASETS``), with the generator's keyword arguments."""
+    try:
+        generator = DATASETS[name][0]
+    except (KeyError, TypeError):
+        choices = ", ".join(DATASETS)
+        raise ValueError(f"unknown dataset {name!r}; choose one of: {choices}") from None
+    return generator(**kwargs)
+
+
+def train_test_split(X: np.ndarray, y: np.ndarray, test_size: float = 0.2, random_state=None,
+                     stratify: bool = True) -> tuple[np.ndarray, ...]:
+    """Split into ``X_train, X_test, y_train, y_test`` with ``test_size`` of each class held out
+    (stratified by ``y`` unless ``stratify=False``)."""
+    X, y = np.asarray(X), np.asarray(y)
+    if X.shape[0] != y.shape[0]:
+        raise ValueError(f"X and y have different lengths: {X.shape[0]} and {y.shape[0]}")
+    if not 0 < test_size < 1:
+        raise ValueError(f"test_size must be a fraction in (0, 1), got {test_size!r}")
+    from .training import stratified_split
+
+    train, test = stratified_split(y, test_size, as_generator(random_state), stratify=stratify)
+    return X[train], X[test], y[train], y[test]
+
+
+# --- feature lifts -----------------------------------------------------------------------------
+
+_LIFTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "x1": lambda X: X[:, 0],
+    "x2": lambda X: X[:, 1],
+    "x1^2": lambda X: X[:, 0] ** 2,
+    "x2^2": lambda X: X[:, 1] ** 2,
+    "x1*x2": lambda X: X[:, 0] * X[:, 1],
+    "sin(x1)": lambda X: np.sin(X[:, 0]),
+    "sin(x2)": lambda X: np.sin(X[:, 1]),
+}
+_ALIASES = {"sin": ["sin(x1)", "sin(x2)"], "sin x1": ["sin(x1)"], "sin x2": ["sin(x2)"],
+            "x1x2": ["x1*x2"], "x1**2": ["x1^2"], "x2**2": ["x2^2"]}
+
+
+def _expand(features: Sequence[str]) -> list[str]:
+    names: list[str] = []
+    for feature in features:
+        key = feature.strip()
+        if key not in _ALIASES:
+            key = key.replace(" ", "")
+        for name in _ALIASES.get(key, [key]):
+            if name not in _LIFTS:
+                choices = ", ".join([*_LIFTS, "sin"])
+                raise ValueError(f"unknown feature {feature!r}; choose from: {choices}")
+            if name not in names:
+                names.append(name)
+    if not names:
+        raise ValueError("FeatureLift needs at least one feature")
+    return names
+
+
+class FeatureLift(TransformerMixin, BaseEstimator):
+    """TensorFlow Playground's input features for 2-D data, as a scikit-learn transformer.
+
+    ``FeatureLift(["x1", "x2", "x1^2", "x2^2"]).transform(X)`` maps ``X (n, 2)`` to
+    ``(n, 4)``. Available: x1, x2, x1^2, x2^2, x1*x2, sin(x1), sin(x2) ("sin" means both).
+    ``FeatureLift(degree=3)`` gives every monomial ``x1^a x2^b`` with ``1 <= a + b <= 3``.
+    """
+
+    def __init__(self, features: Sequence[str] | None = ("x1", "x2", "x1^2", "x2^2"),
+                 degree: int | None = None):
+        self.features = features
+        self.degree = degree
+
+    @classmethod
+    def polynomial(cls, degree: int) -> FeatureLift:
+        """All monomials of ``x1, x2`` up to ``degree`` (no constant term)."""
+        return cls(features=None, degree=degree)
+
+    def _names(self) -> list[str]:
+        if self.degree is not None:
+            if isinstance(self.degree, bool) or not isinstance(self.degree, (int, np.integer)) or (
+                    self.degree < 1):
+                raise ValueError(f"degree must be an integer >= 1, got {self.degree!r}")
+            return [f"x1^{a}*x2^{d - a}" for d in range(1, self.degree + 1)
+                    for a in range(d, -1, -1)]
+        return _expand(self.features or ())
+
+    def fit(self, X, y=None) -> FeatureLift:
+        X = self._check(X)
+        self.feature_names_ = self._names()
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def _check(self, X) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != 2:
+            raise ValueError(f"feature lifts need 2-D points, X of shape (n, 2); got {X.shape}")
+        return X
+
+    def transform(self, X) -> np.ndarray:
+        X = self._check(X)
+        if self.degree is not None:
+            return np.column_stack([X[:, 0] ** a * X[:, 1] ** (d - a)
+                                    for d in range(1, self.degree + 1) for a in range(d, -1, -1)])
+        return np.column_stack([_LIFTS[name](X) for name in self._names()])
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        return np.asarray(self._names(), dtype=object)

@@ -1,0 +1,239 @@
+"""Layers: ``Dense``, the activations, and ``Dropout``.
+
+Every layer has ``forward(x) -> y``, ``backward(grad_y) -> grad_x`` and ``parameters()``.
+``forward`` keeps what ``backward`` needs (its input or output); ``backward`` receives the
+gradient of the loss with respect to the layer's output and returns the gradient with
+respect to its input (the chain rule, one link at a time).
+
+Arrays returned by ``forward``/``backward`` live in the layer's workspace (see
+``_workspace.py``) and are overwritten by the next call of the same shape.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._workspace import Workspace
+from .init import as_generator, get_initializer
+
+
+class Layer:
+    """Base class. Subclasses implement ``forward`` and ``backward``."""
+
+    training: bool = True
+
+    def __init__(self) -> None:
+        self.ws = Workspace()
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def parameters(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``(param, grad)`` pairs; empty for layers without parameters."""
+        return []
+
+    def train(self, mode: bool = True) -> Layer:
+        self.training = mode
+        return self
+
+    def eval(self) -> Layer:
+        return self.train(False)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class Dense(Layer):
+    """A fully connected layer: ``y = x @ W + b``.
+
+    Shapes: ``x (n, n_in) -> y (n, n_out)``; ``W (n_in, n_out)``, ``b (n_out,)``.
+    After ``backward``, ``dW`` and ``db`` hold the gradients of the (mean) loss; they are
+    written in place, so the ``(param, grad)`` pairs handed to an optimizer stay valid.
+    """
+
+    def __init__(self, n_in: int, n_out: int, *, rng=None, init="he", dtype=np.float64):
+        super().__init__()
+        for name, value in (("n_in", n_in), ("n_out", n_out)):
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"Dense: {name} must be a positive integer, got {value!r}")
+        self.n_in, self.n_out = int(n_in), int(n_out)
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise ValueError(f"Dense: dtype must be float32 or float64, got {self.dtype}")
+        self.init = init
+        self._initializer = get_initializer(init)
+        self.W = np.empty((self.n_in, self.n_out), self.dtype)
+        self.b = np.empty(self.n_out, self.dtype)
+        self.dW = np.zeros_like(self.W)
+        self.db = np.zeros_like(self.b)
+        self.reset_parameters(rng)
+
+    def reset_parameters(self, rng=None) -> None:
+        """Draw fresh weights (in place) and zero the biases."""
+        self.W[...] = self._initializer(self.n_in, self.n_out, as_generator(rng), self.dtype)
+        self.b[...] = 0
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x = x
+        out = self.ws.get("out", (x.shape[0], self.n_out), np.result_type(x, self.W))
+        np.matmul(x, self.W, out=out)
+        out += self.b
+        return out
+
+    def backward(self, grad: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """``grad (n, n_out) -> (n, n_in)``. Pass ``input_grad=False`` for the first layer of
+        a network: nobody needs the gradient with respect to the data, so skip the product."""
+        np.matmul(self.x.T, grad, out=self.dW)  # dL/dW = x^T . dL/dy
+        np.matmul(self.ws.ones(grad.shape[0], grad.dtype), grad, out=self.db)  # sum over rows
+        if not input_grad:
+            return None
+        grad_x = self.ws.get("grad_x", self.x.shape, grad.dtype)
+        return np.matmul(grad, self.W.T, out=grad_x)  # dL/dx = dL/dy . W^T
+
+    def parameters(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        return [(self.W, self.dW), (self.b, self.db)]
+
+    def __repr__(self) -> str:
+        extra = "" if self.dtype == np.float64 else f", dtype={self.dtype.name}"
+        return f"Dense({self.n_in}, {self.n_out}{extra})"
+
+
+class ReLU(Layer):
+    """``y = max(x, 0)``; the gradient passes where ``x > 0`` and is zero elsewhere."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x = x
+        return np.maximum(x, 0, out=self.ws.get("out", x.shape, x.dtype))
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        # A float mask (1.0 / 0.0) multiplies faster than a boolean one.
+        mask = np.greater(self.x, 0, out=self.ws.get("mask", self.x.shape, grad.dtype))
+        return np.multiply(grad, mask, out=self.ws.get("grad_x", grad.shape, grad.dtype))
+
+
+class LeakyReLU(Layer):
+    """``y = x`` for ``x > 0``, ``negative_slope * x`` otherwise (``0 <= slope < 1``)."""
+
+    def __init__(self, negative_slope: float = 0.01):
+        super().__init__()
+        if not 0 <= negative_slope < 1:
+            raise ValueError(f"LeakyReLU: negative_slope must be in [0, 1), got {negative_slope}")
+        self.negative_slope = float(negative_slope)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x = x
+        out = np.multiply(x, self.negative_slope, out=self.ws.get("out", x.shape, x.dtype))
+        return np.maximum(x, out, out=out)  # with slope < 1, max(x, slope * x) is the leaky ReLU
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        slope = self.ws.get("slope", self.x.shape, grad.dtype)
+        np.greater(self.x, 0, out=slope)  # 1 where x > 0, else 0
+        slope *= 1 - self.negative_slope
+        slope += self.negative_slope  # 1 where x > 0, else negative_slope
+        return np.multiply(grad, slope, out=self.ws.get("grad_x", grad.shape, grad.dtype))
+
+    def __repr__(self) -> str:
+        return f"LeakyReLU(negative_slope={self.negative_slope})"
+
+
+class Tanh(Layer):
+    """``y = tanh(x)``; ``dy/dx = 1 - y^2``."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.y = np.tanh(x, out=self.ws.get("out", x.shape, x.dtype))
+        return self.y
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        grad_x = np.multiply(self.y, self.y, out=self.ws.get("grad_x", grad.shape, grad.dtype))
+        np.subtract(1, grad_x, out=grad_x)
+        grad_x *= grad
+        return grad_x
+
+
+def stable_sigmoid(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``1 / (1 + exp(-z))`` without overflow for any ``z``: ``0.5 * (1 + tanh(z / 2))``."""
+    out = np.multiply(z, 0.5, out=out)
+    np.tanh(out, out=out)
+    out += 1
+    out *= 0.5
+    return out
+
+
+class Sigmoid(Layer):
+    """``y = 1 / (1 + exp(-x))``, computed stably; ``dy/dx = y (1 - y)``.
+
+    For a sigmoid *output* with binary cross-entropy, leave the last layer linear and use
+    ``BinaryCrossEntropy``, which takes logits: that is both exact and stable.
+    """
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.y = stable_sigmoid(x, out=self.ws.get("out", x.shape, x.dtype))
+        return self.y
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        grad_x = np.subtract(1, self.y, out=self.ws.get("grad_x", grad.shape, grad.dtype))
+        grad_x *= self.y
+        grad_x *= grad
+        return grad_x
+
+
+class Identity(Layer):
+    """``y = x``: the "no activation" choice, handy when activations are picked by name."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return x
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        return grad
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training mode zero each unit with probability ``p`` and scale the
+    survivors by ``1 / (1 - p)``, so the expected activation is unchanged; in eval mode
+    (``model.eval()``) it passes its input through untouched."""
+
+    def __init__(self, p: float = 0.5, *, rng=None):
+        super().__init__()
+        if not 0 <= p < 1:
+            raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
+        self.p = float(p)
+        self.rng = as_generator(rng)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        if not self.training or self.p == 0:
+            self.mask = None
+            return x
+        mask = self.rng.random(x.shape, dtype=x.dtype)
+        self.mask = np.greater_equal(mask, self.p, out=mask)  # 1 keeps, 0 drops
+        self.mask *= 1 / (1 - self.p)
+        return np.multiply(x, self.mask, out=self.ws.get("out", x.shape, x.dtype))
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        if self.mask is None:
+            return grad
+        return np.multiply(grad, self.mask, out=self.ws.get("grad_x", grad.shape, grad.dtype))
+
+    def __repr__(self) -> str:
+        return f"Dropout(p={self.p})"
+
+
+ACTIVATIONS: dict[str, type[Layer]] = {
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "tanh": Tanh,
+    "logistic": Sigmoid,
+    "sigmoid": Sigmoid,
+    "identity": Identity,
+}
+
+
+def activation(name: str) -> Layer:
+    """A new activation layer by name: relu, leaky_relu, tanh, logistic/sigmoid, identity."""
+    try:
+        return ACTIVATIONS[name]()
+    except (KeyError, TypeError):
+        choices = ", ".join(ACTIVATIONS)
+        raise ValueError(f"unknown activation {name!r}; choose one of: {choices}") from None

@@ -1,0 +1,132 @@
+"""Losses: ``forward(logits, y) -> float`` (the mean loss) and ``backward() -> dL/dlogits``.
+
+The losses take *logits* (the raw outputs of the last ``Dense``), not probabilities: folding
+the sigmoid or softmax into the loss gives a form that is exact and stable for any logit,
+and a gradient that is simply ``probability - target``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._workspace import Workspace
+
+
+class Loss:
+    """Base class: remembers what ``backward`` needs from the last ``forward``."""
+
+    def __init__(self) -> None:
+        self.ws = Workspace()
+
+    def __call__(self, logits: np.ndarray, y: np.ndarray) -> float:
+        return self.forward(logits, y)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class BinaryCrossEntropy(Loss):
+    """Binary cross-entropy with a sigmoid folded in (PyTorch's ``BCEWithLogitsLoss``).
+
+    Shapes: ``logits (n,)`` or ``(n, 1)``; ``y`` of 0/1 labels, ``(n,)`` or ``(n, 1)``.
+
+    Per sample, ``-[y log p + (1 - y) log(1 - p)]`` with ``p = sigmoid(z)`` equals
+    ``log(1 + e^z) - y z``, computed as ``max(z, 0) - y z + log1p(e^-|z|)`` so that no
+    exponential ever overflows. Its derivative is ``sigmoid(z) - y``.
+    """
+
+    def forward(self, logits: np.ndarray, y: np.ndarray) -> float:
+        z = logits
+        y = np.asarray(y).reshape(z.shape)
+        n = z.shape[0]
+        e = self.ws.get("e", z.shape, z.dtype)
+        np.abs(z, out=e)
+        np.negative(e, out=e)
+        with np.errstate(under="ignore"):  # e^-|z| underflows to 0 for |z| > ~745: harmless
+            np.exp(e, out=e)  # e = exp(-|z|), in (0, 1]
+        losses = self.ws.get("losses", z.shape, z.dtype)
+        np.log1p(e, out=losses)
+        losses += np.maximum(z, 0)
+        losses -= y * z
+        # sigmoid(z) from the same e: 1 / (1 + e) for z >= 0, e / (1 + e) for z < 0.
+        p = self.ws.get("p", z.shape, z.dtype)
+        np.add(e, 1, out=p)
+        np.divide(np.where(z >= 0, 1, e), p, out=p)
+        self.p, self.y, self.n = p, y, n
+        return float(losses.sum()) / losses.size
+
+    def backward(self) -> np.ndarray:
+        grad = np.subtract(self.p, self.y, out=self.ws.get("grad", self.p.shape, self.p.dtype))
+        grad /= grad.size
+        return grad
+
+
+class SoftmaxCrossEntropy(Loss):
+    """Softmax + cross-entropy over classes (PyTorch's ``CrossEntropyLoss``).
+
+    Shapes: ``logits (n, k)``, ``y (n,)`` integer class labels in ``0..k-1``.
+    Per sample, ``logsumexp(z) - z[y]``, with the row maximum subtracted before
+    exponentiating so nothing overflows. Its gradient is ``softmax(z) - onehot(y)``.
+    """
+
+    def forward(self, logits: np.ndarray, y: np.ndarray) -> float:
+        z = logits
+        n = z.shape[0]
+        y = np.asarray(y).reshape(n)
+        shifted = self.ws.get("shifted", z.shape, z.dtype)
+        np.subtract(z, z.max(axis=1, keepdims=True), out=shifted)  # row max becomes 0
+        probs = self.ws.get("probs", z.shape, z.dtype)
+        with np.errstate(under="ignore"):  # tiny probabilities underflow to 0: harmless
+            np.exp(shifted, out=probs)
+        row_sums = probs.sum(axis=1, keepdims=True)  # in [1, k]: log is safe
+        rows = np.arange(n)
+        loss = np.log(row_sums[:, 0]).sum() - shifted[rows, y].sum()
+        probs /= row_sums
+        self.probs, self.y, self.rows = probs, y, rows
+        return float(loss) / n
+
+    def backward(self) -> np.ndarray:
+        grad = self.ws.get("grad", self.probs.shape, self.probs.dtype)
+        np.copyto(grad, self.probs)
+        grad[self.rows, self.y] -= 1
+        grad /= self.probs.shape[0]
+        return grad
+
+
+class MeanSquaredError(Loss):
+    """Mean squared error over all elements (PyTorch's ``MSELoss``).
+
+    Shapes: ``predictions (n, k)`` and ``y`` of the same size (``(n,)`` is fine for k = 1).
+    ``L = mean((z - y)^2)``; ``dL/dz = 2 (z - y) / z.size``.
+    """
+
+    def forward(self, logits: np.ndarray, y: np.ndarray) -> float:
+        diff = self.ws.get("diff", logits.shape, logits.dtype)
+        np.subtract(logits, np.asarray(y).reshape(logits.shape), out=diff)
+        self.diff = diff
+        return float(np.dot(diff.ravel(), diff.ravel())) / diff.size
+
+    def backward(self) -> np.ndarray:
+        grad = np.multiply(self.diff, 2 / self.diff.size, out=self.ws.get("grad", self.diff.shape,
+                                                                       self.diff.dtype))
+        return grad
+
+
+LOSSES: dict[str, type[Loss]] = {
+    "binary_cross_entropy": BinaryCrossEntropy,
+    "bce": BinaryCrossEntropy,
+    "softmax_cross_entropy": SoftmaxCrossEntropy,
+    "cross_entropy": SoftmaxCrossEntropy,
+    "mse": MeanSquaredError,
+}
+
+
+def get_loss(loss: str | Loss) -> Loss:
+    """A loss object by name (``"bce"``, ``"cross_entropy"``, ``"mse"``) or passed through."""
+    if isinstance(loss, Loss):
+        return loss
+    try:
+        return LOSSES[loss]()
+    except (KeyError, TypeError):
+        choices = ", ".join(LOSSES)
+        raise ValueError(f"unknown loss {loss!r}; choose one of: {choices}") from None

@@ -1,0 +1,132 @@
+"""``Sequential``: layers applied one after another, and ``mlp`` to build one by sizes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from itertools import pairwise
+
+import numpy as np
+
+from .init import as_generator
+from .layers import ACTIVATIONS, Dense, Layer, activation
+
+
+class Sequential:
+    """A stack of layers: ``forward`` runs them in order, ``backward`` in reverse.
+
+    Shapes: ``X (n, n_in) -> logits (n, n_out)`` where ``n_in`` is the first ``Dense``'s
+    input size and ``n_out`` the last one's output size.
+    """
+
+    def __init__(self, layers: Iterable[Layer]):
+        self.layers = list(layers)
+        if not self.layers:
+            raise ValueError("Sequential needs at least one layer")
+        for layer in self.layers:
+            if not isinstance(layer, Layer):
+                raise TypeError(f"Sequential takes layers, got {type(layer).__name__}")
+        self.training = True
+
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        """``X (n, n_in) -> (n, n_out)``. Returns a new array (safe to keep)."""
+        out = X
+        for layer in self.layers:
+            out = layer.forward(out)
+        return out.copy() if out is not X else out
+
+    __call__ = forward
+
+    def backward(self, grad: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        """Backpropagate ``grad = dL/dlogits (n, n_out)`` through every layer, filling each
+        ``Dense``'s ``dW``/``db``; return ``dL/dX (n, n_in)``. ``input_grad=False`` skips that
+        last product (training never needs it) and returns ``None``."""
+        for layer in reversed(self.layers[1:]):
+            grad = layer.backward(grad)
+        first = self.layers[0]
+        if not input_grad and isinstance(first, Dense):
+            return first.backward(grad, input_grad=False)
+        return first.backward(grad)
+
+    def parameters(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Every ``(param, grad)`` pair, first layer first."""
+        return [pair for layer in self.layers for pair in layer.parameters()]
+
+    def train(self, mode: bool = True) -> Sequential:
+        """Training mode (the default): dropout is active."""
+        self.training = mode
+        for layer in self.layers:
+            layer.train(mode)
+        return self
+
+    def eval(self) -> Sequential:
+        """Evaluation mode: dropout passes its input through."""
+        return self.train(False)
+
+    @property
+    def dense_layers(self) -> list[Dense]:
+        return [layer for layer in self.layers if isinstance(layer, Dense)]
+
+    @property
+    def n_inputs(self) -> int:
+        return self.dense_layers[0].n_in
+
+    @property
+    def n_outputs(self) -> int:
+        return self.dense_layers[-1].n_out
+
+    @property
+    def dtype(self) -> np.dtype:
+        dense = self.dense_layers
+        return dense[0].dtype if dense else np.dtype(np.float64)
+
+    def n_parameters(self) -> int:
+        return sum(p.size for p, _ in self.parameters())
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of every parameter array, in ``parameters()`` order."""
+        return [p.copy() for p, _ in self.parameters()]
+
+    def set_weights(self, weights: Sequence[np.ndarray]) -> None:
+        """Copy ``weights`` (as from ``get_weights``) into the parameters, in place."""
+        params = self.parameters()
+        if len(weights) != len(params):
+            raise ValueError(f"expected {len(params)} arrays, got {len(weights)}")
+        for (p, _), w in zip(params, weights):
+            if np.shape(w) != p.shape:
+                raise ValueError(f"weight of shape {np.shape(w)} does not fit a parameter of "
+                                 f"shape {p.shape}")
+            np.copyto(p, w)
+
+    def reset_parameters(self, rng=None) -> None:
+        """Re-initialise every ``Dense`` (in place) from ``rng``: a fresh start."""
+        rng = as_generator(rng)
+        for layer in self.dense_layers:
+            layer.reset_parameters(rng)
+
+    def __repr__(self) -> str:
+        inner = ",\n".join(f"    {layer!r}" for layer in self.layers)
+        return f"Sequential([\n{inner},\n])"
+
+
+def mlp(sizes: Sequence[int], activation_name: str = "relu", *, rng=None, init: str | None = None,
+        dtype=np.float64) -> Sequential:
+    """A multilayer perceptron: ``Dense`` layers of the given sizes with an activation between
+    them and none after the last (the loss takes logits).
+
+    ``mlp([2, 4, 1])`` is ``Dense(2, 4), ReLU(), Dense(4, 1)``. ``init`` defaults to He for
+    ReLU-like activations and Glorot otherwise.
+    """
+    sizes = list(sizes)
+    if len(sizes) < 2:
+        raise ValueError(f"mlp needs at least an input and an output size, got {sizes}")
+    if activation_name not in ACTIVATIONS:
+        activation(activation_name)  # raises the error that lists the choices
+    if init is None:
+        init = "he" if activation_name in ("relu", "leaky_relu") else "glorot"
+    rng = as_generator(rng)
+    layers: list[Layer] = []
+    for i, (n_in, n_out) in enumerate(pairwise(sizes)):
+        layers.append(Dense(n_in, n_out, rng=rng, init=init, dtype=dtype))
+        if i < len(sizes) - 2:
+            layers.append(activation(activation_name))
+    return Sequential(layers)

@@ -1,0 +1,289 @@
+"""Optimizers and learning-rate schedules, with PyTorch's update rules and argument names.
+
+An optimizer holds ``(param, grad)`` pairs (from ``model.parameters()``) and updates every
+``param`` in place on ``step()``, reading the gradients that ``model.backward`` just wrote.
+``weight_decay`` adds ``weight_decay * param`` to each gradient first (PyTorch's coupled L2).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+Params = list[tuple[np.ndarray, np.ndarray]]
+
+
+def _check_positive(name: str, value: float) -> float:
+    if not (isinstance(value, (int, float, np.floating)) and math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def _check_unit_interval(name: str, value: float) -> float:
+    if not (isinstance(value, (int, float, np.floating)) and 0 <= value < 1):
+        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+    return float(value)
+
+
+class Optimizer:
+    """Base class: validates the parameter list, the learning rate and weight decay."""
+
+    def __init__(self, params: Params, lr: float, weight_decay: float = 0.0):
+        self.params = list(params)
+        if not self.params:
+            raise ValueError("the optimizer got an empty parameter list")
+        for pair in self.params:
+            if not (isinstance(pair, tuple) and len(pair) == 2 and pair[0].shape == pair[1].shape):
+                raise ValueError("params must be (param, grad) pairs of equal shapes, "
+                                 "as returned by model.parameters()")
+        self.lr = _check_positive("lr", lr)
+        self.initial_lr = self.lr
+        if weight_decay < 0:
+            raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
+        self.weight_decay = float(weight_decay)
+        self.t = 0  # number of steps taken
+        self._scratch = [np.empty_like(p) for p, _ in self.params]
+
+    def reset(self) -> None:
+        """Forget the state (moments, step count) and restore the initial learning rate."""
+        self.t = 0
+        self.lr = self.initial_lr
+
+    def _gradients(self):
+        """Yield ``(index, param, gradient)``, with weight decay folded into the gradient."""
+        for i, (param, grad) in enumerate(self.params):
+            if self.weight_decay:
+                grad = np.add(grad, self.weight_decay * param, out=self._scratch[i])
+            yield i, param, grad
+
+    def step(self) -> None:
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, optionally with (Nesterov) momentum.
+
+    Without momentum: ``p -= lr * g``. With momentum ``m`` (PyTorch's rule, no dampening):
+    ``v = g`` on the first step, then ``v = m v + g``; the step is ``p -= lr * v``, or with
+    Nesterov ``p -= lr * (g + m v)``.
+    """
+
+    def __init__(self, params: Params, lr: float, momentum: float = 0.0,
+                 nesterov: bool = False, weight_decay: float = 0.0):
+        super().__init__(params, lr, weight_decay)
+        self.momentum = _check_unit_interval("momentum", momentum)
+        if nesterov and self.momentum == 0:
+            raise ValueError("nesterov=True needs a momentum > 0")
+        self.nesterov = bool(nesterov)
+        self.velocity = [np.zeros_like(p) for p, _ in self.params] if self.momentum else []
+
+    def reset(self) -> None:
+        super().reset()
+        for v in self.velocity:
+            v.fill(0)
+
+    def step(self) -> None:
+        self.t += 1
+        m, lr = self.momentum, self.lr
+        for i, param, grad in self._gradients():
+            if not m:
+                param -= lr * grad
+                continue
+            v = self.velocity[i]
+            if self.t == 1:
+                np.copyto(v, grad)
+            else:
+                v *= m
+                v += grad
+            if self.nesterov:
+                param -= lr * (grad + m * v)
+            else:
+                param -= lr * v
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015) as in PyTorch.
+
+    ``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g^2`` (both start at 0), then with the
+    bias corrections ``m_hat = m / (1 - b1^t)``, ``v_hat = v / (1 - b2^t)``:
+    ``p -= lr * m_hat / (sqrt(v_hat) + eps)``.
+    """
+
+    def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0):
+        super().__init__(params, lr, weight_decay)
+        if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
+            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        self.betas = (_check_unit_interval("betas[0]", betas[0]),
+                      _check_unit_interval("betas[1]", betas[1]))
+        self.eps = _check_positive("eps", eps)
+        self.m = [np.zeros_like(p) for p, _ in self.params]
+        self.v = [np.zeros_like(p) for p, _ in self.params]
+        self._denominator = [np.empty_like(p) for p, _ in self.params]
+
+    def reset(self) -> None:
+        super().reset()
+        for a in (*self.m, *self.v):
+            a.fill(0)
+
+    def step(self) -> None:
+        self.t += 1
+        b1, b2 = self.betas
+        step_size = self.lr / (1 - b1**self.t)
+        sqrt_correction2 = math.sqrt(1 - b2**self.t)
+        for i, param, grad in self._gradients():
+            m, v, denom = self.m[i], self.v[i], self._denominator[i]
+            m *= b1
+            m += (1 - b1) * grad
+            v *= b2
+            v += (1 - b2) * grad * grad
+            np.sqrt(v, out=denom)  # sqrt(v_hat) + eps = sqrt(v) / sqrt(1 - b2^t) + eps
+            denom /= sqrt_correction2
+            denom += self.eps
+            param -= step_size * m / denom
+
+
+class RMSprop(Optimizer):
+    """RMSprop as in PyTorch: ``v = alpha v + (1 - alpha) g^2``; ``p -= lr g / (sqrt(v) + eps)``."""
+
+    def __init__(self, params: Params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0):
+        super().__init__(params, lr, weight_decay)
+        self.alpha = _check_unit_interval("alpha", alpha)
+        self.eps = _check_positive("eps", eps)
+        self.v = [np.zeros_like(p) for p, _ in self.params]
+        self._denominator = [np.empty_like(p) for p, _ in self.params]
+
+    def reset(self) -> None:
+        super().reset()
+        for a in self.v:
+            a.fill(0)
+
+    def step(self) -> None:
+        self.t += 1
+        a = self.alpha
+        for i, param, grad in self._gradients():
+            v, denom = self.v[i], self._denominator[i]
+            v *= a
+            v += (1 - a) * grad * grad
+            np.sqrt(v, out=denom)
+            denom += self.eps
+            param -= self.lr * grad / denom
+
+
+OPTIMIZERS = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop}
+
+
+# --- learning-rate schedules -----------------------------------------------------------------
+# A schedule wraps an optimizer and sets ``optimizer.lr`` when ``step()`` is called at the end
+# of every epoch (``fit`` does this), as PyTorch's ``torch.optim.lr_scheduler`` does.
+
+
+class LRSchedule:
+    """Base class. ``step(loss)`` is called once per epoch with that epoch's monitored loss."""
+
+    def __init__(self, optimizer: Optimizer):
+        self.optimizer = optimizer
+        self.base_lr = optimizer.lr
+        self.epoch = 0
+
+    def step(self, loss: float | None = None) -> float:
+        self.epoch += 1
+        self.optimizer.lr = self.lr_at(self.epoch)
+        return self.optimizer.lr
+
+    def lr_at(self, epoch: int) -> float:
+        """The learning rate after ``epoch`` completed epochs."""
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        self.epoch = 0
+        self.optimizer.lr = self.base_lr
+
+    @property
+    def stop_training(self) -> bool:
+        return False
+
+
+class ConstantLR(LRSchedule):
+    """The learning rate never changes."""
+
+    def lr_at(self, epoch: int) -> float:
+        return self.base_lr
+
+
+class StepLR(LRSchedule):
+    """Multiply the learning rate by ``gamma`` every ``step_size`` epochs."""
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1):
+        super().__init__(optimizer)
+        if not isinstance(step_size, (int, np.integer)) or step_size < 1:
+            raise ValueError(f"step_size must be a positive integer, got {step_size!r}")
+        self.step_size, self.gamma = int(step_size), _check_positive("gamma", gamma)
+
+    def lr_at(self, epoch: int) -> float:
+        return self.base_lr * self.gamma ** (epoch // self.step_size)
+
+
+class ExponentialLR(LRSchedule):
+    """Multiply the learning rate by ``gamma`` every epoch: ``lr_e = lr_0 gamma^e``."""
+
+    def __init__(self, optimizer: Optimizer, gamma: float):
+        super().__init__(optimizer)
+        self.gamma = _check_positive("gamma", gamma)
+
+    def lr_at(self, epoch: int) -> float:
+        return self.base_lr * self.gamma**epoch
+
+
+class InverseScalingLR(LRSchedule):
+    """scikit-learn's ``invscaling``: ``lr = lr_0 / (t + 1)^power_t`` where ``t`` counts
+    samples seen (``samples_per_epoch`` per epoch; leave it at 1 to count epochs)."""
+
+    def __init__(self, optimizer: Optimizer, power_t: float = 0.5, samples_per_epoch: int = 1):
+        super().__init__(optimizer)
+        if power_t < 0:
+            raise ValueError(f"power_t must be >= 0, got {power_t!r}")
+        self.power_t, self.samples_per_epoch = float(power_t), int(samples_per_epoch)
+
+    def lr_at(self, epoch: int) -> float:
+        return self.base_lr / (epoch * self.samples_per_epoch + 1) ** self.power_t
+
+
+class ReduceLROnPlateau(LRSchedule):
+    """Divide the learning rate by ``1 / factor`` when the loss has not improved by at least
+    ``min_delta`` for more than ``patience`` epochs (scikit-learn's ``adaptive`` uses factor
+    0.2 and patience ``n_iter_no_change``). Below ``min_lr`` it asks training to stop."""
+
+    def __init__(self, optimizer: Optimizer, factor: float = 0.2, patience: int = 10,
+                 min_delta: float = 1e-4, min_lr: float = 1e-6):
+        super().__init__(optimizer)
+        if not 0 < factor < 1:
+            raise ValueError(f"factor must be in (0, 1), got {factor!r}")
+        self.factor, self.patience = float(factor), int(patience)
+        self.min_delta, self.min_lr = float(min_delta), float(min_lr)
+        self.reset()
+
+    def reset(self) -> None:
+        super().reset()
+        self.best, self.bad_epochs, self._stop = math.inf, 0, False
+
+    def step(self, loss: float | None = None) -> float:
+        if loss is None:
+            raise ValueError("ReduceLROnPlateau.step needs the epoch's loss")
+        self.epoch += 1
+        if loss < self.best - self.min_delta:
+            self.bad_epochs = 0
+        else:
+            self.bad_epochs += 1
+        self.best = min(self.best, loss)
+        if self.bad_epochs > self.patience:
+            self.optimizer.lr *= self.factor
+            self.bad_epochs = 0
+            self._stop = self.optimizer.lr <= self.min_lr
+        return self.optimizer.lr
+
+    @property
+    def stop_training(self) -> bool:
+        return self._stop

@@ -32,6 +32,7 @@ from .optimizers import (
     RMSprop,
     StepLR,
 )
+from .persistence import ModelFileError, load, save
 from .training import History, TrainingDivergedError, fit
 
 __version__ = "0.1.0"
@@ -39,8 +40,19 @@ __version__ = "0.1.0"
 __all__ = [
     "SGD", "Adam", "BinaryCrossEntropy", "ConstantLR", "Dense", "Dropout", "ExponentialLR",
     "History", "Identity", "InverseScalingLR", "LRSchedule", "Layer", "LeakyReLU", "Loss",
-    "MeanSquaredError", "Optimizer", "RMSprop", "ReLU", "ReduceLROnPlateau", "Sequential",
-    "Sigmoid", "SoftmaxCrossEntropy", "StepLR", "Tanh", "TrainingDivergedError", "activation",
-    "check_layer", "check_loss", "check_model", "fit", "glorot_uniform", "he_normal", "mlp",
-    "numerical_gradient", "relative_error",
+    "MLPClassifier", "MeanSquaredError", "ModelFileError", "Optimizer", "RMSprop", "ReLU",
+    "ReduceLROnPlateau", "Sequential", "Sigmoid", "SoftmaxCrossEntropy", "StepLR", "Tanh",
+    "TrainingDivergedError", "activation", "check_layer", "check_loss", "check_model", "fit",
+    "glorot_uniform", "he_normal", "load", "mlp", "numerical_gradient", "relative_error",
+    "save",
 ]
+
+
+def __getattr__(name: str):
+    # MLPClassifier needs scikit-learn: import it only when asked for, so that
+    # ``import scratchnn`` stays light (the core needs NumPy alone).
+    if name == "MLPClassifier":
+        from .estimator import MLPClassifier
+
+        return MLPClassifier
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,6 +12,19 @@ import numpy as np
 from ._workspace import Workspace
 
 
+def _normalised_weights(sample_weight, like: np.ndarray) -> np.ndarray | None:
+    """Per-sample weights ``w / sum(w)`` shaped to broadcast over ``like`` (``(n,)`` or
+    ``(n, 1)``), or ``None`` for the plain mean. With them the loss is the weighted mean
+    ``sum(w_i l_i) / sum(w_i)`` and each sample's gradient is scaled by ``w_i / sum(w)``."""
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight, dtype=like.dtype).reshape((like.shape[0], *like.shape[1:2]))
+    total = w.sum()
+    if not total > 0:
+        raise ValueError("sample_weight must sum to a positive number")
+    return w / total
+
+
 class Loss:
     """Base class: remembers what ``backward`` needs from the last ``forward``."""
 
@@ -35,7 +48,7 @@ class BinaryCrossEntropy(Loss):
     exponential ever overflows. Its derivative is ``sigmoid(z) - y``.
     """
 
-    def forward(self, logits: np.ndarray, y: np.ndarray) -> float:
+    def forward(self, logits: np.ndarray, y: np.ndarray, sample_weight=None) -> float:
         z = logits
         y = np.asarray(y).reshape(z.shape)
         n = z.shape[0]
@@ -53,11 +66,17 @@ class BinaryCrossEntropy(Loss):
         np.add(e, 1, out=p)
         np.divide(np.where(z >= 0, 1, e), p, out=p)
         self.p, self.y, self.n = p, y, n
-        return float(losses.sum()) / losses.size
+        self.w = _normalised_weights(sample_weight, z)
+        if self.w is None:
+            return float(losses.sum()) / losses.size
+        return float(np.sum(losses * self.w))
 
     def backward(self) -> np.ndarray:
         grad = np.subtract(self.p, self.y, out=self.ws.get("grad", self.p.shape, self.p.dtype))
-        grad /= grad.size
+        if self.w is None:
+            grad /= grad.size
+        else:
+            grad *= self.w
         return grad
 
 
@@ -69,7 +88,7 @@ class SoftmaxCrossEntropy(Loss):
     exponentiating so nothing overflows. Its gradient is ``softmax(z) - onehot(y)``.
     """
 
-    def forward(self, logits: np.ndarray, y: np.ndarray) -> float:
+    def forward(self, logits: np.ndarray, y: np.ndarray, sample_weight=None) -> float:
         z = logits
         n = z.shape[0]
         y = np.asarray(y).reshape(n)
@@ -80,16 +99,22 @@ class SoftmaxCrossEntropy(Loss):
             np.exp(shifted, out=probs)
         row_sums = probs.sum(axis=1, keepdims=True)  # in [1, k]: log is safe
         rows = np.arange(n)
-        loss = np.log(row_sums[:, 0]).sum() - shifted[rows, y].sum()
         probs /= row_sums
         self.probs, self.y, self.rows = probs, y, rows
-        return float(loss) / n
+        self.w = _normalised_weights(sample_weight, z[:, :1])
+        if self.w is None:
+            return float(np.log(row_sums[:, 0]).sum() - shifted[rows, y].sum()) / n
+        per_sample = np.log(row_sums[:, 0]) - shifted[rows, y]
+        return float(per_sample @ self.w[:, 0])
 
     def backward(self) -> np.ndarray:
         grad = self.ws.get("grad", self.probs.shape, self.probs.dtype)
         np.copyto(grad, self.probs)
         grad[self.rows, self.y] -= 1
-        grad /= self.probs.shape[0]
+        if self.w is None:
+            grad /= self.probs.shape[0]
+        else:
+            grad *= self.w
         return grad
 
 

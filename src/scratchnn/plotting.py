@@ -1,0 +1,707 @@
+"""Pictures of what a network learned: decision boundaries, training curves, hidden units and
+animations of training.
+
+Every function draws with matplotlib into an ``Axes`` or ``Figure`` it is given (``ax=`` /
+``fig=``) or creates one, and returns it, so the same calls work in a notebook and in a script.
+Nothing here opens a window or switches matplotlib's backend: new figures are created as
+``matplotlib.figure.Figure`` objects (no pyplot state), which are saved with
+``fig.savefig(path)``. The animation is written with Pillow.
+
+Typical use::
+
+    from scratchnn import plotting
+
+    proba = plotting.model_predict_proba(model, transform=lift)      # (n, 2) -> (n,)
+    ax = plotting.plot_decision_boundary(proba, X_train, y_train, X_test, y_test)
+    ax.figure.savefig("boundary.png")
+
+    recorder = plotting.TrainingRecorder.for_epochs(500, n_frames=40)
+    history = fit(model, X, y, epochs=500, callbacks=[recorder])
+    plotting.animate_training(model, recorder, X, y, "training.gif", history=history)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import SimpleNamespace
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.colors import LinearSegmentedColormap, TwoSlopeNorm, to_rgb
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from .layers import Dense, Dropout, stable_sigmoid
+from .model import Sequential
+
+ProbaFunction = Callable[[np.ndarray], np.ndarray]
+Transform = Callable[[np.ndarray], np.ndarray]
+
+# Class colours for the points: blue and orange for two classes (as in TensorFlow Playground),
+# then more. The background uses lighter tints of the same hues, so the points stand out.
+CLASS_COLORS = ("#1c5aa6", "#d9480f", "#2b8a3e", "#862e9c", "#c92a2a", "#0b7285", "#5c940d",
+                "#a61e4d", "#495057", "#e67700")
+# A diverging map from a light blue (class 0) through white to a light orange (class 1).
+BINARY_CMAP = LinearSegmentedColormap.from_list(
+    "scratchnn_binary", ["#6f9fd8", "#b3cdec", "#f8f9fa", "#fbcca6", "#f4955a"])
+# Hidden-unit activations: blue for negative, white for zero, orange for positive.
+UNIT_CMAP = LinearSegmentedColormap.from_list(
+    "scratchnn_units", ["#1f5fa8", "#9cc3e6", "#f7f7f7", "#fdc08a", "#e8590c"])
+
+
+# --- predictions on a grid ---------------------------------------------------------------------
+
+
+def _as_transform(transform) -> Transform | None:
+    """A callable from ``None``, a callable, or an object with ``.transform`` (FeatureLift)."""
+    if transform is None:
+        return None
+    if hasattr(transform, "transform"):
+        return transform.transform
+    if callable(transform):
+        return transform
+    raise TypeError(f"transform must be a callable or have a .transform method, got "
+                    f"{type(transform).__name__}")
+
+
+def probabilities_from_logits(logits: np.ndarray) -> np.ndarray:
+    """Logits ``(n, 1)`` -> ``P(class 1)`` of shape ``(n,)`` (a stable sigmoid); logits ``(n, k)``
+    -> class probabilities ``(n, k)`` (a softmax with the row maximum subtracted)."""
+    logits = np.asarray(logits, dtype=np.float64)
+    if logits.ndim == 1 or logits.shape[1] == 1:
+        return stable_sigmoid(logits.reshape(-1))
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    with np.errstate(under="ignore"):
+        e = np.exp(shifted)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def model_predict_proba(model: Sequential, transform=None) -> ProbaFunction:
+    """A function mapping points ``X (n, d)`` to probabilities, for ``plot_decision_boundary``.
+
+    The model's logits go through a sigmoid (one output: returns ``(n,)``, ``P(class 1)``) or a
+    softmax (``k`` outputs: returns ``(n, k)``). ``transform`` (a callable, or an object with a
+    ``.transform`` method such as ``FeatureLift``) is applied to ``X`` first: that is how a model
+    trained on lifted features ``(x1, x2, x1^2, x2^2)`` is drawn in the plane ``(x1, x2)``.
+    The model is evaluated in eval mode (no dropout) and its mode is restored afterwards.
+    """
+    if not isinstance(model, Sequential):
+        raise TypeError(f"model must be a Sequential, got {type(model).__name__}")
+    apply = _as_transform(transform)
+
+    def predict_proba(X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float64)
+        if apply is not None:
+            X = apply(X)
+        was_training = model.training
+        model.eval()
+        try:
+            logits = model.forward(np.asarray(X, dtype=model.dtype))
+        finally:
+            model.train(was_training)
+        return probabilities_from_logits(logits)
+
+    return predict_proba
+
+
+def _proba_function(predict_proba, transform) -> ProbaFunction:
+    """Accept a ``Sequential`` or any callable; apply ``transform`` (if any) first."""
+    if isinstance(predict_proba, Sequential):
+        return model_predict_proba(predict_proba, transform)
+    if not callable(predict_proba):
+        raise TypeError("predict_proba must be a callable mapping points (n, 2) to probabilities, "
+                        f"or a Sequential; got {type(predict_proba).__name__}")
+    apply = _as_transform(transform)
+    if apply is None:
+        return predict_proba
+    return lambda X: predict_proba(apply(X))
+
+
+def _class_probabilities(proba: np.ndarray, n: int) -> np.ndarray:
+    """Probabilities as ``(n, k)`` with ``k >= 2`` (a binary ``(n,)`` becomes ``[1 - p, p]``)."""
+    proba = np.asarray(proba, dtype=np.float64)
+    if proba.ndim == 1 or (proba.ndim == 2 and proba.shape[1] == 1):
+        p = proba.reshape(-1)
+        proba = np.column_stack([1 - p, p])
+    if proba.ndim != 2 or proba.shape[0] != n:
+        raise ValueError(f"predict_proba returned shape {proba.shape} for {n} points; expected "
+                         f"({n},) or ({n}, n_classes)")
+    return proba
+
+
+def _check_points(X, y, name: str) -> tuple[np.ndarray, np.ndarray]:
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"{name} must have shape (n, 2) to be drawn in the plane, got {X.shape}; "
+                         "pass the raw 2-D points and give any feature lift as transform=")
+    y = np.asarray(y).reshape(-1)
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"{name} has {X.shape[0]} points but its labels have {y.shape[0]}")
+    return X, y.astype(np.intp)
+
+
+def _grid_limits(*arrays: np.ndarray, pad: float = 0.12) -> tuple[float, float, float, float]:
+    points = np.concatenate([a for a in arrays if a is not None and len(a)])
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    span = np.maximum(hi - lo, 1e-9)
+    lo, hi = lo - pad * span, hi + pad * span
+    return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])
+
+
+def _grid(limits, resolution: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(xs, ys, points)``: a ``resolution x resolution`` grid over ``limits`` and its points
+    as ``(resolution**2, 2)``, rows running over ``x1`` first."""
+    x0, x1, y0, y1 = limits
+    xs, ys = np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)
+    gx, gy = np.meshgrid(xs, ys)
+    return xs, ys, np.column_stack([gx.ravel(), gy.ravel()])
+
+
+def _multiclass_image(proba: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """An RGB image: each pixel in its predicted class's colour, faded towards white where the
+    network is unsure (confidence 1/k shows white, confidence 1 the full colour)."""
+    k = proba.shape[1]
+    colors = np.array([to_rgb(CLASS_COLORS[c % len(CLASS_COLORS)]) for c in range(k)])
+    winner = proba.argmax(axis=1)
+    confidence = (proba.max(axis=1) - 1 / k) / (1 - 1 / k)  # 0 (a toss-up) .. 1 (certain)
+    strength = 0.08 + 0.42 * np.clip(confidence, 0, 1)[:, None]  # light tints: points stay readable
+    rgb = 1 - strength * (1 - colors[winner])
+    return rgb.reshape(*shape, 3)
+
+
+# --- the decision boundary ---------------------------------------------------------------------
+
+
+def _draw_field(ax: Axes, proba: np.ndarray, xs: np.ndarray, ys: np.ndarray, *,
+                colorbar: bool) -> None:
+    """The probability field behind the points, and the decision boundary on top."""
+    extent = (xs[0], xs[-1], ys[0], ys[-1])
+    shape = (ys.size, xs.size)
+    k = proba.shape[1]
+    if k == 2:
+        p1 = proba[:, 1].reshape(shape)
+        image = ax.imshow(p1, origin="lower", extent=extent, cmap=BINARY_CMAP, vmin=0, vmax=1,
+                          interpolation="bilinear", aspect="auto", zorder=0)
+        ax.contour(xs, ys, p1, levels=[0.5], colors="#212529", linewidths=1.6, zorder=1)
+        if colorbar:
+            bar = ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.03, shrink=0.8)
+            bar.set_label("P(class 1)")
+            bar.ax.axhline(0.5, color="#212529", linewidth=1.2)
+    else:
+        ax.imshow(_multiclass_image(proba, shape), origin="lower", extent=extent,
+                  interpolation="bilinear", aspect="auto", zorder=0)
+        for c in range(k):  # each class's region ends where another class's probability wins
+            others = np.delete(proba, c, axis=1).max(axis=1)
+            margin = (proba[:, c] - others).reshape(shape)
+            if margin.min() < 0 < margin.max():
+                ax.contour(xs, ys, margin, levels=[0.0], colors="#343a40", linewidths=1.1,
+                           zorder=1)
+
+
+def _draw_points(ax: Axes, X: np.ndarray, y: np.ndarray, *, marker: str, size: float,
+                 edgecolor: str, alpha: float = 1.0, linewidth: float = 0.6) -> None:
+    colors = [CLASS_COLORS[c % len(CLASS_COLORS)] for c in y]
+    ax.scatter(X[:, 0], X[:, 1], c=colors, marker=marker, s=size, edgecolors=edgecolor,
+               linewidths=linewidth, alpha=alpha, zorder=3)
+
+
+def _predicted_labels(proba: np.ndarray) -> np.ndarray:
+    return proba.argmax(axis=1)
+
+
+def _accuracy(proba_fn: ProbaFunction, X: np.ndarray, y: np.ndarray) -> float:
+    return float(np.mean(_predicted_labels(_class_probabilities(proba_fn(X), X.shape[0])) == y))
+
+
+def plot_decision_boundary(predict_proba, X_train, y_train, X_test=None, y_test=None, *,
+                           ax: Axes | None = None, title: str | None = None, transform=None,
+                           resolution: int = 200, colorbar: bool = True, legend: bool = True,
+                           class_names: Sequence[str] | None = None) -> Axes:
+    """Draw what a classifier predicts over the plane, with the data on top.
+
+    Parameters
+    ----------
+    predict_proba : a callable mapping points ``(n, 2)`` to probabilities, ``(n,)`` =
+        ``P(class 1)`` for a binary problem or ``(n, k)``; or a ``Sequential`` (see
+        ``model_predict_proba``).
+    X_train, y_train : training points ``(n, 2)`` and integer labels ``(n,)``, drawn as circles.
+    X_test, y_test : optional test points, drawn as triangles with dark edges; misclassified
+        test points are ringed.
+    transform : applied to the grid (and the points) before ``predict_proba``, e.g. a
+        ``FeatureLift`` for a model trained on lifted features.
+    resolution : grid points per axis (``resolution**2`` predictions).
+
+    Binary problems show ``P(class 1)`` as a heatmap on a diverging blue-white-orange map with
+    the 0.5 contour (the decision boundary) in black; multiclass problems colour each point of the
+    plane by its predicted class, faded to white where the network is unsure. The title gives
+    the accuracy. Returns the ``Axes``.
+    """
+    proba_fn = _proba_function(predict_proba, transform)
+    X_train, y_train = _check_points(X_train, y_train, "X_train")
+    has_test = X_test is not None
+    if has_test:
+        if y_test is None:
+            raise ValueError("X_test was given without y_test")
+        X_test, y_test = _check_points(X_test, y_test, "X_test")
+    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or (
+            resolution < 2):
+        raise ValueError(f"resolution must be an integer >= 2, got {resolution!r}")
+    if ax is None:
+        ax = Figure(figsize=(6.4, 5.4), layout="constrained").add_subplot()
+
+    limits = _grid_limits(X_train, X_test if has_test else None)
+    xs, ys, grid = _grid(limits, int(resolution))
+    proba = _class_probabilities(proba_fn(grid), grid.shape[0])
+    _draw_field(ax, proba, xs, ys, colorbar=colorbar)
+
+    train_pred = _predicted_labels(_class_probabilities(proba_fn(X_train), X_train.shape[0]))
+    scores = [f"train accuracy {np.mean(train_pred == y_train):.3f}"]
+    _draw_points(ax, X_train, y_train, marker="o", size=22, edgecolor="white", linewidth=0.5)
+    if has_test:
+        test_pred = _predicted_labels(_class_probabilities(proba_fn(X_test), X_test.shape[0]))
+        wrong = test_pred != y_test
+        scores.append(f"test accuracy {np.mean(~wrong):.3f}")
+        _draw_points(ax, X_test, y_test, marker="^", size=42, edgecolor="#212529", linewidth=0.9)
+        if wrong.any():
+            ax.scatter(X_test[wrong, 0], X_test[wrong, 1], s=170, facecolors="none",
+                       edgecolors="#f8f9fa", linewidths=2.6, zorder=4, gid="misclassified")
+            ax.scatter(X_test[wrong, 0], X_test[wrong, 1], s=170, facecolors="none",
+                       edgecolors="#c2255c", linewidths=1.4, zorder=5, gid="misclassified")
+
+    heading = " · ".join(scores)
+    ax.set_title(f"{title}\n{heading}" if title else heading, fontsize=11)
+    ax.set_xlim(limits[0], limits[1])
+    ax.set_ylim(limits[2], limits[3])
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ratio = (limits[1] - limits[0]) / (limits[3] - limits[2])
+    if 1 / 3 < ratio < 3:
+        ax.set_aspect("equal", adjustable="box")
+    if legend:
+        n_classes = max(proba.shape[1], int(y_train.max()) + 1)
+        _legend(ax, n_classes, has_test, has_test and bool(wrong.any()), class_names)
+    return ax
+
+
+def _legend(ax: Axes, n_classes: int, has_test: bool, has_wrong: bool,
+            class_names: Sequence[str] | None) -> None:
+    names = list(class_names) if class_names is not None else [
+        f"class {c}" for c in range(n_classes)]
+    handles = [Line2D([], [], linestyle="none", marker="s", markersize=8, markeredgecolor="none",
+                      markerfacecolor=CLASS_COLORS[c % len(CLASS_COLORS)], label=names[c])
+               for c in range(min(n_classes, len(names)))]
+    handles.append(Line2D([], [], linestyle="none", marker="o", markersize=6, color="#868e96",
+                          markeredgecolor="white", label="train"))
+    if has_test:
+        handles.append(Line2D([], [], linestyle="none", marker="^", markersize=7, color="#868e96",
+                              markeredgecolor="#212529", label="test"))
+    if has_wrong:
+        handles.append(Line2D([], [], linestyle="none", marker="o", markersize=11,
+                              markerfacecolor="none", markeredgecolor="#c2255c",
+                              markeredgewidth=1.4, label="misclassified"))
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.13),
+              ncol=min(len(handles), 6), fontsize=8.5, frameon=False, handletextpad=0.3,
+              columnspacing=1.0)
+
+
+# --- training curves ---------------------------------------------------------------------------
+
+
+def _history_namespace(history) -> SimpleNamespace:
+    """A ``History`` or a dict of lists as an object with the five lists and ``best_epoch``."""
+    if isinstance(history, Mapping):
+        get = history.get
+    else:
+        def get(name, default=None):
+            return getattr(history, name, default)
+    fields = {name: [float(v) for v in (get(name) or [])]
+              for name in ("loss", "val_loss", "accuracy", "val_accuracy", "lr")}
+    if not fields["loss"]:
+        raise ValueError("the history has no 'loss' values to plot")
+    return SimpleNamespace(**fields, best_epoch=get("best_epoch"))
+
+
+def plot_history(history, *, ax: Axes | Sequence[Axes] | None = None,
+                 title: str | None = None) -> Figure:
+    """Training curves: loss (left) and accuracy (right) per epoch, training and validation.
+
+    ``history`` is a ``History`` from ``fit`` or a dict of lists with keys ``loss``,
+    ``val_loss``, ``accuracy``, ``val_accuracy`` (and optionally ``lr``, ``best_epoch``).
+    A learning rate that changes during training gets a third panel. The best epoch (the one
+    whose weights were kept) is marked by a dotted line. ``ax``: one Axes (loss only) or a
+    sequence of Axes to draw in. Returns the ``Figure``.
+    """
+    h = _history_namespace(history)
+    panels = ["loss"]
+    if h.accuracy and not all(math.isnan(a) for a in h.accuracy):
+        panels.append("accuracy")
+    if len(h.lr) > 1 and max(h.lr) > min(h.lr) * (1 + 1e-9):
+        panels.append("lr")
+    if ax is None:
+        fig = Figure(figsize=(4.2 * len(panels), 3.6), layout="constrained")
+        axes = list(fig.subplots(1, len(panels), squeeze=False)[0])
+    else:
+        axes = [ax] if isinstance(ax, Axes) else list(ax)
+        panels = panels[:len(axes)]
+        fig = axes[0].figure
+    epochs = np.arange(1, len(h.loss) + 1)
+    train_style = {"color": "#1f5fa8", "linewidth": 1.8}
+    val_style = {"color": "#e8590c", "linewidth": 1.8}
+    for name, axis in zip(panels, axes):
+        if name == "lr":
+            axis.plot(epochs[:len(h.lr)], h.lr, color="#495057", linewidth=1.6)
+            axis.set_yscale("log")
+            axis.set_ylabel("learning rate")
+        else:
+            train, val = getattr(h, name), getattr(h, f"val_{name}")
+            axis.plot(epochs[:len(train)], train, label="training", **train_style)
+            if val:
+                axis.plot(epochs[:len(val)], val, label="validation", **val_style)
+            axis.set_ylabel(name)
+            if name == "loss":
+                values = np.array([v for v in train + val if v > 0 and math.isfinite(v)])
+                if values.size and values.max() / values.min() > 30:
+                    axis.set_yscale("log")
+            else:
+                axis.set_ylim(min(0.45, *(train + val)) - 0.02, 1.02)
+            axis.legend(frameon=False, fontsize=9)
+        if h.best_epoch:
+            axis.axvline(h.best_epoch, color="#868e96", linestyle=":", linewidth=1.3)
+        axis.set_xlabel("epoch")
+        axis.set_xlim(1, max(len(h.loss), 2))
+        axis.grid(alpha=0.25)
+        axis.spines[["top", "right"]].set_visible(False)
+    if h.best_epoch and axes:
+        axes[0].annotate(f"best epoch {h.best_epoch}", xy=(h.best_epoch, 1), xycoords=(
+            "data", "axes fraction"), xytext=(3, -3), textcoords="offset points", ha="left",
+            va="top", fontsize=8, color="#495057")
+    if title:
+        fig.suptitle(title, fontsize=12)
+    return fig
+
+
+# --- hidden units ------------------------------------------------------------------------------
+
+
+def hidden_activations(model: Sequential, X: np.ndarray, layer: int = 0, *,
+                       pre_activation: bool = False) -> np.ndarray:
+    """The outputs ``(n, units)`` of hidden layer ``layer`` (0 = the first) after its activation:
+    the model's layers run up to (not including) the next ``Dense``. Dropout is skipped.
+    ``pre_activation=True`` gives the ``Dense`` output ``x @ W + b`` before the activation."""
+    n_dense = len(model.dense_layers)
+    if not 0 <= layer < n_dense - 1:
+        raise ValueError(f"layer must be a hidden layer index in 0..{n_dense - 2}, got {layer} "
+                         f"(the model has {n_dense - 1} hidden layer(s))")
+    out = np.asarray(X, dtype=model.dtype)
+    dense_seen = -1
+    for item in model.layers:
+        if isinstance(item, Dense):
+            dense_seen += 1
+            if dense_seen > layer:
+                break
+        if isinstance(item, Dropout):
+            continue
+        out = item.forward(out).copy()  # layers reuse their buffers: keep a copy
+        if pre_activation and dense_seen == layer and isinstance(item, Dense):
+            break
+    return out
+
+
+def plot_hidden_units(model: Sequential, X, y, *, transform=None, layer: int = 0,
+                      resolution: int = 80, ncols: int | None = None, fig: Figure | None = None,
+                      show_output: bool = True, title: str | None = None) -> Figure:
+    """A small heatmap per hidden unit: its activation over the plane, as TensorFlow Playground
+    shows, in a grid, with the data ``X (n, 2)``, ``y (n,)`` faintly on top.
+
+    ``transform`` maps the plane to the model's inputs (e.g. a ``FeatureLift``). ``layer``
+    picks the hidden layer (0 = the first). Each unit has its own colour scale, centred on 0:
+    orange where the unit is positive, blue where negative, white at zero (a ReLU unit is white
+    wherever it is off). With ``show_output`` the last panel is the network's own prediction.
+    Returns the ``Figure``.
+    """
+    if not isinstance(model, Sequential):
+        raise TypeError(f"model must be a Sequential, got {type(model).__name__}")
+    X, y = _check_points(X, y, "X")
+    apply = _as_transform(transform)
+    limits = _grid_limits(X)
+    xs, ys, grid = _grid(limits, resolution)
+    inputs = apply(grid) if apply is not None else grid
+    was_training = model.training
+    model.eval()
+    try:
+        units = hidden_activations(model, inputs, layer)
+        pre = hidden_activations(model, inputs, layer, pre_activation=True)
+    finally:
+        model.train(was_training)
+    n_units = units.shape[1]
+    n_panels = n_units + (1 if show_output else 0)
+    ncols = ncols or (n_panels if n_panels <= 4 else math.ceil(math.sqrt(n_panels)))
+    nrows = math.ceil(n_panels / ncols)
+    if fig is None:
+        aspect = (limits[3] - limits[2]) / (limits[1] - limits[0])  # height / width of a panel
+        width = 2.2
+        fig = Figure(figsize=(width * ncols, (width * aspect + 0.35) * nrows + 0.45),
+                     layout="constrained")
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
+    extent = (xs[0], xs[-1], ys[0], ys[-1])
+    point_colors = [CLASS_COLORS[c % len(CLASS_COLORS)] for c in y]
+    shape = (ys.size, xs.size)
+    for j in range(n_units):
+        axis = axes[j]
+        values = units[:, j].reshape(shape)
+        top = float(np.abs(values).max()) or 1.0
+        axis.imshow(values, origin="lower", extent=extent, cmap=UNIT_CMAP,
+                    norm=TwoSlopeNorm(vcenter=0.0, vmin=-top, vmax=top), interpolation="bilinear",
+                    aspect="auto")
+        # Where the unit's input x @ w + b crosses zero: a straight line for the first layer.
+        if pre[:, j].min() < 0 < pre[:, j].max():
+            axis.contour(xs, ys, pre[:, j].reshape(shape), levels=[0.0], colors="#343a40",
+                         linewidths=0.8)
+        axis.scatter(X[:, 0], X[:, 1], c=point_colors, s=4, alpha=0.35, linewidths=0)
+        axis.set_title(f"unit {j + 1}  (max {float(values.max()):.2g})", fontsize=9)
+    if show_output:
+        axis = axes[n_units]
+        proba = _class_probabilities(model_predict_proba(model, apply)(grid), grid.shape[0])
+        _draw_field(axis, proba, xs, ys, colorbar=False)
+        axis.scatter(X[:, 0], X[:, 1], c=point_colors, s=4, alpha=0.5, linewidths=0)
+        axis.set_title("network output", fontsize=9, fontweight="bold")
+    for axis in axes[:n_panels]:
+        axis.set_xlim(limits[0], limits[1])
+        axis.set_ylim(limits[2], limits[3])
+        axis.set_xticks([])
+        axis.set_yticks([])
+        axis.set_aspect("equal", adjustable="box")
+    for axis in axes[n_panels:]:
+        axis.set_visible(False)
+    fig.suptitle(title or f"hidden layer {layer + 1}: each unit's activation over the plane",
+                 fontsize=11)
+    return fig
+
+
+# --- animation ---------------------------------------------------------------------------------
+
+
+def snapshot_epochs(total_epochs: int, n_frames: int = 40) -> list[int]:
+    """About ``n_frames`` epochs in ``1..total_epochs`` to snapshot, denser early on (where the
+    boundary moves fastest) and always including the last epoch."""
+    if total_epochs < 1 or n_frames < 1:
+        raise ValueError("total_epochs and n_frames must be positive")
+    if n_frames >= total_epochs:
+        return list(range(1, total_epochs + 1))
+    t = np.linspace(0, 1, n_frames)
+    chosen = set(np.round(1 + (total_epochs - 1) * t ** 1.6).astype(int).tolist())
+    candidate = 1
+    while len(chosen) < n_frames:  # collisions at the start: fill with the earliest epochs
+        chosen.add(candidate)
+        candidate += 1
+    return sorted(chosen)
+
+
+class TrainingRecorder:
+    """A ``fit`` callback that keeps copies of the weights at chosen epochs.
+
+    ``fit`` calls ``recorder(epoch, history, model)`` after every epoch (epochs count from 1).
+    With restarts (``n_init > 1``) each run is recorded separately and ``snapshots(history)``
+    returns the run that ``fit`` kept.
+
+    >>> recorder = TrainingRecorder.for_epochs(300, n_frames=40)
+    >>> history = fit(model, X, y, epochs=300, callbacks=[recorder])   # doctest: +SKIP
+    """
+
+    def __init__(self, epochs: Iterable[int]):
+        self.epochs = set(int(e) for e in epochs)
+        if not self.epochs:
+            raise ValueError("TrainingRecorder needs at least one epoch to record")
+        self.runs: list[list[tuple[int, list[np.ndarray]]]] = []
+        self._last_epoch = math.inf
+
+    @classmethod
+    def for_epochs(cls, total_epochs: int, n_frames: int = 40) -> TrainingRecorder:
+        """Record about ``n_frames`` epochs of ``total_epochs`` (see ``snapshot_epochs``)."""
+        return cls(snapshot_epochs(total_epochs, n_frames))
+
+    def __call__(self, epoch: int, history, model: Sequential) -> bool:
+        if epoch <= self._last_epoch:  # a new run (restart) began
+            self.runs.append([])
+        self._last_epoch = epoch
+        if epoch in self.epochs:
+            self.runs[-1].append((epoch, model.get_weights()))
+        return False  # never asks fit to stop
+
+    def snapshots(self, history=None) -> list[tuple[int, list[np.ndarray]]]:
+        """``[(epoch, weights), ...]`` of the kept run (``history.best_restart``), else the last."""
+        if not self.runs:
+            return []
+        run = getattr(history, "best_restart", len(self.runs) - 1) if history is not None else -1
+        return self.runs[run if 0 <= run < len(self.runs) else -1]
+
+
+def _render_rgb(fig: Figure) -> np.ndarray:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+
+def _atomic_write(path, write: Callable[[str], None], suffix: str) -> None:
+    """Call ``write(tmp)`` on a temporary file next to ``path``, then move it into place with
+    ``os.replace``: readers never see half a file, and a failure leaves ``path`` untouched."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=directory)
+    os.close(fd)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; use the usual permissions
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _write_gif(frames: list[np.ndarray], path, durations: list[int]) -> None:
+    """Write RGB frames as a looping GIF with one shared palette, atomically (temp + replace)."""
+    from PIL import Image
+
+    images = [Image.fromarray(frame) for frame in frames]
+    # One adaptive palette from a strip of sampled frames keeps colours steady and files small.
+    sample = [*images[:: max(1, len(images) // 6)], images[-1]]
+    strip = Image.new("RGB", (images[0].width, images[0].height * len(sample)))
+    for i, image in enumerate(sample):
+        strip.paste(image, (0, i * images[0].height))
+    palette = strip.quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+    quantized = [image.quantize(palette=palette, dither=Image.Dither.NONE) for image in images]
+    _atomic_write(path, lambda tmp: quantized[0].save(
+        tmp, format="GIF", save_all=True, append_images=quantized[1:], duration=durations,
+        loop=0, optimize=False, disposal=1), ".gif")
+
+
+def animate_training(model: Sequential, recorder: TrainingRecorder | Sequence, X_train, y_train,
+                     path, *, history=None, X_test=None, y_test=None, transform=None,
+                     resolution: int = 70, fps: int = 10, dpi: int = 80,
+                     title: str | None = None) -> int:
+    """Write a GIF of training: the decision boundary (left) and the loss curve (right) at each
+    recorded epoch, the epoch in every frame. Returns the number of frames.
+
+    ``recorder`` is the ``TrainingRecorder`` passed to ``fit`` (or a list of
+    ``(epoch, weights)`` pairs); ``history`` (from ``fit``) gives the loss curve. The model's own
+    weights are restored afterwards. The last frame is held for a second. The file is written
+    atomically (a temporary file, then ``os.replace``).
+    """
+    snapshots = (recorder.snapshots(history) if isinstance(recorder, TrainingRecorder)
+                 else list(recorder))
+    if not snapshots:
+        raise ValueError("no snapshots to animate: pass the TrainingRecorder to "
+                         "fit(callbacks=[...]) before calling animate_training")
+    X_train, y_train = _check_points(X_train, y_train, "X_train")
+    has_test = X_test is not None
+    if has_test:
+        X_test, y_test = _check_points(X_test, y_test, "X_test")
+    proba_fn = model_predict_proba(model, transform)
+    limits = _grid_limits(X_train, X_test if has_test else None)
+    xs, ys, grid = _grid(limits, resolution)
+    extent = (xs[0], xs[-1], ys[0], ys[-1])
+    shape = (ys.size, xs.size)
+    h = _history_namespace(history) if history is not None else None
+
+    fig = Figure(figsize=(8.6, 4.0), dpi=dpi, layout="constrained")
+    ax_field, ax_loss = fig.subplots(1, 2, width_ratios=[1.0, 1.05])
+    _draw_points(ax_field, X_train, y_train, marker="o", size=16, edgecolor="white",
+                 linewidth=0.3)
+    if has_test:
+        _draw_points(ax_field, X_test, y_test, marker="^", size=28, edgecolor="#212529",
+                     linewidth=0.6)
+    ax_field.set_xlim(limits[0], limits[1])
+    ax_field.set_ylim(limits[2], limits[3])
+    ax_field.set_aspect("equal", adjustable="box")
+    ax_field.set_xticks([])
+    ax_field.set_yticks([])
+    image = None
+    outlines: list = []
+
+    loss_line = marker = None
+    if h is not None:
+        epochs = np.arange(1, len(h.loss) + 1)
+        ax_loss.plot(epochs, h.loss, color="#ced4da", linewidth=1.2)
+        if h.val_loss:
+            ax_loss.plot(epochs[:len(h.val_loss)], h.val_loss, color="#ffd8a8", linewidth=1.2)
+        (loss_line,) = ax_loss.plot([], [], color="#1f5fa8", linewidth=2.0, label="training loss")
+        val_line = None
+        if h.val_loss:
+            (val_line,) = ax_loss.plot([], [], color="#e8590c", linewidth=2.0,
+                                       label="validation loss")
+        (marker,) = ax_loss.plot([], [], "o", color="#1f5fa8", markersize=5)
+        values = [v for v in h.loss + h.val_loss if v > 0 and math.isfinite(v)]
+        if values and max(values) / min(values) > 30:
+            ax_loss.set_yscale("log")
+        ax_loss.set_xlim(1, max(len(h.loss), 2))
+        ax_loss.set_xlabel("epoch")
+        ax_loss.set_ylabel("loss")
+        ax_loss.grid(alpha=0.25)
+        ax_loss.legend(frameon=False, fontsize=9, loc="upper right")
+        ax_loss.spines[["top", "right"]].set_visible(False)
+    else:
+        ax_loss.set_visible(False)
+    heading = fig.suptitle("", fontsize=12)
+
+    original = model.get_weights()
+    frames: list[np.ndarray] = []
+    try:
+        for epoch, weights in snapshots:
+            model.set_weights(weights)
+            proba = _class_probabilities(proba_fn(grid), grid.shape[0])
+            for artist in outlines:
+                artist.remove()
+            outlines = []
+            if proba.shape[1] == 2:
+                p1 = proba[:, 1].reshape(shape)
+                if image is None:
+                    image = ax_field.imshow(p1, origin="lower", extent=extent, cmap=BINARY_CMAP,
+                                            vmin=0, vmax=1, interpolation="bilinear",
+                                            aspect="auto", zorder=0)
+                else:
+                    image.set_data(p1)
+                if 0 < p1.min() < 0.5 < p1.max():
+                    outlines.append(ax_field.contour(xs, ys, p1, levels=[0.5], colors="#212529",
+                                                     linewidths=1.4, zorder=1))
+            else:
+                rgb = _multiclass_image(proba, shape)
+                if image is None:
+                    image = ax_field.imshow(rgb, origin="lower", extent=extent,
+                                            interpolation="bilinear", aspect="auto", zorder=0)
+                else:
+                    image.set_data(rgb)
+            scores = [f"train accuracy {_accuracy(proba_fn, X_train, y_train):.3f}"]
+            if has_test:
+                scores.append(f"test {_accuracy(proba_fn, X_test, y_test):.3f}")
+            ax_field.set_title(" · ".join(scores), fontsize=10)
+            if h is not None:
+                upto = min(epoch, len(h.loss))
+                loss_line.set_data(epochs[:upto], h.loss[:upto])
+                if val_line is not None:
+                    val_line.set_data(epochs[:upto], h.val_loss[:upto])
+                marker.set_data([upto], [h.loss[upto - 1]])
+            heading.set_text(f"{title + ' · ' if title else ''}epoch {epoch}")
+            frames.append(_render_rgb(fig))
+    finally:
+        model.set_weights(original)
+    frame_ms = max(20, round(1000 / fps))
+    durations = [frame_ms] * len(frames)
+    durations[-1] = max(frame_ms, 1500)
+    _write_gif(frames, path, durations)
+    return len(frames)
+
+
+def save_figure(fig: Figure, path, *, dpi: int = 150) -> None:
+    """Save ``fig`` to ``path`` atomically (a temporary file in the same folder, then
+    ``os.replace``), so a failure never leaves a half-written file or clobbers an old one.
+    The format follows the file's extension (``.png``, ``.svg``, ``.pdf``)."""
+    suffix = os.path.splitext(os.fspath(path))[1] or ".png"
+    _atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format=suffix.lstrip(".")), suffix)

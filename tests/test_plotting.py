@@ -1,0 +1,213 @@
+"""Pictures: the figure functions draw what they claim and write valid image files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from PIL import Image
+
+import scratchnn as snn
+from scratchnn import datasets, plotting
+
+
+@pytest.fixture(scope="module")
+def moons_model():
+    X, y = datasets.moons(n_samples=120, noise=0.2, random_state=0)
+    X_train, X_test, y_train, y_test = datasets.train_test_split(X, y, test_size=0.25,
+                                                                 random_state=0)
+    rng = np.random.default_rng(0)
+    model = snn.mlp([2, 6, 1], "tanh", rng=rng)
+    history = snn.fit(model, X_train, y_train, optimizer=snn.Adam(model.parameters(), lr=0.05),
+                      epochs=30, rng=rng, validation_data=(X_test, y_test))
+    return model, history, (X_train, X_test, y_train, y_test)
+
+
+def _png_size(path) -> tuple[int, int]:
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        image.verify()
+        return image.size
+
+
+def test_model_predict_proba_binary_is_the_sigmoid_of_the_logits(moons_model):
+    model, _, (X, *_) = moons_model
+    proba = plotting.model_predict_proba(model)(X)
+    assert proba.shape == (X.shape[0],)
+    np.testing.assert_allclose(proba, 1 / (1 + np.exp(-model.forward(X)[:, 0])), rtol=1e-12)
+
+
+def test_model_predict_proba_multiclass_rows_sum_to_one_and_apply_the_transform():
+    lift = datasets.FeatureLift(["x1", "x2", "x1^2", "x2^2"])
+    model = snn.mlp([4, 5, 3], rng=0)
+    X = np.random.default_rng(1).normal(size=(50, 2))
+    proba = plotting.model_predict_proba(model, transform=lift)(X)
+    assert proba.shape == (50, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    logits = model.forward(lift.transform(X))
+    np.testing.assert_array_equal(proba.argmax(axis=1), logits.argmax(axis=1))
+
+
+def test_probabilities_from_huge_logits_stay_finite():
+    with np.errstate(all="raise"):
+        binary = plotting.probabilities_from_logits(np.array([[-1000.0], [0.0], [1000.0]]))
+        multi = plotting.probabilities_from_logits(np.array([[1000.0, -1000.0, 0.0]]))
+    np.testing.assert_allclose(binary, [0.0, 0.5, 1.0])
+    np.testing.assert_allclose(multi, [[1.0, 0.0, 0.0]])
+
+
+def test_decision_boundary_title_reports_the_accuracies(moons_model, tmp_path):
+    model, _, (X_train, X_test, y_train, y_test) = moons_model
+    ax = plotting.plot_decision_boundary(model, X_train, y_train, X_test, y_test, title="moons",
+                                         resolution=40)
+    assert isinstance(ax, Axes)
+    predict = plotting.model_predict_proba(model)
+    train_acc = np.mean((predict(X_train) >= 0.5) == y_train)
+    test_acc = np.mean((predict(X_test) >= 0.5) == y_test)
+    assert f"train accuracy {train_acc:.3f}" in ax.get_title()
+    assert f"test accuracy {test_acc:.3f}" in ax.get_title()
+    path = tmp_path / "boundary.png"
+    plotting.save_figure(ax.figure, path, dpi=50)
+    width, height = ax.figure.get_size_inches() * 50
+    assert _png_size(path) == (round(width), round(height))
+
+
+def test_misclassified_test_points_are_ringed():
+    X_train = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    y_train = np.array([0, 1, 0])
+    X_test = np.array([[0.2, 0.1], [0.9, 0.8], [0.5, 0.3], [0.1, 0.9]])
+    y_test = np.array([0, 1, 1, 1])
+
+    def always_zero(points):  # P(class 1) = 0.2 everywhere: the class-1 test points are wrong
+        return np.full(points.shape[0], 0.2)
+
+    ax = plotting.plot_decision_boundary(always_zero, X_train, y_train, X_test, y_test,
+                                         resolution=10)
+    assert "test accuracy 0.250" in ax.get_title()
+    rings = [c for c in ax.collections if c.get_gid() == "misclassified"]
+    assert rings, "no ring was drawn"
+    for ring in rings:
+        np.testing.assert_array_equal(ring.get_offsets(), X_test[y_test == 1])
+
+
+def test_multiclass_decision_boundary_accepts_any_callable():
+    X, y = datasets.spirals(n_samples=90, random_state=0)
+
+    def by_angle(points):  # three wedges by angle: a fixed three-class "model"
+        k = ((np.arctan2(points[:, 1], points[:, 0]) + np.pi) // (2 * np.pi / 3)).astype(int) % 3
+        return np.eye(3)[k] * 0.8 + 0.2 / 3
+
+    ax = plotting.plot_decision_boundary(by_angle, X, y, resolution=30, title="wedges")
+    expected = np.mean(by_angle(X).argmax(axis=1) == y)
+    assert f"train accuracy {expected:.3f}" in ax.get_title()
+
+
+def test_decision_boundary_draws_into_a_given_axes():
+    fig = Figure()
+    ax = fig.add_subplot()
+    X = np.array([[0.0, 0.0], [1.0, 1.0]])
+    out = plotting.plot_decision_boundary(lambda p: p[:, 0], X, np.array([0, 1]), ax=ax,
+                                          resolution=8, colorbar=False)
+    assert out is ax
+
+
+def test_decision_boundary_rejects_points_that_are_not_2d():
+    with pytest.raises(ValueError, match=r"shape \(n, 2\)"):
+        plotting.plot_decision_boundary(lambda p: p[:, 0], np.zeros((4, 3)), np.zeros(4))
+
+
+def test_plot_history_draws_loss_and_accuracy(moons_model):
+    _, history, _ = moons_model
+    fig = plotting.plot_history(history)
+    assert isinstance(fig, Figure)
+    loss_ax, acc_ax = fig.axes
+    lines = {line.get_label(): line for line in loss_ax.get_lines()}
+    np.testing.assert_allclose(lines["training"].get_ydata(), history.loss)
+    np.testing.assert_allclose(lines["validation"].get_ydata(), history.val_loss)
+    acc_lines = {line.get_label(): line for line in acc_ax.get_lines()}
+    np.testing.assert_allclose(acc_lines["validation"].get_ydata(), history.val_accuracy)
+
+
+def test_plot_history_accepts_a_dict_and_adds_a_learning_rate_panel():
+    history = {"loss": [1.0, 0.5, 0.25], "accuracy": [0.5, 0.7, 0.9], "lr": [0.1, 0.05, 0.025]}
+    fig = plotting.plot_history(history)
+    assert len(fig.axes) == 3
+    assert fig.axes[2].get_yscale() == "log"
+    with pytest.raises(ValueError, match="no 'loss'"):
+        plotting.plot_history({"accuracy": [0.5]})
+
+
+def test_hidden_activations_are_the_first_layer_after_its_activation(moons_model):
+    model, _, (X, *_) = moons_model
+    first = model.dense_layers[0]
+    np.testing.assert_allclose(plotting.hidden_activations(model, X),
+                               np.tanh(X @ first.W + first.b))
+    np.testing.assert_allclose(plotting.hidden_activations(model, X, pre_activation=True),
+                               X @ first.W + first.b)
+    with pytest.raises(ValueError, match="hidden layer"):
+        plotting.hidden_activations(model, X, layer=1)
+
+
+def test_plot_hidden_units_has_one_panel_per_unit_plus_the_output(moons_model, tmp_path):
+    model, _, (X, _, y, _) = moons_model
+    fig = plotting.plot_hidden_units(model, X, y, resolution=20)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(visible) == 6 + 1
+    plotting.save_figure(fig, tmp_path / "units.png", dpi=40)
+    assert _png_size(tmp_path / "units.png")[0] > 0
+
+
+def test_snapshot_epochs_are_sorted_unique_and_cover_the_run():
+    epochs = plotting.snapshot_epochs(500, 40)
+    assert len(epochs) == 40
+    assert epochs == sorted(set(epochs))
+    assert epochs[0] == 1 and epochs[-1] == 500
+    assert plotting.snapshot_epochs(10, 40) == list(range(1, 11))
+
+
+def test_recorder_keeps_the_run_that_fit_kept():
+    X, y = datasets.moons(n_samples=60, random_state=1)
+    rng = np.random.default_rng(3)
+    model = snn.mlp([2, 3, 1], rng=rng)
+    recorder = plotting.TrainingRecorder([2, 5])
+    history = snn.fit(model, X, y, lr=0.5, epochs=5, n_init=3, rng=rng, callbacks=[recorder])
+    assert len(recorder.runs) == 3
+    kept = recorder.snapshots(history)
+    assert [epoch for epoch, _ in kept] == [2, 5]
+    assert kept is recorder.runs[history.best_restart]
+
+
+def test_animate_training_writes_a_gif_and_restores_the_weights(tmp_path):
+    X, y = datasets.moons(n_samples=80, noise=0.2, random_state=0)
+    rng = np.random.default_rng(0)
+    model = snn.mlp([2, 4, 1], rng=rng)
+    recorder = plotting.TrainingRecorder.for_epochs(30, n_frames=24)
+    history = snn.fit(model, X, y, lr=0.5, epochs=30, rng=rng, callbacks=[recorder])
+    before = model.get_weights()
+    path = tmp_path / "training.gif"
+    n_frames = plotting.animate_training(model, recorder, X, y, path, history=history,
+                                         resolution=20, dpi=40)
+    assert n_frames == 24
+    with Image.open(path) as gif:
+        assert gif.format == "GIF"
+        assert gif.n_frames == 24
+        assert gif.size == (round(8.6 * 40), round(4.0 * 40))
+    for w_before, w_after in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(w_before, w_after)
+
+
+def test_animate_training_without_snapshots_says_what_to_do(tmp_path):
+    model = snn.mlp([2, 1], rng=0)
+    with pytest.raises(ValueError, match="TrainingRecorder"):
+        plotting.animate_training(model, [], np.zeros((2, 2)), np.array([0, 1]),
+                                  tmp_path / "a.gif")
+
+
+def test_a_failed_save_leaves_the_old_file_alone(tmp_path):
+    path = tmp_path / "figure.notaformat"
+    path.write_bytes(b"old bytes")
+    with pytest.raises(ValueError):
+        plotting.save_figure(Figure(), path)
+    assert path.read_bytes() == b"old bytes"
+    assert [p.name for p in tmp_path.iterdir()] == ["figure.notaformat"]

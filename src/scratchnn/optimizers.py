@@ -281,7 +281,9 @@ class ReduceLROnPlateau(LRSchedule):
         if self.bad_epochs > self.patience:
             self.optimizer.lr *= self.factor
             self.bad_epochs = 0
-            self._stop = self.optimizer.lr <= self.min_lr
+            # A relative tolerance, so that 0.1 * 0.1 * 0.1 (= 0.0010000000000000002) counts
+            # as having reached min_lr = 1e-3.
+            self._stop = self.optimizer.lr <= self.min_lr * (1 + 1e-9)
         return self.optimizer.lr
 
     @property

@@ -154,12 +154,18 @@ class Tanh(Layer):
 
 
 def stable_sigmoid(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``1 / (1 + exp(-z))`` without overflow for any ``z``: ``0.5 * (1 + tanh(z / 2))``."""
-    out = np.multiply(z, 0.5, out=out)
-    np.tanh(out, out=out)
-    out += 1
-    out *= 0.5
-    return out
+    """``1 / (1 + exp(-z))`` without overflow and with full precision in both tails.
+
+    With ``e = exp(-|z|)`` (never overflows): ``sigmoid(z) = 1 / (1 + e)`` for ``z >= 0`` and
+    ``e / (1 + e)`` for ``z < 0``, so ``sigmoid(-50)`` is 1.9e-22, not 0.
+    """
+    e = np.abs(z)
+    np.negative(e, out=e)
+    with np.errstate(under="ignore"):  # exp(-|z|) underflows to 0 for |z| > ~745: harmless
+        np.exp(e, out=e)
+    out = np.add(e, 1, out=out)
+    np.divide(1, out, out=out)  # sigmoid(|z|)
+    return np.multiply(out, e, out=out, where=z < 0)  # e * sigmoid(|z|) = sigmoid(-|z|)
 
 
 class Sigmoid(Layer):

@@ -1,0 +1,120 @@
+"""Losses: gradient checks, closed forms, and stability at huge logits."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import scratchnn as snn
+from scratchnn.gradcheck import check_loss
+
+
+def bce_closed_form(z: np.ndarray, y: np.ndarray) -> float:
+    """log(1 + e^z) - y z, evaluated with logaddexp (an independent stable formula)."""
+    return float(np.mean(np.logaddexp(0, z) - y * z))
+
+
+def softmax_closed_form(z: np.ndarray, y: np.ndarray) -> float:
+    """Cross-entropy with log-sum-exp from np.logaddexp.reduce (independent of the library)."""
+    lse = np.logaddexp.reduce(z, axis=1)
+    return float(np.mean(lse - z[np.arange(len(y)), y]))
+
+
+@pytest.mark.parametrize("shape", [(7,), (7, 1)])
+def test_bce_gradcheck_and_value(shape):
+    rng = np.random.default_rng(0)
+    z = 3 * rng.standard_normal(shape)
+    y = rng.integers(0, 2, size=shape).astype(float)
+    loss = snn.BinaryCrossEntropy()
+    assert loss.forward(z, y) == pytest.approx(bce_closed_form(z, y), rel=1e-12)
+    assert check_loss(loss, z, y) < 1e-7
+    p = 1 / (1 + np.exp(-z))
+    loss.forward(z, y)  # check_loss left the state of a nudged input behind
+    np.testing.assert_allclose(loss.backward(), (p - y) / z.size, rtol=1e-12)
+
+
+def test_bce_accepts_labels_of_shape_n_with_logits_of_shape_n_1():
+    z = np.array([[0.3], [-1.2], [2.0]])
+    y = np.array([1, 0, 1])
+    assert snn.BinaryCrossEntropy().forward(z, y) == pytest.approx(
+        bce_closed_form(z[:, 0], y), rel=1e-12)
+
+
+def test_softmax_cross_entropy_gradcheck_and_value():
+    rng = np.random.default_rng(1)
+    z = 2 * rng.standard_normal((6, 4))
+    y = rng.integers(0, 4, size=6)
+    loss = snn.SoftmaxCrossEntropy()
+    assert loss.forward(z, y) == pytest.approx(softmax_closed_form(z, y), rel=1e-12)
+    assert check_loss(loss, z, y) < 1e-7
+    probs = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    expected = probs.copy()
+    expected[np.arange(6), y] -= 1
+    loss.forward(z, y)
+    np.testing.assert_allclose(loss.backward(), expected / 6, rtol=1e-10, atol=1e-15)
+
+
+def test_mse_is_a_mean_over_all_elements():
+    rng = np.random.default_rng(2)
+    z, y = rng.standard_normal((5, 3)), rng.standard_normal((5, 3))
+    loss = snn.MeanSquaredError()
+    assert loss.forward(z, y) == pytest.approx(np.mean((z - y) ** 2), rel=1e-12)
+    assert check_loss(loss, z, y) < 1e-7
+    loss.forward(z, y)
+    np.testing.assert_allclose(loss.backward(), 2 * (z - y) / 15)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 9), k=st.integers(2, 5), scale=st.floats(0.01, 30.0),
+       seed=st.integers(0, 2**32 - 1))
+def test_losses_gradcheck_on_generated_inputs(n, k, scale, seed):
+    rng = np.random.default_rng(seed)
+    z1 = scale * rng.standard_normal((n, 1))
+    y1 = rng.integers(0, 2, size=(n, 1)).astype(float)
+    assert check_loss(snn.BinaryCrossEntropy(), z1, y1) < 1e-6
+    zk = scale * rng.standard_normal((n, k))
+    yk = rng.integers(0, k, size=n)
+    assert check_loss(snn.SoftmaxCrossEntropy(), zk, yk) < 1e-6
+    assert check_loss(snn.MeanSquaredError(), zk, rng.standard_normal((n, k))) < 1e-6
+
+
+@pytest.mark.parametrize("big", [800.0, 1e4])
+def test_bce_is_finite_and_exact_at_huge_logits(big):
+    z = np.array([[big], [-big], [big], [-big]])
+    y = np.array([[1.0], [0.0], [0.0], [1.0]])
+    loss = snn.BinaryCrossEntropy()
+    with np.errstate(all="raise", under="ignore"):
+        value = loss.forward(z, y)
+        grad = loss.backward()
+    # Two samples right with certainty (loss 0), two wrong by |z| each.
+    assert value == (0 + 0 + big + big) / 4
+    np.testing.assert_array_equal(grad, np.array([[0.0], [0.0], [1.0], [-1.0]]) / 4)
+
+
+@pytest.mark.parametrize("big", [800.0, 1e4])
+def test_softmax_cross_entropy_is_finite_and_exact_at_huge_logits(big):
+    z = np.array([[big, -big, 0.0], [-big, big, 0.0]])
+    y = np.array([0, 2])
+    loss = snn.SoftmaxCrossEntropy()
+    with np.errstate(all="raise", under="ignore"):
+        value = loss.forward(z, y)
+        grad = loss.backward()
+    # Sample 0 is right with certainty (loss 0); sample 1 puts its mass on class 1 (loss big).
+    assert value == big / 2
+    expected = np.array([[0.0, 0.0, 0.0], [0.0, 1.0, -1.0]]) / 2
+    np.testing.assert_array_equal(grad, expected)
+
+
+def test_losses_are_finite_in_float32_at_huge_logits():
+    z = np.array([[1e4], [-1e4]], dtype=np.float32)
+    y = np.array([[0.0], [0.0]], dtype=np.float32)
+    loss = snn.BinaryCrossEntropy()
+    with np.errstate(all="raise", under="ignore"):
+        assert loss.forward(z, y) == pytest.approx(5000.0)
+        assert loss.backward().dtype == np.float32
+
+
+def test_loss_by_name_and_bad_name():
+    assert isinstance(snn.losses.get_loss("bce"), snn.BinaryCrossEntropy)
+    with pytest.raises(ValueError, match="unknown loss 'hinge'"):
+        snn.losses.get_loss("hinge")

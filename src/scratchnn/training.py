@@ -97,6 +97,8 @@ def check_X(X, n_features: int | None = None, *, name: str = "X", dtype=np.float
 def check_targets(y, loss: Loss, n_samples: int, n_outputs: int, dtype) -> np.ndarray:
     """The targets in the form ``loss`` wants, or a ``ValueError``."""
     y = np.asarray(y)
+    if y.ndim == 0:
+        raise ValueError(f"y must hold one label (or target) per sample, got the scalar {y!r}")
     if y.shape[0] != n_samples:
         raise ValueError(f"X and y have different lengths: {n_samples} samples but {y.shape[0]} "
                          "labels")
@@ -149,6 +151,8 @@ def stratified_split(y: np.ndarray, fraction: float, rng: np.random.Generator,
     if not stratify:
         order = rng.permutation(n)
         n_out = max(1, round(fraction * n))
+        if n_out >= n:
+            raise ValueError(f"cannot hold out {fraction:.0%} of {n} samples and keep some")
         return np.sort(order[n_out:]), np.sort(order[:n_out])
     labels = y.reshape(n, -1)[:, 0]
     held_out = []
@@ -336,12 +340,15 @@ def fit(model: Sequential, X, y, *, loss: Loss | str | None = None,
     epochs = _check_positive_int("epochs", epochs)
     n_init = _check_positive_int("n_init", n_init)
     patience = _check_positive_int("patience", patience)
-    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+    if isinstance(lr, bool) or not (isinstance(lr, (int, float, np.floating))
+                                    and math.isfinite(lr) and lr > 0):
         raise ValueError(f"the learning rate must be a positive number, got {lr!r}")
     if not 0 <= validation_split < 1:
         raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
-    if alpha < 0:
+    if not (alpha >= 0 and math.isfinite(alpha)):
         raise ValueError(f"alpha must be >= 0, got {alpha!r}")
+    if not (min_delta >= 0 and math.isfinite(min_delta)):
+        raise ValueError(f"min_delta must be >= 0, got {min_delta!r}")
     dtype = model.dtype
     loss = default_loss(model) if loss is None else get_loss(loss)
     X = check_X(X, model.n_inputs, dtype=dtype)
@@ -402,6 +409,12 @@ def fit(model: Sequential, X, y, *, loss: Loss | str | None = None,
                     score = _evaluate(model, val_loss_fn, val[0], val[1], 0.0, batch_size)[0]
                 else:
                     score = _evaluate(model, val_loss_fn, X, y, alpha, batch_size)[0]
+                if not math.isfinite(score):  # the very last step can still blow up
+                    if best_run_weights is not None:
+                        model.set_weights(best_run_weights)
+                    else:
+                        best.restore()
+                    raise _diverged(score, history.epochs, optimizer)
                 history.final_loss = score
                 scores.append(score)
                 if best_history is None or score < best_score:

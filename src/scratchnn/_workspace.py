@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 _MAX_ARRAYS = 32  # forget old shapes beyond this (e.g. many predict() calls of odd sizes)
+_WIDE = 16  # from this many columns on, broadcasting a row beats a scalar or a BLAS call
 
 
 class Workspace:
@@ -43,5 +44,38 @@ class Workspace:
             array.fill(1)
         return array
 
+    def zero_for(self, x: np.ndarray):
+        """The fastest zero to compare ``x`` with in ``np.maximum(x, zero, out=...)``.
+
+        On wide arrays a scalar 0 takes a slow (unvectorised) path, and a preallocated row
+        of zeros, broadcast over the rows, is about twice as fast; on narrow arrays (a few
+        columns) broadcasting costs more than it saves, so the scalar stays."""
+        n = x.shape[-1]
+        if n < _WIDE:
+            return 0
+        key = ("zeros", (n,), x.dtype)
+        array = self._arrays.get(key)
+        if array is None:
+            array = self.get("zeros", (n,), x.dtype)
+            array.fill(0)
+        return array
+
     def clear(self) -> None:
         self._arrays.clear()
+
+    def __getstate__(self) -> dict:
+        # Scratch arrays are not part of a model: pickle (or joblib-memmap) an empty cache, so
+        # a copy never shares or inherits read-only buffers and allocates its own on first use.
+        return {"_arrays": {}}
+
+
+def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``a @ b`` written into ``out``.
+
+    When the inner dimension is 1, the product is an outer product (the gradient flowing back
+    out of a layer with a single output): a broadcast ``multiply`` does it several times
+    faster than a BLAS call, which is tuned for real matrix products (but not when ``b``
+    has only a few columns)."""
+    if a.ndim == 2 and b.ndim == 2 and a.shape[1] == 1 and b.shape[1] >= _WIDE:
+        return np.multiply(a, b, out=out)
+    return np.matmul(a, b, out=out)

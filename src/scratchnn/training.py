@@ -146,22 +146,31 @@ def accuracy(logits: np.ndarray, y: np.ndarray, loss: Loss) -> float:
 
 def stratified_split(y: np.ndarray, fraction: float, rng: np.random.Generator,
                      stratify: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Indices ``(train, held_out)`` with about ``fraction`` of each class held out."""
+    """Indices ``(train, held_out)``, sorted, with ``round(fraction * n)`` samples held out
+    (at least one).
+
+    Stratified (the default), each class gives ``fraction`` of its members, rounded down or up
+    so that the total comes out right: the classes whose share has the largest fractional part
+    give the extra samples (as scikit-learn's ``StratifiedShuffleSplit``). So even 10 samples
+    of 3 classes can hold out 1.
+    """
     n = y.shape[0]
+    n_out = max(1, round(fraction * n))
+    if n_out >= n:
+        raise ValueError(f"cannot hold out {fraction:.0%} of {n} samples and keep some for "
+                         "training")
     if not stratify:
         order = rng.permutation(n)
-        n_out = max(1, round(fraction * n))
-        if n_out >= n:
-            raise ValueError(f"cannot hold out {fraction:.0%} of {n} samples and keep some")
         return np.sort(order[n_out:]), np.sort(order[:n_out])
     labels = y.reshape(n, -1)[:, 0]
-    held_out = []
-    for value in np.unique(labels):
-        members = rng.permutation(np.flatnonzero(labels == value))
-        held_out.append(members[: round(fraction * members.size)])
+    classes, counts = np.unique(labels, return_counts=True)
+    share = fraction * counts
+    take = np.floor(share).astype(np.intp)
+    extra = n_out - int(take.sum())  # between 0 and the number of classes
+    take[np.argsort(take - share, kind="stable")[:extra]] += 1  # largest remainders first
+    held_out = [rng.permutation(np.flatnonzero(labels == value))[:k]
+                for value, k in zip(classes, take)]
     held = np.sort(np.concatenate(held_out))
-    if held.size == 0 or held.size == n:
-        raise ValueError(f"cannot hold out {fraction:.0%} of {n} samples for validation")
     return np.setdiff1d(np.arange(n), held), held
 
 

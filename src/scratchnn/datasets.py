@@ -24,6 +24,14 @@ def _check_common(n_samples, noise, min_samples: int = 2) -> None:
         raise ValueError(f"noise must be a number >= 0, got {noise!r}")
 
 
+def _check_classes(n_classes, n_samples) -> None:
+    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
+        raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
+    if n_samples < n_classes:
+        raise ValueError(f"n_samples ({n_samples}) must be at least n_classes ({n_classes}), so "
+                         "that every class has a sample")
+
+
 def _seed_for_sklearn(random_state) -> int | None:
     """scikit-learn wants an int or a RandomState; derive an int from a Generator."""
     if isinstance(random_state, np.random.Generator):
@@ -55,8 +63,7 @@ def spirals(n_samples: int = 600, noise: float = 0.2, n_classes: int = 3, turns:
 
     Noise is added to the angle (in radians), as in the classic version."""
     _check_common(n_samples, noise)
-    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
-        raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
+    _check_classes(n_classes, n_samples)
     rng = as_generator(random_state)
     y = np.arange(n_samples) % n_classes
     radius = np.empty(n_samples)
@@ -89,8 +96,7 @@ def gaussians(n_samples: int = 400, noise: float = 0.3, n_classes: int = 2, rand
     """``n_classes`` Gaussian blobs of standard deviation ``noise``, centres on a circle of
     radius 1."""
     _check_common(n_samples, noise)
-    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
-        raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
+    _check_classes(n_classes, n_samples)
     rng = as_generator(random_state)
     y = np.arange(n_samples) % n_classes
     angles = 2 * np.pi * np.arange(n_classes) / n_classes + np.pi / 4
@@ -149,6 +155,21 @@ _ALIASES = {"sin": ["sin(x1)", "sin(x2)"], "sin x1": ["sin(x1)"], "sin x2": ["si
             "x1x2": ["x1*x2"], "x1**2": ["x1^2"], "x2**2": ["x2^2"]}
 
 
+def _power(name: str, k: int) -> str:
+    return "" if k == 0 else name if k == 1 else f"{name}^{k}"
+
+
+def _monomials(degree: int) -> list[tuple[int, int]]:
+    """Exponents ``(a, b)`` of ``x1^a x2^b`` with ``1 <= a + b <= degree``, by degree, then by
+    falling power of x1: (1, 0), (0, 1), (2, 0), (1, 1), (0, 2), ..."""
+    return [(a, d - a) for d in range(1, degree + 1) for a in range(d, -1, -1)]
+
+
+def _monomial_name(a: int, b: int) -> str:
+    """``x1``, ``x2^2``, ``x1*x2``, ``x1^2*x2``: the same spelling as the named lifts."""
+    return "*".join(part for part in (_power("x1", a), _power("x2", b)) if part)
+
+
 def _expand(features: Sequence[str]) -> list[str]:
     names: list[str] = []
     for feature in features:
@@ -184,13 +205,15 @@ class FeatureLift(TransformerMixin, BaseEstimator):
         """All monomials of ``x1, x2`` up to ``degree`` (no constant term)."""
         return cls(features=None, degree=degree)
 
+    def _check_degree(self) -> int:
+        if isinstance(self.degree, bool) or not isinstance(self.degree, (int, np.integer)) or (
+                self.degree < 1):
+            raise ValueError(f"degree must be an integer >= 1, got {self.degree!r}")
+        return int(self.degree)
+
     def _names(self) -> list[str]:
         if self.degree is not None:
-            if isinstance(self.degree, bool) or not isinstance(self.degree, (int, np.integer)) or (
-                    self.degree < 1):
-                raise ValueError(f"degree must be an integer >= 1, got {self.degree!r}")
-            return [f"x1^{a}*x2^{d - a}" for d in range(1, self.degree + 1)
-                    for a in range(d, -1, -1)]
+            return [_monomial_name(a, b) for a, b in _monomials(self._check_degree())]
         return _expand(self.features or ())
 
     def fit(self, X, y=None) -> FeatureLift:
@@ -208,8 +231,8 @@ class FeatureLift(TransformerMixin, BaseEstimator):
     def transform(self, X) -> np.ndarray:
         X = self._check(X)
         if self.degree is not None:
-            return np.column_stack([X[:, 0] ** a * X[:, 1] ** (d - a)
-                                    for d in range(1, self.degree + 1) for a in range(d, -1, -1)])
+            return np.column_stack([X[:, 0] ** a * X[:, 1] ** b
+                                    for a, b in _monomials(self._check_degree())])
         return np.column_stack([_LIFTS[name](X) for name in self._names()])
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:

@@ -250,6 +250,8 @@ def _restore_estimator(info: Any, model: Sequential):
         raise ModelFileError("the header's estimator section is malformed: expected params, "
                              "classes and fitted")
     params = dict(info["params"])
+    if params.get("dtype") in _FLOAT_DTYPES:
+        params["dtype"] = {"float32": np.float32, "float64": np.float64}[params["dtype"]]
     if isinstance(params.get("hidden_layer_sizes"), list):
         params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
     try:

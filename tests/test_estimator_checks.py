@@ -1,0 +1,22 @@
+"""Every scikit-learn estimator check, with no expected failures, for several configurations."""
+
+from __future__ import annotations
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from scratchnn import MLPClassifier
+
+CONFIGURATIONS = [
+    MLPClassifier(hidden_layer_sizes=(10,), max_iter=100, learning_rate_init=0.01),
+    MLPClassifier(hidden_layer_sizes=(8,), solver="sgd", learning_rate_init=0.1, max_iter=60,
+                  learning_rate="invscaling", power_t=0.25),
+    MLPClassifier(hidden_layer_sizes=(8, 6), activation="tanh", early_stopping=True,
+                  learning_rate_init=0.01, max_iter=100),
+    MLPClassifier(hidden_layer_sizes=(6,), activation="leaky_relu", solver="sgd",
+                  learning_rate="adaptive", max_iter=80, n_init=2),
+]
+
+
+@parametrize_with_checks(CONFIGURATIONS)
+def test_scikit_learn_estimator_checks(estimator, check):
+    check(estimator)

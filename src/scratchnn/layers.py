@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._workspace import Workspace
+from ._workspace import Workspace, matmul
 from .init import as_generator, get_initializer
 
 
@@ -78,7 +78,8 @@ class Dense(Layer):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x
-        out = self.ws.get("out", (x.shape[0], self.n_out), np.result_type(x, self.W))
+        dtype = self.dtype if x.dtype == self.dtype else np.result_type(x, self.W)
+        out = self.ws.get("out", (x.shape[0], self.n_out), dtype)
         np.matmul(x, self.W, out=out)
         out += self.b
         return out
@@ -91,7 +92,7 @@ class Dense(Layer):
         if not input_grad:
             return None
         grad_x = self.ws.get("grad_x", self.x.shape, grad.dtype)
-        return np.matmul(grad, self.W.T, out=grad_x)  # dL/dx = dL/dy . W^T
+        return matmul(grad, self.W.T, out=grad_x)  # dL/dx = dL/dy . W^T
 
     def parameters(self) -> list[tuple[np.ndarray, np.ndarray]]:
         return [(self.W, self.dW), (self.b, self.db)]
@@ -106,7 +107,8 @@ class ReLU(Layer):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x
-        return np.maximum(x, 0, out=self.ws.get("out", x.shape, x.dtype))
+        zero = self.ws.zero_for(x)  # 0, or a row of zeros where that is faster
+        return np.maximum(x, zero, out=self.ws.get("out", x.shape, x.dtype))
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         # A float mask (1.0 / 0.0) multiplies faster than a boolean one.

@@ -50,32 +50,38 @@ class BinaryCrossEntropy(Loss):
 
     def forward(self, logits: np.ndarray, y: np.ndarray, sample_weight=None) -> float:
         z = logits
-        y = np.asarray(y).reshape(z.shape)
-        n = z.shape[0]
-        e = self.ws.get("e", z.shape, z.dtype)
-        np.abs(z, out=e)
+        y = np.asarray(y)
+        if y.shape != z.shape:
+            y = y.reshape(z.shape)
+        ws, shape, dtype = self.ws, z.shape, z.dtype
+        # With s = 1 - 2y (+1 for class 0, -1 for class 1) and t = s z, the loss per sample is
+        # softplus(t) = max(t, 0) + log1p(e^-|t|) (and |t| = |z|); its gradient is
+        # sigmoid(z) - y = s sigmoid(t) = (s + tanh(z / 2)) / 2. Few operations, all stable.
+        s = np.multiply(y, -2, out=ws.get("s", shape, dtype))
+        s += 1
+        e = np.abs(z, out=ws.get("e", shape, dtype))
         np.negative(e, out=e)
         with np.errstate(under="ignore"):  # e^-|z| underflows to 0 for |z| > ~745: harmless
             np.exp(e, out=e)  # e = exp(-|z|), in (0, 1]
-        losses = self.ws.get("losses", z.shape, z.dtype)
-        np.log1p(e, out=losses)
-        losses += np.maximum(z, 0)
-        losses -= y * z
-        # sigmoid(z) from the same e: 1 / (1 + e) for z >= 0, e / (1 + e) for z < 0.
-        p = self.ws.get("p", z.shape, z.dtype)
-        np.add(e, 1, out=p)
-        np.divide(np.where(z >= 0, 1, e), p, out=p)
-        self.p, self.y, self.n = p, y, n
+        np.log1p(e, out=e)
+        losses = np.multiply(s, z, out=ws.get("losses", shape, dtype))  # t
+        np.maximum(losses, 0, out=losses)
+        losses += e
+        tanh_half_z = np.multiply(z, 0.5, out=ws.get("tanh", shape, dtype))
+        np.tanh(tanh_half_z, out=tanh_half_z)
+        self.s, self.tanh_half_z = s, tanh_half_z
         self.w = _normalised_weights(sample_weight, z)
         if self.w is None:
             return float(losses.sum()) / losses.size
         return float(np.sum(losses * self.w))
 
     def backward(self) -> np.ndarray:
-        grad = np.subtract(self.p, self.y, out=self.ws.get("grad", self.p.shape, self.p.dtype))
+        s = self.s
+        grad = np.add(self.tanh_half_z, s, out=self.ws.get("grad", s.shape, s.dtype))
         if self.w is None:
-            grad /= grad.size
+            grad *= 0.5 / grad.size  # (sigmoid(z) - y) / n
         else:
+            grad *= 0.5
             grad *= self.w
         return grad
 

@@ -86,6 +86,11 @@ class SGD(Optimizer):
     def step(self) -> None:
         self.t += 1
         m, lr = self.momentum, self.lr
+        if not m and not self.weight_decay:  # plain SGD: two calls per array, no temporaries
+            for (param, grad), scaled in zip(self.params, self._scratch):
+                np.multiply(grad, lr, out=scaled)
+                param -= scaled
+            return
         for i, param, grad in self._gradients():
             if not m:
                 param -= lr * grad

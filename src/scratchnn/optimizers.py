@@ -250,6 +250,10 @@ class InverseScalingLR(LRSchedule):
         super().__init__(optimizer)
         if power_t < 0:
             raise ValueError(f"power_t must be >= 0, got {power_t!r}")
+        if isinstance(samples_per_epoch, bool) or not isinstance(
+                samples_per_epoch, (int, np.integer)) or samples_per_epoch < 1:
+            raise ValueError("samples_per_epoch must be a positive integer (the training set's "
+                             f"size), got {samples_per_epoch!r}")
         self.power_t, self.samples_per_epoch = float(power_t), int(samples_per_epoch)
 
     def lr_at(self, epoch: int) -> float:
@@ -266,6 +270,11 @@ class ReduceLROnPlateau(LRSchedule):
         super().__init__(optimizer)
         if not 0 < factor < 1:
             raise ValueError(f"factor must be in (0, 1), got {factor!r}")
+        if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or (
+                patience < 0):
+            raise ValueError(f"patience must be an integer >= 0, got {patience!r}")
+        if not (min_delta >= 0 and min_lr >= 0):
+            raise ValueError(f"min_delta and min_lr must be >= 0, got {min_delta!r}, {min_lr!r}")
         self.factor, self.patience = float(factor), int(patience)
         self.min_delta, self.min_lr = float(min_delta), float(min_lr)
         self.reset()

@@ -366,6 +366,13 @@ def fit(model: Sequential, X, y, *, loss: Loss | str | None = None,
     batch_size = X.shape[0] if batch_size is None else _check_positive_int("batch_size", batch_size)
     if optimizer is None:
         optimizer = SGD(model.parameters(), lr=lr)
+    own = {id(p) for p, _ in model.parameters()}
+    if not all(id(p) in own for p, _ in optimizer.params):
+        raise ValueError("the optimizer holds parameters that are not this model's; build it "
+                         "from this model: Adam(model.parameters(), ...)")
+    if schedule is not None and schedule.optimizer is not optimizer:
+        raise ValueError("the schedule wraps another optimizer than the one fit uses; pass both: "
+                         "fit(..., optimizer=opt, schedule=StepLR(opt, ...))")
 
     val = None
     if validation_data is not None:

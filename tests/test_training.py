@@ -489,6 +489,21 @@ def test_a_validation_split_must_leave_training_data():
         snn.fit(net((2, 1)), X, np.array([0.5, 1.0]), loss="mse", validation_split=0.9)
 
 
+def test_optimizer_and_schedule_must_belong_to_the_model(moons):
+    X, y = moons
+    model, other = net(), net()
+    with pytest.raises(ValueError, match="parameters that are not this model's"):
+        snn.fit(model, X, y, optimizer=snn.Adam(other.parameters()))
+    opt = snn.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="the schedule wraps another optimizer"):
+        snn.fit(model, X, y, schedule=snn.StepLR(opt, step_size=2))  # fit's own SGD, not opt
+    # Optimising part of the model (the last layer only) is fine.
+    last = model.dense_layers[-1]
+    first_before = model.dense_layers[0].W.copy()
+    snn.fit(model, X, y, optimizer=snn.SGD(last.parameters(), lr=0.1), epochs=2)
+    np.testing.assert_array_equal(model.dense_layers[0].W, first_before)
+
+
 def test_softmax_labels_must_be_class_indices():
     X = np.zeros((4, 2))
     model = net((2, 3, 3))

@@ -33,6 +33,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import LinearSegmentedColormap, TwoSlopeNorm, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from .layers import Dense, Dropout, stable_sigmoid
 from .model import Sequential
@@ -219,7 +220,8 @@ def _accuracy(proba_fn: ProbaFunction, X: np.ndarray, y: np.ndarray) -> float:
 def plot_decision_boundary(predict_proba, X_train, y_train, X_test=None, y_test=None, *,
                            ax: Axes | None = None, title: str | None = None, transform=None,
                            resolution: int = 200, colorbar: bool = True, legend: bool = True,
-                           class_names: Sequence[str] | None = None) -> Axes:
+                           class_names: Sequence[str] | None = None,
+                           point_label: str = "train") -> Axes:
     """Draw what a classifier predicts over the plane, with the data on top.
 
     Parameters
@@ -233,6 +235,8 @@ def plot_decision_boundary(predict_proba, X_train, y_train, X_test=None, y_test=
     transform : applied to the grid (and the points) before ``predict_proba``, e.g. a
         ``FeatureLift`` for a model trained on lifted features.
     resolution : grid points per axis (``resolution**2`` predictions).
+    colorbar, legend : draw them (default True). class_names : legend names of the classes.
+    point_label : what to call the first set of points in the legend and title ("train").
 
     Binary problems show ``P(class 1)`` as a heatmap on a diverging blue-white-orange map with
     the 0.5 contour (the decision boundary) in black; multiclass problems colour each point of the
@@ -258,7 +262,7 @@ def plot_decision_boundary(predict_proba, X_train, y_train, X_test=None, y_test=
     _draw_field(ax, proba, xs, ys, colorbar=colorbar)
 
     train_pred = _predicted_labels(_class_probabilities(proba_fn(X_train), X_train.shape[0]))
-    scores = [f"train accuracy {np.mean(train_pred == y_train):.3f}"]
+    scores = [f"{point_label} accuracy {np.mean(train_pred == y_train):.3f}"]
     _draw_points(ax, X_train, y_train, marker="o", size=22, edgecolor="white", linewidth=0.5)
     if has_test:
         test_pred = _predicted_labels(_class_probabilities(proba_fn(X_test), X_test.shape[0]))
@@ -277,24 +281,27 @@ def plot_decision_boundary(predict_proba, X_train, y_train, X_test=None, y_test=
     ax.set_ylim(limits[2], limits[3])
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6))
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=6))
     ratio = (limits[1] - limits[0]) / (limits[3] - limits[2])
     if 1 / 3 < ratio < 3:
         ax.set_aspect("equal", adjustable="box")
     if legend:
         n_classes = max(proba.shape[1], int(y_train.max()) + 1)
-        _legend(ax, n_classes, has_test, has_test and bool(wrong.any()), class_names)
+        _legend(ax, n_classes, has_test, has_test and bool(wrong.any()), class_names,
+                point_label)
     return ax
 
 
 def _legend(ax: Axes, n_classes: int, has_test: bool, has_wrong: bool,
-            class_names: Sequence[str] | None) -> None:
+            class_names: Sequence[str] | None, point_label: str = "train") -> None:
     names = list(class_names) if class_names is not None else [
         f"class {c}" for c in range(n_classes)]
     handles = [Line2D([], [], linestyle="none", marker="s", markersize=8, markeredgecolor="none",
                       markerfacecolor=CLASS_COLORS[c % len(CLASS_COLORS)], label=names[c])
                for c in range(min(n_classes, len(names)))]
     handles.append(Line2D([], [], linestyle="none", marker="o", markersize=6, color="#868e96",
-                          markeredgecolor="white", label="train"))
+                          markeredgecolor="white", label=point_label))
     if has_test:
         handles.append(Line2D([], [], linestyle="none", marker="^", markersize=7, color="#868e96",
                               markeredgecolor="#212529", label="test"))

@@ -1,0 +1,8 @@
+"""``python -m scratchnn ...`` runs the ``scratchnn`` command (see ``scratchnn.cli``)."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,347 @@
+"""The ``scratchnn`` command, driven as a user drives it: ``python -m scratchnn ...``.
+
+Each run starts a fresh interpreter (about a second of imports), so the error cases are
+launched together, a few at a time, by one module-scoped fixture and checked one by one.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from scratchnn import cli, persistence
+
+ENV = {**os.environ, "MPLBACKEND": "Agg"}
+ENV.pop("SCRATCHNN_DEBUG", None)
+FAST = ["--n-samples", "80", "--epochs", "30"]
+
+
+def run(*args, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "scratchnn", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, env=ENV, timeout=120)
+
+
+def write_csv(path: Path, header, rows) -> Path:
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def read_csv(path) -> tuple[list[str], list[list[str]]]:
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    return rows[0], rows[1:]
+
+
+# --- a labelled CSV with 3 columns and text labels, and trained models -------------------------
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli")
+    rng = np.random.default_rng(0)
+    n = 90
+    X = rng.normal(size=(n, 3)) * [1.0, 10.0, 0.1] + [0.0, 50.0, 2.0]
+    score = X[:, 0] + (X[:, 1] - 50) / 10
+    labels = np.where(score > 0.5, "high", np.where(score < -0.5, "low", "mid"))
+    rows = [[f"{a:.4f}", f"{b:.4f}", f"{c:.4f}", label] for (a, b, c), label in zip(X, labels)]
+    write_csv(folder / "train.csv", ["a", "b", "c", "level"], rows)
+    write_csv(folder / "features.csv", ["c", "a", "b"], [[r[2], r[0], r[1]] for r in rows[:25]])
+
+    csv_run = run("train", "--data", folder / "train.csv", "--target", "level", "--hidden", "8",
+                  "--epochs", "60", "--save", folder / "csv.npz", "--history",
+                  folder / "history.csv")
+    moons_run = run("train", "--dataset", "moons", *FAST, "--hidden", "6", "--activation",
+                    "tanh", "--optimizer", "momentum", "--save", folder / "moons.npz",
+                    "--plot", folder / "moons.png", "--animate", folder / "moons.gif")
+    return {"dir": folder, "csv_run": csv_run, "moons_run": moons_run}
+
+
+def test_train_on_a_csv_prints_a_summary_ending_with_the_test_accuracy(work):
+    result = work["csv_run"]
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # not a terminal: no progress bar, nothing but the summary
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith("test accuracy: ")
+    value = last.split(": ")[1]
+    assert len(value.split(".")[1]) == 4 and 0.0 <= float(value) <= 1.0
+    assert "classes: high, low, mid" in result.stdout
+
+
+def test_the_saved_model_carries_its_preprocessing(work):
+    model, header = persistence.load(work["dir"] / "csv.npz", return_header=True)
+    meta = header["metadata"]
+    assert meta["feature_names"] == ["a", "b", "c"]
+    assert meta["classes"] == ["high", "low", "mid"]
+    assert meta["target"] == "level"
+    # The scale of column b is about 10, of c about 0.1: standardisation recorded them.
+    scale = np.array(meta["standardize"]["scale"])
+    assert 5 < scale[1] < 20 and 0.05 < scale[2] < 0.2
+    assert model.n_inputs == 3 and model.n_outputs == 3
+
+
+def test_history_csv_has_one_row_per_epoch(work):
+    header, rows = read_csv(work["dir"] / "history.csv")
+    assert header[:3] == ["epoch", "loss", "accuracy"]
+    assert [int(r[0]) for r in rows] == list(range(1, 61))
+    assert all(float(r[1]) > 0 for r in rows)
+
+
+def test_train_writes_a_png_and_a_gif_of_the_expected_size(work):
+    result = work["moons_run"]
+    assert result.returncode == 0, result.stderr
+    with Image.open(work["dir"] / "moons.png") as png:
+        assert png.format == "PNG"
+        assert png.size == (960, 810)  # a 6.4 x 5.4 inch figure at 150 dpi
+        png.verify()
+    with Image.open(work["dir"] / "moons.gif") as gif:
+        assert gif.format == "GIF"
+        assert gif.n_frames >= 20
+        assert gif.size == (688, 320)  # an 8.6 x 4 inch figure at 80 dpi
+
+
+def test_predict_matches_the_library_row_for_row(work):
+    folder = work["dir"]
+    result = run("predict", folder / "csv.npz", folder / "features.csv", "--proba")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    header, *rows = list(csv.reader(lines))
+    assert header == ["prediction", "p_high", "p_low", "p_mid"]
+
+    model, meta = persistence.load(folder / "csv.npz", return_header=True)
+    meta = meta["metadata"]
+    _, raw = read_csv(folder / "features.csv")  # columns c, a, b: the command reorders by name
+    X = np.array([[float(r[1]), float(r[2]), float(r[0])] for r in raw])
+    X = (X - meta["standardize"]["mean"]) / meta["standardize"]["scale"]
+    logits = model.forward(X)
+    expected = np.exp(logits - logits.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    assert len(rows) == len(raw)
+    assert [r[0] for r in rows] == [meta["classes"][k] for k in expected.argmax(axis=1)]
+    np.testing.assert_allclose([[float(v) for v in r[1:]] for r in rows], expected, atol=1e-6)
+
+
+def test_predict_to_a_file_and_ignoring_the_label_column(work):
+    folder = work["dir"]
+    out = folder / "predictions.csv"
+    result = run("predict", folder / "csv.npz", folder / "train.csv", "-o", out)
+    assert result.returncode == 0, result.stderr
+    header, rows = read_csv(out)
+    _, train_rows = read_csv(folder / "train.csv")
+    assert header == ["prediction"]
+    assert len(rows) == len(train_rows)
+    assert {r[0] for r in rows} <= {"high", "low", "mid"}
+
+
+def test_evaluate_on_a_csv_reports_the_confusion_matrix(work):
+    folder = work["dir"]
+    result = run("evaluate", folder / "csv.npz", "--data", folder / "train.csv", "--target",
+                 "level")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "confusion matrix" in out and "precision" in out and "log-loss:" in out
+    # The confusion matrix counts every row once.
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("confusion")) + 2
+    counts = [list(map(int, line.split()[1:])) for line in lines[start:start + 3]]
+    assert sum(map(sum, counts)) == 90
+    accuracy = float(lines[-1].split(": ")[1])
+    assert accuracy == pytest.approx(sum(counts[i][i] for i in range(3)) / 90, abs=1e-4)
+
+
+def test_evaluate_and_plot_a_dataset_model(work):
+    folder = work["dir"]
+    result = run("evaluate", folder / "moons.npz", "--dataset", "moons", "--n-samples", "60")
+    assert result.returncode == 0, result.stderr
+    assert "samples: 60" in result.stdout
+    assert result.stdout.strip().splitlines()[-1].startswith("accuracy: ")
+    figure = folder / "boundary.png"
+    result = run("plot", folder / "moons.npz", "--dataset", "moons", "--n-samples", "60", "-o",
+                 figure)
+    assert result.returncode == 0, result.stderr
+    with Image.open(figure) as png:
+        assert png.format == "PNG" and png.size == (960, 810)
+
+
+def test_datasets_lists_every_dataset_once():
+    from scratchnn.datasets import DATASETS
+
+    result = run("datasets")
+    assert result.returncode == 0
+    lines = result.stdout.strip().splitlines()
+    assert [line.split()[0] for line in lines] == list(DATASETS)
+
+
+# --- errors: one line on stderr, the right exit code, nothing overwritten ----------------------
+
+OLD = b"precious old bytes\n"
+
+
+def _error_cases(folder: Path) -> dict[str, tuple[list, int, str, list[Path]]]:
+    """name -> (arguments, exit code, a phrase of the message, files that must keep OLD)."""
+    good = folder / "good.csv"
+    write_csv(good, ["x1", "x2", "y"], [[i / 10, (i % 7) / 7, i % 2] for i in range(30)])
+    bad_value = write_csv(folder / "bad_value.csv", ["x1", "x2", "y"],
+                          [[0.1, 0.2, 0], [0.3, "abc", 1], [0.5, 0.1, 0]])
+    missing = write_csv(folder / "missing.csv", ["x1", "x2", "y"],
+                        [[0.1, 0.2, 0], [0.3, 0.4, 1], ["", 0.1, 0]])
+    wide = write_csv(folder / "wide.csv", ["x1", "x2", "x3"], [[0.1, 0.2, 0.3]])
+    renamed = write_csv(folder / "renamed.csv", ["u", "v"], [[0.1, 0.2]])
+    three = write_csv(folder / "three.csv", ["x1", "x2", "x3", "y"],
+                      [[i, i % 3, i % 5, i % 2] for i in range(20)])
+    binary = folder / "binary.csv"
+    binary.write_bytes(bytes(range(256)) * 4)
+    not_a_model = folder / "not_a_model.npz"
+    not_a_model.write_text("hello, I am text\n")
+    model = folder / "model.npz"  # a real model, trained on moons (x1, x2)
+    keep = {name: folder / f"keep_{name}" for name in ("save", "out")}
+    save, out = keep["save"], keep["out"]
+    train = ["train", "--dataset", "moons", *FAST, "--save", save]
+    return {
+        "missing file": (["train", "--data", folder / "nope.csv", "--target", "y", "--save", save],
+                         1, "no such file", [save]),
+        "unreadable file": (["train", "--data", binary, "--target", "y", "--save", save], 1,
+                            "UTF-8", [save]),
+        "non-numeric value": (["train", "--data", bad_value, "--target", "y", "--save", save], 1,
+                              "line 3 (data row 2), column 'x2': 'abc' is not a number", [save]),
+        "missing value": (["train", "--data", missing, "--target", "y", "--save", save], 1,
+                          "line 4 (data row 3), column 'x1': missing value", [save]),
+        "not a model file": (["predict", not_a_model, good, "-o", out], 1,
+                             "not a usable model file", [out]),
+        "missing model file": (["evaluate", folder / "nope.npz", "--dataset", "moons"], 1,
+                               "no such model file", []),
+        "csv too wide": (["predict", model, wide, "-o", out], 1, "the model expects 2: x1, x2",
+                         [out]),
+        "csv wrong names": (["predict", model, renamed, "-o", out], 1, "missing: x1, x2", [out]),
+        "unknown dataset": (["train", "--dataset", "spiral", "--save", save], 2,
+                            "choose from 'circles', 'moons'", [save]),
+        "unknown activation": ([*train, "--activation", "relu6"], 2, "'tanh'", [save]),
+        "unknown optimizer": ([*train, "--optimizer", "adagrad"], 2, "'rmsprop'", [save]),
+        "zero learning rate": ([*train, "--lr", "0"], 2, "--lr: must be a positive number",
+                               [save]),
+        "zero epochs": ([*train, "--epochs", "0"], 2, "--epochs: must be a positive integer",
+                        [save]),
+        "bad hidden": ([*train, "--hidden", "8,x"], 2, "--hidden: expected comma-separated",
+                       [save]),
+        "plot of 3 columns": (["train", "--data", three, "--target", "y", "--plot", out,
+                               "--save", save], 2, "needs 2 input columns", [save, out]),
+        "diverges": (["train", "--dataset", "moons", *FAST, "--optimizer", "sgd", "--lr",
+                      "1e300", "--save", save, "--plot", out], 1, "training diverged",
+                     [save, out]),
+    }
+
+
+@pytest.fixture(scope="module")
+def error_runs(tmp_path_factory, work):
+    """Every error case, each in its own folder (with its own pre-existing outputs), launched
+    a few at a time; returns name -> (CompletedProcess, case)."""
+    root = tmp_path_factory.mktemp("errors")
+    model_src = work["dir"] / "moons.npz"
+    cases = {}
+    for i, name in enumerate(_error_cases(root)):
+        folder = root / f"case{i}"
+        folder.mkdir()
+        (folder / "model.npz").write_bytes(model_src.read_bytes())
+        case = _error_cases(folder)[name]
+        for path in case[3]:
+            path.write_bytes(OLD)
+        cases[name] = case
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = dict(zip(cases, pool.map(lambda c: run(*c[0]), cases.values())))
+    return {name: (results[name], cases[name]) for name in cases}
+
+
+@pytest.mark.parametrize("name", list(_error_cases(Path("."))))
+def test_errors_are_one_clear_line_and_touch_nothing(error_runs, name):
+    result, (_, code, phrase, kept) = error_runs[name]
+    assert result.returncode == code, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("scratchnn: error: ")
+    assert phrase in lines[0]
+    assert "Traceback" not in result.stderr
+    for path in kept:
+        assert path.read_bytes() == OLD, f"{path.name} was overwritten"
+        leftovers = [p.name for p in path.parent.iterdir() if p.name.startswith(".")]
+        assert leftovers == [], f"temporary files left behind: {leftovers}"
+
+
+# --- the same errors, more of them, in-process (no interpreter start-up) ---------------------
+
+
+def run_inprocess(capsys, *args) -> tuple[int, str, str]:
+    try:
+        code = cli.main([str(a) for a in args])
+    except SystemExit as stop:  # argparse's usage errors
+        code = stop.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize(("args", "code", "phrase"), [
+    (["predict", "{model}", "{dir}", "-o", "{out}"], 1, "is a folder, not a CSV file"),
+    (["train", "--data", "{good}", "--target", "label", "--save", "{out}"], 1,
+     "no column 'label'; its columns are: x1, x2, y"),
+    (["plot", "{model}", "--data", "{renamed}", "--target", "v", "-o", "{out}"], 1,
+     "missing: x1, x2"),
+    (["train", "--dataset", "moons", "--lr=-0.1", "--save", "{out}"], 2,
+     "must be a positive number"),
+    (["train", "--data", "{good}", "--save", "{out}"], 2, "--data needs --target"),
+    (["train", "--dataset", "moons", "--target", "y"], 2, "--target goes with --data"),
+    (["train", "--dataset", "moons", "--features", "x3"], 2, "unknown feature 'x3'"),
+    (["train", "--dataset", "moons", "--save", "{dir}"], 2, "is a folder"),
+    (["train", "--dataset", "moons", "--save", "{dir}/no/such/folder/m.npz"], 2,
+     "does not exist"),
+    (["train", "--dataset", "moons", "--save", "{out}", "--plot", "{out}"], 2,
+     "same file name"),
+    (["evaluate", "{model}", "--data", "{labels}", "--target", "y"], 1,
+     "label 7 is not one of the model's classes"),
+    (["evaluate", "{model}", "--dataset", "spirals"], 1, "label 2 is not one"),
+    (["predict", "{csv_model}", "{good}"], 1, "the model expects 3: a, b, c"),
+    ([], 2, "required"),
+])
+def test_more_errors_in_process(capsys, tmp_path, work, args, code, phrase):
+    good = write_csv(tmp_path / "good.csv", ["x1", "x2", "y"], [[0.1, 0.2, 0], [0.3, 0.4, 1]])
+    renamed = write_csv(tmp_path / "renamed.csv", ["u", "v"], [[0.1, 0.2]])
+    labels = write_csv(tmp_path / "labels.csv", ["x1", "x2", "y"], [[0.1, 0.2, 0], [0, 0, 7]])
+    out = tmp_path / "out.bin"
+    out.write_bytes(OLD)
+    names = {"model": work["dir"] / "moons.npz", "csv_model": work["dir"] / "csv.npz",
+             "dir": tmp_path, "good": good, "renamed": renamed, "labels": labels, "out": out}
+    got, _stdout, stderr = run_inprocess(capsys, *(a.format(**names) for a in args))
+    assert got == code, stderr
+    assert stderr.count("\n") == 1 and stderr.startswith("scratchnn: error: ")
+    assert phrase in stderr
+    assert out.read_bytes() == OLD
+
+
+# --- in-process: the small parsers -------------------------------------------------------------
+
+
+def test_parse_hidden():
+    assert cli.parse_hidden("16, 16") == [16, 16]
+    assert cli.parse_hidden("") == []
+    for bad in ("8,", "a", "0", "-3", "8;8"):
+        with pytest.raises(Exception, match="comma-separated"):
+            cli.parse_hidden(bad)
+
+
+def test_parse_features_expands_sin():
+    assert cli.parse_features("x1^2, x2^2, sin") == ["x1^2", "x2^2", "sin(x1)", "sin(x2)"]
+
+
+def test_text_labels_and_numeric_labels_keep_their_type(tmp_path):
+    path = write_csv(tmp_path / "t.csv", ["x", "y"], [[1, "2"], [2, "10"], [3, "cat"]])
+    table = cli.read_table(str(path))
+    assert cli._labels(table, "y") == [2, 10, "cat"]
+    assert cli._sorted_classes([10, 2, 2]) == [2, 10]

@@ -44,6 +44,15 @@ class Workspace:
             array.fill(1)
         return array
 
+    def arange(self, n: int) -> np.ndarray:
+        """``0, 1, ..., n - 1`` (row indices for picking one entry per row), made once."""
+        key = ("arange", (n,), np.intp)
+        array = self._arrays.get(key)
+        if array is None:
+            array = self.get("arange", (n,), np.intp)
+            array[:] = np.arange(n)
+        return array
+
     def zero_for(self, x: np.ndarray):
         """The fastest zero to compare ``x`` with in ``np.maximum(x, zero, out=...)``.
 

@@ -98,29 +98,34 @@ class SoftmaxCrossEntropy(Loss):
         z = logits
         n = z.shape[0]
         y = np.asarray(y).reshape(n)
-        shifted = self.ws.get("shifted", z.shape, z.dtype)
-        np.subtract(z, z.max(axis=1, keepdims=True), out=shifted)  # row max becomes 0
-        probs = self.ws.get("probs", z.shape, z.dtype)
+        ws = self.ws
+        row = ws.get("row", (n, 1), z.dtype)  # one number per sample, reused below
+        np.maximum.reduce(z, axis=1, keepdims=True, out=row)  # the row maximum
+        shifted = np.subtract(z, row, out=ws.get("shifted", z.shape, z.dtype))  # row max is 0
+        probs = ws.get("probs", z.shape, z.dtype)
         with np.errstate(under="ignore"):  # tiny probabilities underflow to 0: harmless
             np.exp(shifted, out=probs)
-        row_sums = probs.sum(axis=1, keepdims=True)  # in [1, k]: log is safe
-        rows = np.arange(n)
-        probs /= row_sums
+        np.add.reduce(probs, axis=1, keepdims=True, out=row)  # row sums, in [1, k]
+        probs /= row
+        log_sums = np.log(row, out=row)[:, 0]
+        rows = ws.arange(n)
         self.probs, self.y, self.rows = probs, y, rows
         self.w = _normalised_weights(sample_weight, z[:, :1])
         if self.w is None:
-            return float(np.log(row_sums[:, 0]).sum() - shifted[rows, y].sum()) / n
-        per_sample = np.log(row_sums[:, 0]) - shifted[rows, y]
+            return float(log_sums.sum() - shifted[rows, y].sum()) / n
+        per_sample = log_sums - shifted[rows, y]
         return float(per_sample @ self.w[:, 0])
 
     def backward(self) -> np.ndarray:
         grad = self.ws.get("grad", self.probs.shape, self.probs.dtype)
+        if self.w is None:  # (softmax - onehot) / n
+            scale = 1 / self.probs.shape[0]
+            np.multiply(self.probs, scale, out=grad)
+            grad[self.rows, self.y] -= scale
+            return grad
         np.copyto(grad, self.probs)
         grad[self.rows, self.y] -= 1
-        if self.w is None:
-            grad /= self.probs.shape[0]
-        else:
-            grad *= self.w
+        grad *= self.w
         return grad
 
 

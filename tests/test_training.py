@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import scratchnn as snn
 from scratchnn import datasets
@@ -91,6 +93,21 @@ def test_every_sample_is_seen_exactly_once_per_epoch(n, batch_size, sizes, shuff
         np.testing.assert_array_equal(np.sort(rows), np.arange(n))
         if not shuffle:
             np.testing.assert_array_equal(rows, np.arange(n))
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(2, 60), batch_size=st.integers(1, 70), shuffle=st.booleans())
+def test_batches_cover_the_data_for_any_sizes(n, batch_size, shuffle):
+    X = np.column_stack([np.arange(n, dtype=float), np.zeros(n)])
+    recorder = Recorder()
+    model = snn.Sequential([recorder, snn.Dense(2, 1, rng=0)])
+    snn.fit(model, X, np.arange(n) % 2, lr=0.01, epochs=1, batch_size=batch_size,
+            shuffle=shuffle, rng=0)
+    sizes = [len(b) for b in recorder.batches]
+    assert sizes == [min(batch_size, n)] * (n // min(batch_size, n)) + (
+        [n % batch_size] if batch_size < n and n % batch_size else [])
+    np.testing.assert_array_equal(np.sort(np.concatenate([b[:, 0] for b in recorder.batches])),
+                                  np.arange(n))
 
 
 def test_shuffling_changes_the_batches_between_epochs():
@@ -318,7 +335,7 @@ def test_fit_trains_with_dropout_and_evaluates_without_it(moons):
                             snn.Dense(16, 1, rng=1)])
     history = snn.fit(model, X, y, optimizer=snn.Adam(model.parameters(), lr=0.01), epochs=5,
                       validation_data=(X, y), rng=0)
-    assert model.training  # fit leaves the model in training mode, as it found it
+    assert model.training  # fit leaves the model in training mode
     model.eval()
     # The validation loss is measured in eval mode, so it is reproducible from the weights.
     assert history.val_loss[-1] == pytest.approx(

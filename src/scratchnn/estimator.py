@@ -36,10 +36,9 @@ _MIN_ADAPTIVE_LR = 1e-6  # scikit-learn's: 'adaptive' stops once the rate is thi
 
 
 def _partial_fit_available(estimator) -> bool:
-    if estimator.early_stopping:
-        raise AttributeError("partial_fit is not available with early_stopping=True: one epoch "
-                             "at a time leaves nothing to stop early; set early_stopping=False")
-    return True
+    """``partial_fit`` exists only without early stopping (one epoch at a time leaves nothing
+    to stop early), as scikit-learn refuses it there too."""
+    return not estimator.early_stopping
 
 
 class MLPClassifier(ClassifierMixin, BaseEstimator):

@@ -19,15 +19,13 @@ from scratchnn import datasets
 pytestmark = pytest.mark.slow
 
 
-def test_accuracy(model: snn.Sequential, X: np.ndarray, y: np.ndarray) -> float:
+def held_out_accuracy(model: snn.Sequential, X: np.ndarray, y: np.ndarray) -> float:
     """The fraction of ``X``'s samples whose predicted class is ``y``, in eval mode."""
     model.eval()
     logits = model.forward(np.asarray(X, dtype=model.dtype))
     predicted = logits.argmax(axis=1) if logits.shape[1] > 1 else (logits[:, 0] > 0).astype(int)
     return float(np.mean(predicted == y))
 
-
-test_accuracy.__test__ = False  # a helper, not a test
 
 
 def train(sizes, activation, X, y, *, lr, epochs, seed=0, dtype=np.float64):
@@ -42,7 +40,7 @@ def test_three_spirals():
     X_train, X_test, y_train, y_test = datasets.train_test_split(X, y, test_size=0.25,
                                                                  random_state=0)
     model, history = train([2, 64, 64, 3], "relu", X_train, y_train, lr=0.01, epochs=150)
-    accuracy = test_accuracy(model, X_test, y_test)
+    accuracy = held_out_accuracy(model, X_test, y_test)
     assert accuracy >= 0.95, f"spirals: test accuracy {accuracy:.3f}"
     assert history.accuracy[-1] >= 0.95
 
@@ -52,7 +50,7 @@ def test_xor():
     X_train, X_test, y_train, y_test = datasets.train_test_split(X, y, test_size=0.3,
                                                                  random_state=0)
     model, _ = train([2, 8, 1], "tanh", X_train, y_train, lr=0.02, epochs=60)
-    accuracy = test_accuracy(model, X_test, y_test)
+    accuracy = held_out_accuracy(model, X_test, y_test)
     assert accuracy >= 0.97, f"xor: test accuracy {accuracy:.3f}"
 
 
@@ -64,7 +62,7 @@ def test_digits(dtype):
     scaler = StandardScaler().fit(X_train)  # statistics of the training part only
     model, _ = train([64, 128, 10], "relu", scaler.transform(X_train), y_train, lr=1e-3,
                      epochs=40, dtype=dtype)
-    accuracy = test_accuracy(model, scaler.transform(X_test), y_test)
+    accuracy = held_out_accuracy(model, scaler.transform(X_test), y_test)
     assert accuracy >= 0.96, f"digits ({np.dtype(dtype).name}): test accuracy {accuracy:.3f}"
 
 
@@ -73,7 +71,7 @@ def test_circles_with_one_hidden_layer_of_eight_on_raw_features():
     X_train, X_test, y_train, y_test = datasets.train_test_split(X, y, test_size=0.3,
                                                                  random_state=0)
     model, _ = train([2, 8, 1], "relu", X_train, y_train, lr=0.01, epochs=150)
-    accuracy = test_accuracy(model, X_test, y_test)
+    accuracy = held_out_accuracy(model, X_test, y_test)
     assert accuracy >= 0.98, f"circles: test accuracy {accuracy:.3f}"
 
 
@@ -83,7 +81,7 @@ def test_circles_without_a_hidden_layer_stay_at_chance_on_raw_features():
     X_train, X_test, y_train, y_test = datasets.train_test_split(X, y, test_size=0.3,
                                                                  random_state=0)
     model, _ = train([2, 1], "relu", X_train, y_train, lr=0.01, epochs=30)
-    assert test_accuracy(model, X_test, y_test) < 0.65
+    assert held_out_accuracy(model, X_test, y_test) < 0.65
     lift = datasets.FeatureLift(["x1", "x2", "x1^2", "x2^2"])
     lifted, _ = train([4, 1], "relu", lift.fit_transform(X_train), y_train, lr=0.05, epochs=30)
-    assert test_accuracy(lifted, lift.transform(X_test), y_test) >= 0.98
+    assert held_out_accuracy(lifted, lift.transform(X_test), y_test) >= 0.98

@@ -386,3 +386,80 @@ def test_sigkill_during_repeated_saves_leaves_a_loadable_file(tmp_path):
         # Leftover temporary files (a SIGKILL allows no cleanup) never replace the model.
         for leftover in tmp_path.glob(".m.npz.*.tmp"):
             leftover.unlink()
+
+
+# --- the estimator ------------------------------------------------------------------------------
+
+
+def fitted_classifier(labels, n_classes, dtype=np.float64, **params):
+    from sklearn.datasets import make_blobs
+
+    X, y = make_blobs(120, centers=n_classes, n_features=3, random_state=0)
+    clf = snn.MLPClassifier((6, 4), max_iter=15, learning_rate_init=0.01, random_state=0,
+                            dtype=dtype, **params)
+    with pytest.warns(Warning):  # ConvergenceWarning: 15 epochs are not enough, on purpose
+        clf.fit(X, np.asarray(labels)[y])
+    return clf, X
+
+
+@pytest.mark.parametrize("labels, dtype", [
+    (["cat", "dog"], np.float64),
+    ([-1, 1], np.float32),
+    ([False, True], np.float64),
+    ([1.0, 2.0, 3.0], np.float64),
+    (["a", "b", "c", "d"], np.float32),
+    ([3, 10, 42], np.float64),
+])
+def test_estimator_round_trip_is_bit_identical(tmp_path, labels, dtype):
+    params = {"solver": "sgd", "activation": "tanh"} if len(labels) == 3 else {}
+    clf, X = fitted_classifier(labels, len(labels), dtype, **params)
+    path = snn.save(clf, tmp_path / "clf.npz", metadata={"note": "test"})
+    loaded, header = snn.load(path, return_header=True)
+    assert type(loaded) is snn.MLPClassifier
+    assert header["kind"] == "MLPClassifier" and header["metadata"] == {"note": "test"}
+    assert loaded.get_params() == clf.get_params()
+    assert loaded.classes_.dtype == clf.classes_.dtype
+    assert loaded.classes_.tolist() == clf.classes_.tolist()
+    assert [type(c) for c in loaded.classes_.tolist()] == [type(c) for c in clf.classes_.tolist()]
+    for name in ("n_features_in_", "n_iter_", "t_", "loss_", "best_loss_", "loss_curve_",
+                 "out_activation_", "n_layers_", "n_outputs_", "validation_scores_"):
+        assert getattr(loaded, name) == getattr(clf, name), name
+    for a, b in zip(loaded.coefs_ + loaded.intercepts_, clf.coefs_ + clf.intercepts_):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
+    # A loaded estimator can keep training.
+    loaded.partial_fit(X[:10], clf.predict(X[:10]))
+    assert loaded.n_iter_ == 1
+
+
+def test_estimator_with_early_stopping_and_feature_names(tmp_path):
+    pd = pytest.importorskip("pandas")
+    clf, X = fitted_classifier([0, 1], 2, early_stopping=True)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    with pytest.warns(Warning):
+        clf.fit(frame, clf.predict(X))
+    loaded = snn.load(snn.save(clf, tmp_path / "clf.npz"))
+    assert loaded.feature_names_in_.tolist() == ["a", "b", "c"]
+    assert loaded.validation_scores_ == clf.validation_scores_
+    assert loaded.val_loss_curve_ == clf.val_loss_curve_
+    assert loaded.best_validation_score_ == clf.best_validation_score_
+    np.testing.assert_array_equal(loaded.predict_proba(frame), clf.predict_proba(frame))
+
+
+def test_unfitted_estimator_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="not fitted yet"):
+        snn.save(snn.MLPClassifier(), tmp_path / "clf.npz")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_estimator_header_that_does_not_fit_the_weights(tmp_path):
+    clf, _ = fitted_classifier(["x", "y", "z"], 3)
+    path = snn.save(clf, tmp_path / "clf.npz")
+    members = members_of(path)
+    header = json.loads(members[HEADER_KEY].tobytes())
+    header["estimator"]["classes"]["values"] = ["x", "y"]
+    members[HEADER_KEY] = header_array(header)
+    rewrite(path, members)
+    with pytest.raises(ModelFileError, match="does not fit the header's 3 features and 2 classes"):
+        snn.load(path)

@@ -445,7 +445,9 @@ def plot_hidden_units(model: Sequential, X, y, *, transform=None, layer: int = 0
         model.train(was_training)
     n_units = units.shape[1]
     n_panels = n_units + (1 if show_output else 0)
-    ncols = ncols or (n_panels if n_panels <= 4 else math.ceil(math.sqrt(n_panels)))
+    if ncols is None:  # the fewest empty cells, then the squarest grid (at most 6 columns)
+        candidates = range(min(n_panels, math.ceil(math.sqrt(n_panels))), min(n_panels, 6) + 1)
+        ncols = min(candidates, key=lambda c: (-n_panels % c, c))
     nrows = math.ceil(n_panels / ncols)
     if fig is None:
         aspect = (limits[3] - limits[2]) / (limits[1] - limits[0])  # height / width of a panel
@@ -468,7 +470,9 @@ def plot_hidden_units(model: Sequential, X, y, *, transform=None, layer: int = 0
             axis.contour(xs, ys, pre[:, j].reshape(shape), levels=[0.0], colors="#343a40",
                          linewidths=0.8)
         axis.scatter(X[:, 0], X[:, 1], c=point_colors, s=4, alpha=0.35, linewidths=0)
-        axis.set_title(f"unit {j + 1}  (max {float(values.max()):.2g})", fontsize=9)
+        low, high = float(values.min()), float(values.max())
+        note = "dead: 0 everywhere" if high <= 0 and low >= 0 else f"{low:.2g} to {high:.2g}"
+        axis.set_title(f"unit {j + 1}  ({note})", fontsize=9)
     if show_output:
         axis = axes[n_units]
         proba = _class_probabilities(model_predict_proba(model, apply)(grid), grid.shape[0])

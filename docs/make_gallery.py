@@ -1,0 +1,124 @@
+"""Regenerate the README's pictures in docs/images/ (``make gallery``; under a minute).
+
+    python docs/make_gallery.py [--out docs/images]
+
+Every figure is made by the library's own plotting functions from a network trained here with
+a fixed seed, so the pictures are reproducible and show what a user of the library gets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+import scratchnn as snn
+from scratchnn import datasets, plotting
+
+HERE = Path(__file__).resolve().parent
+
+
+def split(name: str, seed: int, **kwargs):
+    X, y = datasets.load(name, random_state=seed, **kwargs)
+    return datasets.train_test_split(X, y, test_size=0.25, random_state=seed)
+
+
+def test_accuracy(model, X, y) -> float:
+    proba = plotting.model_predict_proba(model)(X)
+    predicted = proba.argmax(axis=1) if proba.ndim == 2 else (proba >= 0.5).astype(int)
+    return float(np.mean(predicted == y))
+
+
+def spirals(out: Path) -> None:
+    """Three noisy spiral arms, 2-16-16-3 ReLU, mini-batch Adam with an exponentially
+    decaying learning rate: the boundary and the curves."""
+    X_train, X_test, y_train, y_test = split("spirals", seed=0, n_samples=600, noise=0.3)
+    rng = np.random.default_rng(0)
+    model = snn.mlp([2, 16, 16, 3], "relu", rng=rng)
+    optimizer = snn.Adam(model.parameters(), lr=0.01)
+    schedule = snn.ExponentialLR(optimizer, gamma=0.99)  # lr 0.01 * 0.99^epoch: calm at the end
+    history = snn.fit(model, X_train, y_train, optimizer=optimizer, schedule=schedule,
+                      epochs=300, batch_size=32, rng=rng, validation_data=(X_test, y_test))
+    ax = plotting.plot_decision_boundary(
+        model, X_train, y_train, X_test, y_test,
+        title="Three spirals: 2 → 16 → 16 → 3 ReLU, softmax, mini-batch Adam")
+    plotting.save_figure(ax.figure, out / "spirals_boundary.png", dpi=110)
+    fig = plotting.plot_history(history, title="Three spirals: training curves (validation = "
+                                "the held-out 25%; Adam, lr 0.01 × 0.99 per epoch)")
+    plotting.save_figure(fig, out / "spirals_history.png", dpi=110)
+    print(f"spirals: test accuracy {test_accuracy(model, X_test, y_test):.4f}")
+
+
+def hidden_units(out: Path) -> None:
+    """Concentric circles with one hidden layer of 6 ReLU units: each unit is a half-plane,
+    and the output combines them into a polygon around the inner circle."""
+    X_train, X_test, y_train, y_test = split("circles", seed=0, n_samples=600, noise=0.08)
+    rng = np.random.default_rng(0)
+    model = snn.mlp([2, 6, 1], "relu", rng=rng)
+    snn.fit(model, X_train, y_train, optimizer=snn.Adam(model.parameters(), lr=0.02),
+            epochs=400, batch_size=32, rng=rng, n_init=3)
+    fig = plotting.plot_hidden_units(
+        model, X_train, y_train, resolution=120,
+        title="Circles, 2 → 6 ReLU → 1: each hidden unit is on (orange) in a half-plane;\n"
+              "the output weighs and adds them: a polygon around the inner circle")
+    plotting.save_figure(fig, out / "hidden_units.png", dpi=110)
+    print(f"circles (6 hidden units): test accuracy {test_accuracy(model, X_test, y_test):.4f}")
+
+
+def moons_animation(out: Path) -> None:
+    """Two moons, 2-8-8-1 tanh, full-batch gradient descent: 40 frames of training."""
+    X_train, X_test, y_train, y_test = split("moons", seed=2, n_samples=400, noise=0.2)
+    rng = np.random.default_rng(2)
+    model = snn.mlp([2, 8, 8, 1], "tanh", rng=rng)
+    epochs = 600
+    recorder = plotting.TrainingRecorder.for_epochs(epochs, n_frames=40)
+    history = snn.fit(model, X_train, y_train, lr=0.3, epochs=epochs, rng=rng,
+                      validation_data=(X_test, y_test), callbacks=[recorder])
+    n = plotting.animate_training(model, recorder, X_train, y_train, out / "moons_training.gif",
+                                  history=history, X_test=X_test, y_test=y_test, fps=8,
+                                  title="Two moons, 2 → 8 → 8 → 1 tanh, gradient descent")
+    size = (out / "moons_training.gif").stat().st_size
+    print(f"moons animation: {n} frames, {size / 1e6:.2f} MB, "
+          f"test accuracy {test_accuracy(model, X_test, y_test):.4f}")
+
+
+def minibatch_adam(out: Path) -> None:
+    """The training toolkit at work on XOR: mini-batches of 32, Adam, early stopping on a
+    validation split; the boundary next to its loss curves."""
+    X_train, X_test, y_train, y_test = split("xor", seed=3, n_samples=500, noise=0.15)
+    rng = np.random.default_rng(3)
+    model = snn.mlp([2, 16, 16, 1], "relu", rng=rng)
+    history = snn.fit(model, X_train, y_train, optimizer=snn.Adam(model.parameters(), lr=0.01),
+                      epochs=400, batch_size=32, rng=rng, validation_split=0.2,
+                      early_stopping=True, patience=30)
+    fig = Figure(figsize=(11.5, 4.8), layout="constrained")
+    ax_boundary, ax_loss, ax_acc = fig.subplots(1, 3, width_ratios=[1.25, 1, 1])
+    plotting.plot_decision_boundary(model, X_train, y_train, X_test, y_test, ax=ax_boundary,
+                                    colorbar=False)
+    plotting.plot_history(history, ax=[ax_loss, ax_acc])
+    stop = (f"stopped early at epoch {history.epochs}, kept epoch {history.best_epoch}"
+            if history.stopped_early else f"{history.epochs} epochs")
+    fig.suptitle(f"XOR, 2 → 16 → 16 → 1 ReLU: Adam (lr 0.01), mini-batches of 32, early "
+                 f"stopping ({stop})", fontsize=12)
+    plotting.save_figure(fig, out / "minibatch_adam.png", dpi=110)
+    print(f"xor (mini-batch Adam): {stop}, test accuracy "
+          f"{test_accuracy(model, X_test, y_test):.4f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=HERE / "images",
+                        help="folder for the images (default docs/images)")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    for make in (spirals, hidden_units, moons_animation, minibatch_adam):
+        make(args.out)
+    print(f"gallery written to {args.out} in {time.perf_counter() - start:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -328,7 +328,8 @@ def _history_namespace(history) -> SimpleNamespace:
               for name in ("loss", "val_loss", "accuracy", "val_accuracy", "lr")}
     if not fields["loss"]:
         raise ValueError("the history has no 'loss' values to plot")
-    return SimpleNamespace(**fields, best_epoch=get("best_epoch"))
+    return SimpleNamespace(**fields, best_epoch=get("best_epoch"),
+                           restored_best=bool(get("restored_best", False)))
 
 
 def plot_history(history, *, ax: Axes | Sequence[Axes] | None = None,
@@ -382,9 +383,13 @@ def plot_history(history, *, ax: Axes | Sequence[Axes] | None = None,
         axis.grid(alpha=0.25)
         axis.spines[["top", "right"]].set_visible(False)
     if h.best_epoch and axes:
-        axes[0].annotate(f"best epoch {h.best_epoch}", xy=(h.best_epoch, 1), xycoords=(
-            "data", "axes fraction"), xytext=(3, -3), textcoords="offset points", ha="left",
-            va="top", fontsize=8, color="#495057")
+        text = (f"best epoch {h.best_epoch} (kept)" if h.restored_best
+                else f"lowest loss: epoch {h.best_epoch}")
+        right_half = h.best_epoch > 0.6 * len(h.loss)  # write on the side with room
+        axes[0].annotate(text, xy=(h.best_epoch, 1), xycoords=("data", "axes fraction"),
+                         xytext=(-3 if right_half else 3, -3), textcoords="offset points",
+                         ha="right" if right_half else "left", va="top", fontsize=8,
+                         color="#495057")
     if title:
         fig.suptitle(title, fontsize=12)
     return fig

@@ -354,8 +354,8 @@ def _open(path: Path):
     if path.is_dir():
         raise ModelFileError(f"{path} is a folder, not a model file")
     if path.stat().st_size == 0:
-        raise ModelFileError(f"{path} is empty (0 bytes): not a model file; was the save "
-                             "interrupted before the atomic version of save existed?")
+        raise ModelFileError(f"{path} is empty (0 bytes), not a model file; perhaps a copy "
+                             "or a download of it was interrupted")
     if not zipfile.is_zipfile(path):
         raise ModelFileError(f"{path} is not a scratchnn model file: it is not a zip/.npz "
                              "archive, or it is truncated")

@@ -86,26 +86,45 @@ def moons_animation(out: Path) -> None:
 
 
 def minibatch_adam(out: Path) -> None:
-    """The training toolkit at work on XOR: mini-batches of 32, Adam, early stopping on a
-    validation split; the boundary next to its loss curves."""
-    X_train, X_test, y_train, y_test = split("xor", seed=3, n_samples=500, noise=0.15)
-    rng = np.random.default_rng(3)
-    model = snn.mlp([2, 16, 16, 1], "relu", rng=rng)
-    history = snn.fit(model, X_train, y_train, optimizer=snn.Adam(model.parameters(), lr=0.01),
-                      epochs=400, batch_size=32, rng=rng, validation_split=0.2,
-                      early_stopping=True, patience=30)
-    fig = Figure(figsize=(11.5, 4.8), layout="constrained")
-    ax_boundary, ax_loss, ax_acc = fig.subplots(1, 3, width_ratios=[1.25, 1, 1])
+    """The README's training-toolkit example, drawn: two moons, 2-16-16-1 ReLU, Adam on
+    mini-batches of 32, early stopping on a 20% validation split (the same code and seeds)."""
+    X, y = datasets.moons(1000, noise=0.2, random_state=0)
+    X_train, X_test, y_train, y_test = datasets.train_test_split(X, y, test_size=0.25,
+                                                                 random_state=0)
+    model = snn.mlp([2, 16, 16, 1], "relu", rng=0)
+    optimizer = snn.Adam(model.parameters(), lr=0.01)
+    history = snn.fit(model, X_train, y_train, optimizer=optimizer, epochs=200, batch_size=32,
+                      validation_split=0.2, early_stopping=True, patience=20, rng=0)
+    fig = Figure(figsize=(13, 4.8), layout="constrained")
+    ax_boundary, ax_loss, ax_acc = fig.subplots(1, 3, width_ratios=[1.6, 1, 1])
     plotting.plot_decision_boundary(model, X_train, y_train, X_test, y_test, ax=ax_boundary,
                                     colorbar=False)
     plotting.plot_history(history, ax=[ax_loss, ax_acc])
-    stop = (f"stopped early at epoch {history.epochs}, kept epoch {history.best_epoch}"
+    stop = (f"stopped at epoch {history.epochs}, kept epoch {history.best_epoch}"
             if history.stopped_early else f"{history.epochs} epochs")
-    fig.suptitle(f"XOR, 2 → 16 → 16 → 1 ReLU: Adam (lr 0.01), mini-batches of 32, early "
+    fig.suptitle(f"Two moons, 2 → 16 → 16 → 1 ReLU: Adam (lr 0.01), mini-batches of 32, early "
                  f"stopping ({stop})", fontsize=12)
     plotting.save_figure(fig, out / "minibatch_adam.png", dpi=110)
-    print(f"xor (mini-batch Adam): {stop}, test accuracy "
+    print(f"moons (mini-batch Adam): {stop}, test accuracy "
           f"{test_accuracy(model, X_test, y_test):.4f}")
+
+
+def spirals_multiclass(out: Path) -> None:
+    """The README's multiclass example, drawn: 900 spiral points, 2-64-64-3 ReLU, Adam with
+    the rate halved every 50 epochs (the same code and seeds)."""
+    X, y = datasets.spirals(900, noise=0.2, n_classes=3, random_state=0)
+    X_train, X_test, y_train, y_test = datasets.train_test_split(X, y, test_size=0.25,
+                                                                 random_state=0)
+    model = snn.mlp([2, 64, 64, 3], "relu", rng=0)
+    optimizer = snn.Adam(model.parameters(), lr=0.01)
+    schedule = snn.StepLR(optimizer, step_size=50, gamma=0.5)
+    snn.fit(model, X_train, y_train, loss="cross_entropy", optimizer=optimizer,
+            schedule=schedule, epochs=150, batch_size=32, rng=0)
+    ax = plotting.plot_decision_boundary(
+        model, X_train, y_train, X_test, y_test,
+        title="Three spirals: 2 → 64 → 64 → 3 ReLU, Adam with StepLR")
+    plotting.save_figure(ax.figure, out / "spirals.png", dpi=110)
+    print(f"spirals (2-64-64-3): test accuracy {test_accuracy(model, X_test, y_test):.4f}")
 
 
 def main() -> None:
@@ -115,7 +134,7 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    for make in (spirals, hidden_units, moons_animation, minibatch_adam):
+    for make in (spirals, hidden_units, moons_animation, minibatch_adam, spirals_multiclass):
         make(args.out)
     print(f"gallery written to {args.out} in {time.perf_counter() - start:.1f} s")
 

@@ -34,6 +34,7 @@ from matplotlib.colors import LinearSegmentedColormap, TwoSlopeNorm, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import offset_copy
 
 from .layers import Dense, Dropout, stable_sigmoid
 from .model import Sequential
@@ -309,9 +310,11 @@ def _legend(ax: Axes, n_classes: int, has_test: bool, has_wrong: bool,
         handles.append(Line2D([], [], linestyle="none", marker="o", markersize=11,
                               markerfacecolor="none", markeredgecolor="#c2255c",
                               markeredgewidth=1.4, label="misclassified"))
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.13),
-              ncol=min(len(handles), 6), fontsize=8.5, frameon=False, handletextpad=0.3,
-              columnspacing=1.0)
+    # Below the x-axis label, whatever the axes' height: an offset in points, not a fraction.
+    below = offset_copy(ax.transAxes, fig=ax.figure, y=-30, units="points")
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+              bbox_transform=below, ncol=min(len(handles), 6), fontsize=8.5, frameon=False,
+              handletextpad=0.3, columnspacing=1.0)
 
 
 # --- training curves ---------------------------------------------------------------------------

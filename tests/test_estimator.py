@@ -301,3 +301,12 @@ def test_blobs_with_many_classes_and_minibatches():
     clf = quiet_fit(MLPClassifier((16,), batch_size=32, learning_rate_init=0.01, max_iter=30,
                                   random_state=0), X, y)
     assert clf.score(X, y) > 0.9
+
+
+def test_warm_start_may_switch_early_stopping_on_and_off(iris):
+    X, y = iris
+    clf = quiet_fit(MLPClassifier((4,), max_iter=5, warm_start=True, random_state=0), X, y)
+    quiet_fit(clf.set_params(early_stopping=True, n_iter_no_change=100), X, y)
+    assert len(clf.validation_scores_) == 5 and len(clf.loss_curve_) == 10
+    quiet_fit(clf.set_params(early_stopping=False), X, y)
+    assert np.isfinite(clf.best_loss_) and len(clf.loss_curve_) == 15

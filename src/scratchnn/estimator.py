@@ -503,6 +503,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             sample_weight = None if sample_weight is None else sample_weight[train_rows]
             val_loss = BinaryCrossEntropy() if binary else SoftmaxCrossEntropy()
             best = _BestWeights(model)
+            if self.validation_scores_ is None:  # warm start after a fit without validation
+                self.validation_scores_, self.val_loss_curve_ = [], []
+                self.best_validation_score_ = -math.inf
         n = X.shape[0]
         if self.batch_size == "auto":
             batch_size = min(200, n)
@@ -568,6 +571,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                     self.best_validation_score_ = max(self.best_validation_score_, score)
                     best.offer(-score, self.n_iter_)
                 else:
+                    if self.best_loss_ is None:  # warm start after a fit with validation
+                        self.best_loss_ = math.inf
                     improved = self.loss_ <= self.best_loss_ - self.tol
                     self.best_loss_ = min(self.best_loss_, self.loss_)
                 self._no_improvement_count = 0 if improved else self._no_improvement_count + 1

@@ -72,7 +72,7 @@ class BinaryCrossEntropy(Loss):
         self.s, self.tanh_half_z = s, tanh_half_z
         self.w = _normalised_weights(sample_weight, z)
         if self.w is None:
-            return float(losses.sum()) / losses.size
+            return float(np.add.reduce(losses, axis=None)) / losses.size  # C-level sum
         return float(np.sum(losses * self.w))
 
     def backward(self) -> np.ndarray:
@@ -112,7 +112,7 @@ class SoftmaxCrossEntropy(Loss):
         self.probs, self.y, self.rows = probs, y, rows
         self.w = _normalised_weights(sample_weight, z[:, :1])
         if self.w is None:
-            return float(log_sums.sum() - shifted[rows, y].sum()) / n
+            return float(np.add.reduce(log_sums) - np.add.reduce(shifted[rows, y])) / n
         per_sample = log_sums - shifted[rows, y]
         return float(per_sample @ self.w[:, 0])
 

@@ -62,8 +62,9 @@ def work(tmp_path_factory):
                   "--epochs", "60", "--save", folder / "csv.npz", "--history",
                   folder / "history.csv")
     moons_run = run("train", "--dataset", "moons", *FAST, "--hidden", "6", "--activation",
-                    "tanh", "--optimizer", "momentum", "--save", folder / "moons.npz",
-                    "--plot", folder / "moons.png", "--animate", folder / "moons.gif")
+                    "tanh", "--optimizer", "momentum", "--features", "x1,x2,x1*x2",
+                    "--save", folder / "moons.npz", "--plot", folder / "moons.png",
+                    "--animate", folder / "moons.gif")
     return {"dir": folder, "csv_run": csv_run, "moons_run": moons_run}
 
 
@@ -129,6 +130,22 @@ def test_predict_matches_the_library_row_for_row(work):
     assert len(rows) == len(raw)
     assert [r[0] for r in rows] == [meta["classes"][k] for k in expected.argmax(axis=1)]
     np.testing.assert_allclose([[float(v) for v in r[1:]] for r in rows], expected, atol=1e-6)
+
+
+def test_predict_applies_the_feature_lift_of_a_dataset_model(work, tmp_path):
+    from scratchnn.datasets import FeatureLift
+
+    points = np.random.default_rng(5).uniform(-1.5, 2.5, size=(40, 2))
+    path = write_csv(tmp_path / "points.csv", ["x1", "x2"], points.tolist())
+    result = run("predict", work["dir"] / "moons.npz", path)
+    assert result.returncode == 0, result.stderr
+    header, *rows = list(csv.reader(result.stdout.strip().splitlines()))
+    model, meta = persistence.load(work["dir"] / "moons.npz", return_header=True)
+    assert meta["metadata"]["features"] == ["x1", "x2", "x1*x2"]
+    points = np.array([[float(v) for v in row] for row in read_csv(path)[1]])  # as written
+    logits = model.forward(FeatureLift(["x1", "x2", "x1*x2"]).transform(points))[:, 0]
+    assert header == ["prediction"]
+    assert [int(r[0]) for r in rows] == (logits > 0).astype(int).tolist()
 
 
 def test_predict_to_a_file_and_ignoring_the_label_column(work):

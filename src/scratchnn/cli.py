@@ -445,7 +445,7 @@ def _load_labelled(args, seed: int) -> tuple[np.ndarray, list, list[str], str]:
         except ValueError as error:
             raise UsageError(str(error)) from None
         described = ", ".join(f"{k.replace('random_state', 'seed')} {v}"
-                              for k, v in kwargs.items())
+                              for k, v in kwargs.items() if k != "n_samples")
         return X, y.tolist(), ["x1", "x2"], f"{args.dataset} ({len(y)} points, {described})"
     table = read_table(args.data)
     names = [name for name in table.header if name != args.target]
@@ -578,7 +578,8 @@ def _check_2d(prep: Prep, option: str) -> None:
 
 def _describe_net(model: Sequential, activation: str) -> str:
     sizes = [model.n_inputs] + [layer.n_out for layer in model.dense_layers]
-    return f"{'-'.join(map(str, sizes))} {activation} ({model.n_parameters()} parameters)"
+    kind = activation if len(sizes) > 2 else "no hidden layer"
+    return f"{'-'.join(map(str, sizes))} {kind} ({model.n_parameters()} parameters)"
 
 
 # --- the commands ------------------------------------------------------------------------------
@@ -702,8 +703,11 @@ def _write_train_outputs(args, staged: Staged, model, prep: Prep, history, recor
         from . import plotting
 
         names = _class_names(prep.classes)
-        title = (f"{args.dataset or os.path.basename(args.data)}: "
-                 f"{_describe_net(model, args.activation).split(' (')[0]}, {args.optimizer}")
+        source = args.dataset or os.path.basename(args.data)
+        if prep.features:
+            source += f" on {', '.join(prep.features)}"
+        network = _describe_net(model, args.activation).split(" (")[0]
+        title = f"{source}: {network}, {args.optimizer}"
         if args.plot:
             ax = plotting.plot_decision_boundary(model, X_train, y_train, X_test, y_test,
                                                  transform=prep, title=title, class_names=names)

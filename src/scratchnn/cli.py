@@ -497,10 +497,10 @@ class Staged:
         fd, tmp = tempfile.mkstemp(prefix=".scratchnn-", suffix=suffix, dir=folder)
         os.close(fd)
         self.pending.append((tmp, path))
+        writer(tmp)  # (a writer may itself replace tmp, so the mode is set afterwards)
         umask = os.umask(0)
         os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        writer(tmp)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; use the usual permissions
 
     def commit(self) -> None:
         for tmp, path in self.pending:

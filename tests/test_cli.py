@@ -326,15 +326,19 @@ def run_inprocess(capsys, *args) -> tuple[int, str, str]:
     (["evaluate", "{model}", "--dataset", "spirals"], 1, "label 2 is not one"),
     (["predict", "{csv_model}", "{good}"], 1, "the model expects 3: a, b, c"),
     ([], 2, "required"),
+    (["train", "--data", "{continuous}", "--target", "y"], 1, "must be a class label"),
 ])
 def test_more_errors_in_process(capsys, tmp_path, work, args, code, phrase):
     good = write_csv(tmp_path / "good.csv", ["x1", "x2", "y"], [[0.1, 0.2, 0], [0.3, 0.4, 1]])
     renamed = write_csv(tmp_path / "renamed.csv", ["u", "v"], [[0.1, 0.2]])
     labels = write_csv(tmp_path / "labels.csv", ["x1", "x2", "y"], [[0.1, 0.2, 0], [0, 0, 7]])
+    continuous = write_csv(tmp_path / "continuous.csv", ["x", "y"],
+                           [[i, i * 0.37] for i in range(30)])
     out = tmp_path / "out.bin"
     out.write_bytes(OLD)
     names = {"model": work["dir"] / "moons.npz", "csv_model": work["dir"] / "csv.npz",
-             "dir": tmp_path, "good": good, "renamed": renamed, "labels": labels, "out": out}
+             "dir": tmp_path, "good": good, "renamed": renamed, "labels": labels, "out": out,
+             "continuous": continuous}
     got, _stdout, stderr = run_inprocess(capsys, *(a.format(**names) for a in args))
     assert got == code, stderr
     assert stderr.count("\n") == 1 and stderr.startswith("scratchnn: error: ")

@@ -154,7 +154,14 @@ def _add_source(parser: argparse.ArgumentParser, *, required: bool = True) -> No
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Neural networks from scratch in NumPy: train, "
-                     "evaluate, predict and plot from the command line.")
+                     "evaluate, predict and plot from the command line.",
+                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog="""examples:
+  scratchnn train --dataset spirals --hidden 16,16 --optimizer adam --plot s.png --save s.npz
+  scratchnn predict s.npz my_points.csv --proba -o predictions.csv
+  scratchnn train --data measurements.csv --target species --save m.npz
+  scratchnn evaluate m.npz --data test.csv --target species
+
+'scratchnn COMMAND --help' describes each command's options.""")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
                                      parser_class=_Parser)
 
@@ -608,6 +615,10 @@ def cmd_train(args) -> int:
             _check_2d(prep, f"--{option}")
     if len(classes) < 2:
         raise CLIError(f"the labels have a single class ({classes[0]!r}): nothing to learn")
+    if len(classes) > 10 and len(classes) > 0.5 * len(labels):
+        raise CLIError(f"the target has {len(classes)} distinct values in {len(labels)} rows; "
+                       "scratchnn classifies, so the target must be a class label (is "
+                       f"{args.target!r} a measurement?)")
     y = _encode(labels, classes, description)
 
     rng = np.random.default_rng(args.seed)

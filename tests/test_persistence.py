@@ -463,3 +463,16 @@ def test_estimator_header_that_does_not_fit_the_weights(tmp_path):
     rewrite(path, members)
     with pytest.raises(ModelFileError, match="does not fit the header's 3 features and 2 classes"):
         snn.load(path)
+
+
+@pytest.mark.parametrize("change", [{"activation": "tanh"}, {"hidden_layer_sizes": [6, 5]}])
+def test_estimator_parameters_that_do_not_match_the_layers(tmp_path, change):
+    clf, _ = fitted_classifier([0, 1], 2)
+    path = snn.save(clf, tmp_path / "clf.npz")
+    members = members_of(path)
+    header = json.loads(members[HEADER_KEY].tobytes())
+    header["estimator"]["params"].update(change)
+    members[HEADER_KEY] = header_array(header)
+    rewrite(path, members)
+    with pytest.raises(ModelFileError, match="do not match the estimator's parameters"):
+        snn.load(path)

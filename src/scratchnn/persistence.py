@@ -261,6 +261,7 @@ def _restore_estimator(info: Any, model: Sequential):
                              f"MLPClassifier: {error}") from None
     classes = _decode_classes(info.get("classes"))
     fitted = info["fitted"]
+    _check_estimator_architecture(params, model)
     expected_outputs = 1 if len(classes) == 2 else len(classes)
     if model.n_outputs != expected_outputs or fitted.get("n_features_in_") != model.n_inputs:
         raise ModelFileError(f"the network ({model.n_inputs} inputs, {model.n_outputs} outputs) "
@@ -277,6 +278,26 @@ def _restore_estimator(info: Any, model: Sequential):
         est.feature_names_in_ = np.array(names, dtype=object)
     est._set_model(model)
     return est
+
+
+_ACTIVATION_LAYERS = {"relu": "ReLU", "tanh": "Tanh", "logistic": "Sigmoid",
+                      "identity": "Identity", "leaky_relu": "LeakyReLU"}
+
+
+def _check_estimator_architecture(params: dict, model: Sequential) -> None:
+    """The layers must be what the estimator's parameters build: Dense layers of
+    ``hidden_layer_sizes`` with ``activation`` between them and none after the last."""
+    hidden = params.get("hidden_layer_sizes")
+    hidden = [hidden] if isinstance(hidden, int) else hidden
+    kind = _ACTIVATION_LAYERS.get(params.get("activation"))
+    sizes = [d.n_out for d in model.dense_layers[:-1]]
+    kinds = [type(layer).__name__ for layer in model.layers]
+    expected = ["Dense", *([kind, "Dense"] * len(sizes))]
+    if kind is None or not isinstance(hidden, (list, tuple)) or list(hidden) != sizes or (
+            kinds != expected):
+        raise ModelFileError(f"the layers {kinds} do not match the estimator's parameters "
+                             f"hidden_layer_sizes={hidden!r}, activation="
+                             f"{params.get('activation')!r}")
 
 
 # --- saving ---------------------------------------------------------------------------------

@@ -476,3 +476,11 @@ def test_estimator_parameters_that_do_not_match_the_layers(tmp_path, change):
     rewrite(path, members)
     with pytest.raises(ModelFileError, match="do not match the estimator's parameters"):
         snn.load(path)
+
+
+def test_zip_member_that_is_not_an_array(saved):
+    _, path = saved
+    with zipfile.ZipFile(path, "a") as z:
+        z.writestr("extra", b"plain bytes, not .npy")
+    with pytest.raises(ModelFileError, match="'extra' is not a NumPy array"):
+        snn.load(path)

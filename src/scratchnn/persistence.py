@@ -391,7 +391,10 @@ def _open(path: Path):
 
 def _read_array(archive, name: str, path: Path) -> np.ndarray:
     try:
-        return archive[name]
+        array = archive[name]
+        if not isinstance(array, np.ndarray):  # a zip member that is not a .npy file
+            raise ModelFileError(f"{path}: the member {name!r} is not a NumPy array")
+        return array
     except ValueError as error:
         if "pickle" in str(error).lower():
             raise ModelFileError(f"{path}: the array {name!r} is an object array, which would "

@@ -317,7 +317,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         _integer("n_init", self.n_init)
         _number("tol", self.tol, low=0)
         _number("momentum", self.momentum, low=0, high=1)
-        _number("validation_fraction", self.validation_fraction, low=0, high=1, strict=True)
+        _number("validation_fraction", self.validation_fraction, low=0, high=1,
+                strict=bool(self.early_stopping))  # 0 is fine when nothing is held out
         _number("beta_1", self.beta_1, low=0, high=1)
         _number("beta_2", self.beta_2, low=0, high=1)
         _number("epsilon", self.epsilon, low=0, strict=True)

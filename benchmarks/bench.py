@@ -217,10 +217,10 @@ def numpy_moons_loop(X, y, params, lr: float, epochs: int) -> np.ndarray:
     step1, step2 = np.empty_like(W1), np.empty_like(W2)
     step_b1, step_b2 = np.empty_like(b1), np.empty_like(b2)
     for _ in range(epochs):
-        np.matmul(X, W1, out=h)  # forward
+        np.dot(X, W1, out=h)  # forward (np.dot: BLAS takes transposed operands as they are)
         h += b1
         np.maximum(h, 0, out=h)
-        np.matmul(h, W2, out=z)
+        np.dot(h, W2, out=z)
         z += b2
         np.multiply(s, z, out=t)  # loss: mean softplus(t) = max(t, 0) + log1p(exp(-|t|))
         np.abs(t, out=e)
@@ -232,13 +232,13 @@ def numpy_moons_loop(X, y, params, lr: float, epochs: int) -> np.ndarray:
         np.tanh(g, out=g)
         g *= half_s_over_n
         g += half_s_over_n
-        np.matmul(h.T, g, out=dW2)  # backward
-        np.matmul(ones, g, out=db2)
-        np.matmul(g, W2.T, out=gh)
+        np.dot(h.T, g, out=dW2)  # backward
+        np.dot(ones, g, out=db2)
+        np.dot(g, W2.T, out=gh)
         np.greater(h, 0, out=mask)
         gh *= mask
-        np.matmul(X.T, gh, out=dW1)
-        np.matmul(ones, gh, out=db1)
+        np.dot(X.T, gh, out=dW1)
+        np.dot(ones, gh, out=db1)
         for p, d, buf in ((W1, dW1, step1), (b1, db1, step_b1), (W2, dW2, step2),
                           (b2, db2, step_b2)):
             np.multiply(d, lr, out=buf)  # gradient descent

@@ -80,19 +80,19 @@ class Dense(Layer):
         self.x = x
         dtype = self.dtype if x.dtype == self.dtype else np.result_type(x, self.W)
         out = self.ws.get("out", (x.shape[0], self.n_out), dtype)
-        np.matmul(x, self.W, out=out)
+        matmul(x, self.W, out=out)
         out += self.b
         return out
 
     def backward(self, grad: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         """``grad (n, n_out) -> (n, n_in)``. Pass ``input_grad=False`` for the first layer of
         a network: nobody needs the gradient with respect to the data, so skip the product."""
-        np.matmul(self.x.T, grad, out=self.dW)  # dL/dW = x^T . dL/dy
-        np.matmul(self.ws.ones(grad.shape[0], grad.dtype), grad, out=self.db)  # sum over rows
+        matmul(self.x.T, grad, out=self.dW)  # dL/dW = x^T . dL/dy
+        matmul(self.ws.ones(grad.shape[0], grad.dtype), grad, out=self.db)  # sum over rows
         if not input_grad:
             return None
         grad_x = self.ws.get("grad_x", self.x.shape, grad.dtype)
-        return matmul(grad, self.W.T, out=grad_x)  # dL/dx = dL/dy . W^T
+        return matmul(grad, self.ws.transposed(self.W), out=grad_x)  # dL/dx = dL/dy . W^T
 
     def parameters(self) -> list[tuple[np.ndarray, np.ndarray]]:
         return [(self.W, self.dW), (self.b, self.db)]

@@ -74,7 +74,7 @@ def moons_animation(out: Path) -> None:
     rng = np.random.default_rng(2)
     model = snn.mlp([2, 8, 8, 1], "tanh", rng=rng)
     epochs = 600
-    recorder = plotting.TrainingRecorder.for_epochs(epochs, n_frames=40)
+    recorder = plotting.TrainingRecorder(n_frames=40)
     history = snn.fit(model, X_train, y_train, lr=0.3, epochs=epochs, rng=rng,
                       validation_data=(X_test, y_test), callbacks=[recorder])
     n = plotting.animate_training(model, recorder, X_train, y_train, out / "moons_training.gif",

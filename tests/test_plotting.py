@@ -175,7 +175,43 @@ def test_recorder_keeps_the_run_that_fit_kept():
     assert len(recorder.runs) == 3
     kept = recorder.snapshots(history)
     assert [epoch for epoch, _ in kept] == [2, 5]
-    assert kept is recorder.runs[history.best_restart]
+    expected = recorder.runs[history.best_restart]
+    for (_, got), (_, want) in zip(kept, expected):
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_recorder_spreads_its_frames_over_a_run_of_unknown_length():
+    X, y = datasets.xor(n_samples=40, random_state=0)
+    model = snn.mlp([2, 3, 1], rng=0)
+    recorder = plotting.TrainingRecorder(n_frames=12)
+    most_held = 0
+
+    def count(epoch, history, model):
+        nonlocal most_held
+        run = recorder._runs[-1]
+        most_held = max(most_held, len(run.early) + len(run.rest) + 1)
+
+    snn.fit(model, X, y, lr=0.1, epochs=1000, rng=0, callbacks=[recorder, count])
+    epochs = [epoch for epoch, _ in recorder.snapshots()]
+    assert len(epochs) == 12
+    assert epochs[:3] == [1, 2, 3]  # n_frames // 4 early epochs, every one
+    assert epochs == sorted(set(epochs)) and epochs[-1] == 1000
+    gaps = np.diff(epochs[3:])
+    assert gaps.max() <= 2 * gaps.min() + 1  # then about evenly spaced
+    assert most_held <= 3 * 12  # thinned as it goes, not one copy per epoch
+
+
+def test_recorder_with_early_stopping_ends_at_the_last_epoch_run():
+    X, y = datasets.moons(n_samples=80, random_state=0)
+    model = snn.mlp([2, 8, 1], rng=0)
+    recorder = plotting.TrainingRecorder(n_frames=24)
+    history = snn.fit(model, X, y, optimizer=snn.Adam(model.parameters(), lr=0.05), epochs=500,
+                      validation_split=0.25, early_stopping=True, patience=5, rng=0,
+                      callbacks=[recorder])
+    assert history.stopped_early and history.epochs >= 24
+    epochs = [epoch for epoch, _ in recorder.snapshots(history)]
+    assert len(epochs) == 24 and epochs[-1] == history.epochs
 
 
 def test_animate_training_writes_a_gif_and_restores_the_weights(tmp_path):

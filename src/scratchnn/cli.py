@@ -645,7 +645,7 @@ def cmd_train(args) -> int:
     if args.animate:
         from .plotting import TrainingRecorder
 
-        recorder = TrainingRecorder.for_epochs(args.epochs, ANIMATION_FRAMES)
+        recorder = TrainingRecorder(n_frames=ANIMATION_FRAMES)  # copes with early stopping
         callbacks.append(recorder)
     verbose = not args.quiet and sys.stderr.isatty()
     try:

@@ -15,7 +15,7 @@ Typical use::
     ax = plotting.plot_decision_boundary(proba, X_train, y_train, X_test, y_test)
     ax.figure.savefig("boundary.png")
 
-    recorder = plotting.TrainingRecorder.for_epochs(500, n_frames=40)
+    recorder = plotting.TrainingRecorder(n_frames=40)
     history = fit(model, X, y, epochs=500, callbacks=[recorder])
     plotting.animate_training(model, recorder, X, y, "training.gif", history=history)
 """
@@ -519,43 +519,99 @@ def snapshot_epochs(total_epochs: int, n_frames: int = 40) -> list[int]:
     return sorted(chosen)
 
 
+class _Run:
+    """The snapshots of one training run, thinned so that at most about ``3 * n_frames`` copies
+    of the weights are held however long the run lasts."""
+
+    def __init__(self, n_frames: int, epochs: set[int] | None):
+        self.n_frames, self.epochs = n_frames, epochs
+        self.early: list[tuple[int, list[np.ndarray]]] = []  # the first epochs, every one
+        self.rest: list[tuple[int, list[np.ndarray]]] = []   # then every stride-th epoch
+        self.stride = 1
+        self.last: tuple[int, list[np.ndarray]] | None = None
+
+    def offer(self, epoch: int, model: Sequential) -> None:
+        if self.epochs is not None:  # an explicit list of epochs
+            if epoch in self.epochs:
+                self.rest.append((epoch, model.get_weights()))
+            return
+        n_early = self.n_frames // 4
+        if epoch <= n_early:
+            self.early.append((epoch, model.get_weights()))
+            return
+        if (epoch - n_early) % self.stride == 0:
+            self.rest.append((epoch, model.get_weights()))
+            if len(self.rest) > 2 * self.n_frames:  # thin: keep every other one
+                self.stride *= 2
+                self.rest = [item for item in self.rest if (item[0] - n_early) % self.stride == 0]
+        self.last = (epoch, model.get_weights())
+
+    def snapshots(self) -> list[tuple[int, list[np.ndarray]]]:
+        if self.epochs is not None:
+            return list(self.rest)
+        tail = list(self.rest)
+        if self.last is not None and (not tail or tail[-1][0] != self.last[0]):
+            tail.append(self.last)
+        wanted = self.n_frames - len(self.early)
+        if len(tail) > wanted > 0:  # evenly spaced, always ending with the last epoch
+            picks = np.unique(np.round(np.linspace(0, len(tail) - 1, wanted)).astype(int))
+            tail = [tail[i] for i in picks]
+        return self.early + tail
+
+
 class TrainingRecorder:
-    """A ``fit`` callback that keeps copies of the weights at chosen epochs.
+    """A ``fit`` callback that keeps copies of the weights during training, for
+    ``animate_training``.
+
+    ``TrainingRecorder(n_frames=40)`` keeps about ``n_frames`` snapshots spread over however
+    many epochs the run lasts (early stopping included): every one of the first
+    ``n_frames // 4`` epochs, where the boundary moves fastest, then evenly spaced epochs up to
+    the last one, holding at most about ``3 * n_frames`` copies of the weights at any time.
+    ``TrainingRecorder(epochs=[...])`` keeps exactly the listed epochs.
 
     ``fit`` calls ``recorder(epoch, history, model)`` after every epoch (epochs count from 1).
     With restarts (``n_init > 1``) each run is recorded separately and ``snapshots(history)``
     returns the run that ``fit`` kept.
 
-    >>> recorder = TrainingRecorder.for_epochs(300, n_frames=40)
+    >>> recorder = TrainingRecorder(n_frames=40)
     >>> history = fit(model, X, y, epochs=300, callbacks=[recorder])   # doctest: +SKIP
     """
 
-    def __init__(self, epochs: Iterable[int]):
-        self.epochs = set(int(e) for e in epochs)
-        if not self.epochs:
+    def __init__(self, epochs: Iterable[int] | None = None, *, n_frames: int = 40):
+        if isinstance(n_frames, bool) or not isinstance(n_frames, (int, np.integer)) or (
+                n_frames < 2):
+            raise ValueError(f"n_frames must be an integer >= 2, got {n_frames!r}")
+        self.n_frames = int(n_frames)
+        self.epochs = None if epochs is None else {int(e) for e in epochs}
+        if self.epochs is not None and not self.epochs:
             raise ValueError("TrainingRecorder needs at least one epoch to record")
-        self.runs: list[list[tuple[int, list[np.ndarray]]]] = []
+        self._runs: list[_Run] = []
         self._last_epoch = math.inf
 
     @classmethod
     def for_epochs(cls, total_epochs: int, n_frames: int = 40) -> TrainingRecorder:
-        """Record about ``n_frames`` epochs of ``total_epochs`` (see ``snapshot_epochs``)."""
-        return cls(snapshot_epochs(total_epochs, n_frames))
+        """Record the epochs ``snapshot_epochs(total_epochs, n_frames)``: about ``n_frames``,
+        denser early on (for a run known to last ``total_epochs``)."""
+        return cls(snapshot_epochs(total_epochs, n_frames), n_frames=max(2, n_frames))
 
     def __call__(self, epoch: int, history, model: Sequential) -> bool:
         if epoch <= self._last_epoch:  # a new run (restart) began
-            self.runs.append([])
+            self._runs.append(_Run(self.n_frames, self.epochs))
         self._last_epoch = epoch
-        if epoch in self.epochs:
-            self.runs[-1].append((epoch, model.get_weights()))
+        self._runs[-1].offer(epoch, model)
         return False  # never asks fit to stop
+
+    @property
+    def runs(self) -> list[list[tuple[int, list[np.ndarray]]]]:
+        """The snapshots of every run, ``[[(epoch, weights), ...], ...]``."""
+        return [run.snapshots() for run in self._runs]
 
     def snapshots(self, history=None) -> list[tuple[int, list[np.ndarray]]]:
         """``[(epoch, weights), ...]`` of the kept run (``history.best_restart``), else the last."""
-        if not self.runs:
+        if not self._runs:
             return []
-        run = getattr(history, "best_restart", len(self.runs) - 1) if history is not None else -1
-        return self.runs[run if 0 <= run < len(self.runs) else -1]
+        run = getattr(history, "best_restart", -1) if history is not None else -1
+        return self._runs[run if 0 <= run < len(self._runs) else -1].snapshots()
 
 
 def _render_rgb(fig: Figure) -> np.ndarray:

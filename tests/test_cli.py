@@ -366,3 +366,17 @@ def test_text_labels_and_numeric_labels_keep_their_type(tmp_path):
     table = cli.read_table(str(path))
     assert cli._labels(table, "y") == [2, 10, "cat"]
     assert cli._sorted_classes([10, 2, 2]) == [2, 10]
+
+
+def test_predict_uses_a_saved_estimators_own_labels(capsys, tmp_path):
+    from scratchnn.datasets import moons
+    from scratchnn.estimator import MLPClassifier
+
+    X, y = moons(120, random_state=0)
+    estimator = MLPClassifier(hidden_layer_sizes=(6,), max_iter=300, random_state=0)
+    estimator.fit(X, np.where(y == 1, "up", "down"))
+    persistence.save(estimator, tmp_path / "estimator.npz")
+    points = write_csv(tmp_path / "points.csv", ["x1", "x2"], X[:20].tolist())
+    code, out, err = run_inprocess(capsys, "predict", tmp_path / "estimator.npz", points)
+    assert code == 0, err
+    assert out.splitlines() == ["prediction", *estimator.predict(X[:20]).tolist()]

@@ -331,7 +331,9 @@ def _label_value(text: str):
         number = float(text)
     except ValueError:
         return text
-    if math.isfinite(number) and number == int(number) and "." not in text and "e" not in text:
+    if not math.isfinite(number):
+        return text  # "nan" or "inf" as a label is a name, not a number
+    if number == int(number) and "." not in text and "e" not in text.lower():
         return int(number)
     return number
 
@@ -390,9 +392,11 @@ class Prep:
         }
 
     @classmethod
-    def from_metadata(cls, metadata: dict | None, model: Sequential, path: str) -> Prep:
-        """The preprocessing of a saved model (a model saved without it gets the identity)."""
-        metadata = metadata or {}
+    def from_metadata(cls, metadata: dict | None, model: Sequential, path: str,
+                      defaults: dict | None = None) -> Prep:
+        """The preprocessing of a saved model (a model saved without it gets the identity;
+        ``defaults`` fills in what the metadata lacks, e.g. an estimator's classes)."""
+        metadata = {**(defaults or {}), **(metadata or {})}
         n_out = model.n_outputs
         n_classes = 2 if n_out == 1 else n_out
         try:
@@ -555,13 +559,18 @@ def _load_model(path: str) -> tuple[Sequential, Prep]:
         raise CLIError(f"{path} is not a usable model file: {error}") from None
     except OSError as error:
         raise CLIError(f"cannot read {path}: {error.strerror or error}") from None
-    if not isinstance(obj, Sequential):
+    defaults = {}
+    if not isinstance(obj, Sequential):  # a fitted MLPClassifier: use its network and labels
         model = getattr(obj, "model_", None)
         if not isinstance(model, Sequential):
             raise CLIError(f"{path} holds a {type(obj).__name__}, not a network the command "
                            "line can use")
+        defaults["classes"] = np.asarray(getattr(obj, "classes_", [])).tolist() or None
+        names = getattr(obj, "feature_names_in_", None)
+        if names is not None:
+            defaults["feature_names"] = [str(name) for name in names]
         obj = model
-    return obj, Prep.from_metadata(header.get("metadata"), obj, path)
+    return obj, Prep.from_metadata(header.get("metadata"), obj, path, defaults)
 
 
 def _probabilities(model: Sequential, X: np.ndarray) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 from matplotlib.axes import Axes
@@ -10,6 +12,14 @@ from PIL import Image
 
 import scratchnn as snn
 from scratchnn import datasets, plotting
+
+
+@pytest.fixture(autouse=True)
+def close_pyplot_figures():
+    """Figures join pyplot when another test imported it: close them after each test."""
+    yield
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
 
 
 @pytest.fixture(scope="module")
@@ -247,3 +257,14 @@ def test_a_failed_save_leaves_the_old_file_alone(tmp_path):
         plotting.save_figure(Figure(), path)
     assert path.read_bytes() == b"old bytes"
     assert [p.name for p in tmp_path.iterdir()] == ["figure.notaformat"]
+
+
+def test_new_figures_join_pyplot_when_it_is_in_use():
+    import matplotlib.pyplot as plt
+
+    before = set(plt.get_fignums())
+    fig = plotting.plot_history({"loss": [1.0, 0.5]})
+    try:
+        assert set(plt.get_fignums()) - before == {fig.number}
+    finally:
+        plt.close(fig)

@@ -3,9 +3,10 @@ animations of training.
 
 Every function draws with matplotlib into an ``Axes`` or ``Figure`` it is given (``ax=`` /
 ``fig=``) or creates one, and returns it, so the same calls work in a notebook and in a script.
-Nothing here opens a window or switches matplotlib's backend: new figures are created as
-``matplotlib.figure.Figure`` objects (no pyplot state), which are saved with
-``fig.savefig(path)``. The animation is written with Pillow.
+Nothing here opens a window or switches matplotlib's backend: a new figure is a plain
+``matplotlib.figure.Figure`` (no pyplot state) unless pyplot is already in use, as in a
+notebook, where it comes from ``plt.figure`` and shows up like any other (see ``new_figure``).
+Save with ``fig.savefig(path)`` or ``save_figure`` (atomic). Animations are written with Pillow.
 
 Typical use::
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import SimpleNamespace
@@ -52,6 +54,18 @@ BINARY_CMAP = LinearSegmentedColormap.from_list(
 # Hidden-unit activations: blue for negative, white for zero, orange for positive.
 UNIT_CMAP = LinearSegmentedColormap.from_list(
     "scratchnn_units", ["#1f5fa8", "#9cc3e6", "#f7f7f7", "#fdc08a", "#e8590c"])
+
+
+def new_figure(figsize: tuple[float, float]) -> Figure:
+    """A new figure with constrained layout. Where pyplot is in use (a notebook, an interactive
+    session: ``matplotlib.pyplot`` has been imported) it comes from ``plt.figure`` so that it is
+    shown like any other; otherwise it is a plain ``Figure``, known to no GUI and to no global
+    state, ready for ``savefig``. The backend is never changed."""
+    if "matplotlib.pyplot" in sys.modules:
+        import matplotlib.pyplot as plt
+
+        return plt.figure(figsize=figsize, layout="constrained")
+    return Figure(figsize=figsize, layout="constrained")
 
 
 # --- predictions on a grid ---------------------------------------------------------------------
@@ -255,7 +269,7 @@ def plot_decision_boundary(predict_proba, X_train, y_train, X_test=None, y_test=
             resolution < 2):
         raise ValueError(f"resolution must be an integer >= 2, got {resolution!r}")
     if ax is None:
-        ax = Figure(figsize=(6.4, 5.4), layout="constrained").add_subplot()
+        ax = new_figure(figsize=(6.4, 5.4)).add_subplot()
 
     limits = _grid_limits(X_train, X_test if has_test else None)
     xs, ys, grid = _grid(limits, int(resolution))
@@ -352,7 +366,7 @@ def plot_history(history, *, ax: Axes | Sequence[Axes] | None = None,
     if len(h.lr) > 1 and max(h.lr) > min(h.lr) * (1 + 1e-9):
         panels.append("lr")
     if ax is None:
-        fig = Figure(figsize=(4.2 * len(panels), 3.6), layout="constrained")
+        fig = new_figure(figsize=(4.2 * len(panels), 3.6))
         axes = list(fig.subplots(1, len(panels), squeeze=False)[0])
     else:
         axes = [ax] if isinstance(ax, Axes) else list(ax)
@@ -460,8 +474,7 @@ def plot_hidden_units(model: Sequential, X, y, *, transform=None, layer: int = 0
     if fig is None:
         aspect = (limits[3] - limits[2]) / (limits[1] - limits[0])  # height / width of a panel
         width = 2.2
-        fig = Figure(figsize=(width * ncols, (width * aspect + 0.35) * nrows + 0.45),
-                     layout="constrained")
+        fig = new_figure(figsize=(width * ncols, (width * aspect + 0.35) * nrows + 0.45))
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
     extent = (xs[0], xs[-1], ys[0], ys[-1])
     point_colors = [CLASS_COLORS[c % len(CLASS_COLORS)] for c in y]

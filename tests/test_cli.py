@@ -368,6 +368,7 @@ def test_text_labels_and_numeric_labels_keep_their_type(tmp_path):
     assert cli._sorted_classes([10, 2, 2]) == [2, 10]
 
 
+@pytest.mark.filterwarnings("ignore:Stochastic Optimizer")  # a short fit is enough here
 def test_predict_uses_a_saved_estimators_own_labels(capsys, tmp_path):
     from scratchnn.datasets import moons
     from scratchnn.estimator import MLPClassifier

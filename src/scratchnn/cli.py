@@ -581,6 +581,15 @@ def _probabilities(model: Sequential, X: np.ndarray) -> np.ndarray:
     return np.column_stack([1 - proba, proba]) if proba.ndim == 1 else proba
 
 
+def _plain_axes():
+    """Axes on a plain ``Figure``: written to a file, never shown, never kept by pyplot."""
+    from matplotlib.figure import Figure
+
+    from .plotting import BOUNDARY_FIGSIZE
+
+    return Figure(figsize=BOUNDARY_FIGSIZE, layout="constrained").add_subplot()
+
+
 def _class_names(classes: list) -> list[str]:
     """Legend names: "class 0" for numeric labels, the label itself for text labels."""
     return [c if isinstance(c, str) else f"class {c}" for c in classes]
@@ -730,7 +739,8 @@ def _write_train_outputs(args, staged: Staged, model, prep: Prep, history, recor
         title = f"{source}: {network}, {args.optimizer}"
         if args.plot:
             ax = plotting.plot_decision_boundary(model, X_train, y_train, X_test, y_test,
-                                                 transform=prep, title=title, class_names=names)
+                                                 transform=prep, title=title, class_names=names,
+                                                 ax=_plain_axes())
             suffix = os.path.splitext(args.plot)[1] or ".png"
             staged.write(args.plot, lambda tmp: ax.figure.savefig(
                 tmp, dpi=150, format=suffix.lstrip(".")), suffix)
@@ -847,7 +857,7 @@ def cmd_plot(args) -> int:
 
     ax = plotting.plot_decision_boundary(model, X, y, transform=prep, title=description,
                                          class_names=_class_names(prep.classes),
-                                         point_label="sample")
+                                         point_label="sample", ax=_plain_axes())
     staged = Staged()
     suffix = os.path.splitext(args.output)[1] or ".png"
     try:

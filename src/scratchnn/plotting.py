@@ -48,6 +48,7 @@ Transform = Callable[[np.ndarray], np.ndarray]
 # then more. The background uses lighter tints of the same hues, so the points stand out.
 CLASS_COLORS = ("#1c5aa6", "#d9480f", "#2b8a3e", "#862e9c", "#c92a2a", "#0b7285", "#5c940d",
                 "#a61e4d", "#495057", "#e67700")
+BOUNDARY_FIGSIZE = (6.4, 5.4)  # inches: a decision boundary with its colorbar and legend
 # A diverging map from a light blue (class 0) through white to a light orange (class 1).
 BINARY_CMAP = LinearSegmentedColormap.from_list(
     "scratchnn_binary", ["#6f9fd8", "#b3cdec", "#f8f9fa", "#fbcca6", "#f4955a"])
@@ -269,7 +270,7 @@ def plot_decision_boundary(predict_proba, X_train, y_train, X_test=None, y_test=
             resolution < 2):
         raise ValueError(f"resolution must be an integer >= 2, got {resolution!r}")
     if ax is None:
-        ax = new_figure(figsize=(6.4, 5.4)).add_subplot()
+        ax = new_figure(figsize=BOUNDARY_FIGSIZE).add_subplot()
 
     limits = _grid_limits(X_train, X_test if has_test else None)
     xs, ys, grid = _grid(limits, int(resolution))

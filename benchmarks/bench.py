@@ -503,7 +503,8 @@ def t4_throughput(args, torch) -> dict:
         rates.append(matmul_gflops(repeats))
         return {}
 
-    with threads(blas_threads(), torch):
+    n_threads = args.t4_threads or blas_threads()
+    with threads(n_threads, torch):
         results = interleave({"matmul": reference, **contenders}, args.rounds)
     del results["matmul"]
     rates = rates[1:]  # the warm-up's rate is not paired with a timed round
@@ -515,7 +516,7 @@ def t4_throughput(args, torch) -> dict:
             flops / t / 1e9 / rate for t, rate in zip(entry["times"], rates))
     return {"task": "T4 throughput", "setup": f"{n:,} x {sizes[0]} float32, "
             f"{'-'.join(map(str, sizes))} ReLU, batch {batch}, one epoch, SGD lr 0.01",
-            "reference": "scratchnn.fit", "threads": blas_threads(), "n_parameters": n_params,
+            "reference": "scratchnn.fit", "threads": n_threads, "n_parameters": n_params,
             "flops": flops,
             "matmul_gflops": matmul_rate, "matmul_gflops_samples": rates,
             "memory": t4_memory(sizes, n, batch), "results": results, "notes": []}
@@ -621,6 +622,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--rounds", type=int, default=None, help="timed rounds (default 5)")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
     parser.add_argument("--tasks", default="T1,T3,T4", help="comma-separated subset of T1,T3,T4")
+    parser.add_argument("--t4-threads", type=int, default=None,
+                        help="threads for T4 (default: as many as NumPy's BLAS uses)")
     parser.add_argument("--out", type=Path, default=HERE, help="where results.json/.md go")
     args = parser.parse_args(argv)
     if args.rounds is None:
@@ -633,7 +636,8 @@ def main(argv: list[str] | None = None) -> dict:
               "notes": [f"PyTorch left out: {torch_note}"] if torch_note else [], "tasks": {}}
     report["notes"].append("Threads: T1 and T3 run with one thread for NumPy's BLAS "
                            "(threadpoolctl) and for PyTorch (torch.set_num_threads), T4 with "
-                           f"{blas_threads()} for both; see `threads` in bench.py for why.")
+                           f"{args.t4_threads or blas_threads()} for both; see `threads` in "
+                           "bench.py for why.")
     runners = {"T1": t1_moons, "T3": t3_digits, "T4": t4_throughput}
     for key in [k.strip().upper() for k in args.tasks.split(",") if k.strip()]:
         if key not in runners:

@@ -221,7 +221,7 @@ def _error_cases(folder: Path) -> dict[str, tuple[list, int, str, list[Path]]]:
     not_a_model = folder / "not_a_model.npz"
     not_a_model.write_text("hello, I am text\n")
     model = folder / "model.npz"  # a real model, trained on moons (x1, x2)
-    keep = {name: folder / f"keep_{name}" for name in ("save", "out")}
+    keep = {"save": folder / "keep_save.npz", "out": folder / "keep_out.png"}
     save, out = keep["save"], keep["out"]
     train = ["train", "--dataset", "moons", *FAST, "--save", save]
     return {
@@ -327,6 +327,10 @@ def run_inprocess(capsys, *args) -> tuple[int, str, str]:
     (["predict", "{csv_model}", "{good}"], 1, "the model expects 3: a, b, c"),
     ([], 2, "required"),
     (["train", "--data", "{continuous}", "--target", "y"], 1, "must be a class label"),
+    (["train", "--dataset", "moons", "--save", "{out}", "--plot", "{dir}/figure.jpeg2"], 2,
+     "must end in an image format"),
+    (["plot", "{model}", "--dataset", "moons", "-o", "{dir}/figure.xyz"], 2,
+     "must end in an image format"),
 ])
 def test_more_errors_in_process(capsys, tmp_path, work, args, code, phrase):
     good = write_csv(tmp_path / "good.csv", ["x1", "x2", "y"], [[0.1, 0.2, 0], [0.3, 0.4, 1]])
@@ -334,7 +338,7 @@ def test_more_errors_in_process(capsys, tmp_path, work, args, code, phrase):
     labels = write_csv(tmp_path / "labels.csv", ["x1", "x2", "y"], [[0.1, 0.2, 0], [0, 0, 7]])
     continuous = write_csv(tmp_path / "continuous.csv", ["x", "y"],
                            [[i, i * 0.37] for i in range(30)])
-    out = tmp_path / "out.bin"
+    out = tmp_path / "out.png"
     out.write_bytes(OLD)
     names = {"model": work["dir"] / "moons.npz", "csv_model": work["dir"] / "csv.npz",
              "dir": tmp_path, "good": good, "renamed": renamed, "labels": labels, "out": out,

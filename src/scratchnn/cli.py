@@ -495,6 +495,19 @@ def _check_output_path(option: str, path: str | None) -> None:
         raise UsageError(f"{option} {path}: the folder {folder} is not writable")
 
 
+def _check_figure_path(option: str, path: str | None) -> None:
+    """The image format comes from the file's extension; refuse one matplotlib cannot write."""
+    if path is None:
+        return
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    formats = FigureCanvasBase.get_supported_filetypes()
+    suffix = os.path.splitext(path)[1].lstrip(".").lower()
+    if suffix not in formats:
+        raise UsageError(f"{option} {path}: the file name must end in an image format such as "
+                         f".png, .svg or .pdf (supported: {', '.join(sorted(formats))})")
+
+
 class Staged:
     """Outputs written first to temporary files next to their targets, then all moved into place
     (``os.replace``) once every one of them was written; on failure the temporaries go away and
@@ -621,6 +634,7 @@ def cmd_train(args) -> int:
     _check_source_options(args)
     for option in ("save", "plot", "animate", "history"):
         _check_output_path(f"--{option}", getattr(args, option))
+    _check_figure_path("--plot", args.plot)
     targets = [p for p in (args.save, args.plot, args.animate, args.history) if p]
     if len({os.path.abspath(p) for p in targets}) < len(targets):
         raise UsageError("two outputs have the same file name")
@@ -850,6 +864,7 @@ def cmd_predict(args) -> int:
 
 def cmd_plot(args) -> int:
     _check_output_path("-o", args.output)
+    _check_figure_path("-o", args.output)
     model, prep = _load_model(args.model)
     _check_2d(prep, "plot")
     X, y, description = _evaluation_data(args, prep)
@@ -866,8 +881,6 @@ def cmd_plot(args) -> int:
         staged.commit()
     except OSError as error:
         raise CLIError(f"cannot write {args.output}: {error.strerror or error}") from None
-    except ValueError as error:  # an unknown image format
-        raise UsageError(f"-o {args.output}: {error}") from None
     finally:
         staged.discard()
     print(f"figure: {args.output}")

@@ -204,22 +204,28 @@ def test_datasets_lists_every_dataset_once():
 OLD = b"precious old bytes\n"
 
 
+def _write_inputs(folder: Path) -> None:
+    """The input files the error cases read, in ``folder``."""
+    write_csv(folder / "good.csv", ["x1", "x2", "y"],
+              [[i / 10, (i % 7) / 7, i % 2] for i in range(30)])
+    write_csv(folder / "bad_value.csv", ["x1", "x2", "y"],
+              [[0.1, 0.2, 0], [0.3, "abc", 1], [0.5, 0.1, 0]])
+    write_csv(folder / "missing.csv", ["x1", "x2", "y"],
+              [[0.1, 0.2, 0], [0.3, 0.4, 1], ["", 0.1, 0]])
+    write_csv(folder / "wide.csv", ["x1", "x2", "x3"], [[0.1, 0.2, 0.3]])
+    write_csv(folder / "renamed.csv", ["u", "v"], [[0.1, 0.2]])
+    write_csv(folder / "three.csv", ["x1", "x2", "x3", "y"],
+              [[i, i % 3, i % 5, i % 2] for i in range(20)])
+    (folder / "binary.csv").write_bytes(bytes(range(256)) * 4)
+    (folder / "not_a_model.npz").write_text("hello, I am text\n")
+
+
 def _error_cases(folder: Path) -> dict[str, tuple[list, int, str, list[Path]]]:
-    """name -> (arguments, exit code, a phrase of the message, files that must keep OLD)."""
-    good = folder / "good.csv"
-    write_csv(good, ["x1", "x2", "y"], [[i / 10, (i % 7) / 7, i % 2] for i in range(30)])
-    bad_value = write_csv(folder / "bad_value.csv", ["x1", "x2", "y"],
-                          [[0.1, 0.2, 0], [0.3, "abc", 1], [0.5, 0.1, 0]])
-    missing = write_csv(folder / "missing.csv", ["x1", "x2", "y"],
-                        [[0.1, 0.2, 0], [0.3, 0.4, 1], ["", 0.1, 0]])
-    wide = write_csv(folder / "wide.csv", ["x1", "x2", "x3"], [[0.1, 0.2, 0.3]])
-    renamed = write_csv(folder / "renamed.csv", ["u", "v"], [[0.1, 0.2]])
-    three = write_csv(folder / "three.csv", ["x1", "x2", "x3", "y"],
-                      [[i, i % 3, i % 5, i % 2] for i in range(20)])
-    binary = folder / "binary.csv"
-    binary.write_bytes(bytes(range(256)) * 4)
-    not_a_model = folder / "not_a_model.npz"
-    not_a_model.write_text("hello, I am text\n")
+    """name -> (arguments, exit code, a phrase of the message, files that must keep OLD).
+    Only builds paths in ``folder``; ``_write_inputs`` creates the files."""
+    good, bad_value, missing = folder / "good.csv", folder / "bad_value.csv", folder / "missing.csv"
+    wide, renamed, three = folder / "wide.csv", folder / "renamed.csv", folder / "three.csv"
+    binary, not_a_model = folder / "binary.csv", folder / "not_a_model.npz"
     model = folder / "model.npz"  # a real model, trained on moons (x1, x2)
     keep = {"save": folder / "keep_save.npz", "out": folder / "keep_out.png"}
     save, out = keep["save"], keep["out"]
@@ -269,6 +275,7 @@ def error_runs(tmp_path_factory, work):
         folder = root / f"case{i}"
         folder.mkdir()
         (folder / "model.npz").write_bytes(model_src.read_bytes())
+        _write_inputs(folder)
         case = _error_cases(folder)[name]
         for path in case[3]:
             path.write_bytes(OLD)
@@ -278,7 +285,7 @@ def error_runs(tmp_path_factory, work):
     return {name: (results[name], cases[name]) for name in cases}
 
 
-@pytest.mark.parametrize("name", list(_error_cases(Path("."))))
+@pytest.mark.parametrize("name", list(_error_cases(Path("inputs"))))
 def test_errors_are_one_clear_line_and_touch_nothing(error_runs, name):
     result, (_, code, phrase, kept) = error_runs[name]
     assert result.returncode == code, result.stderr

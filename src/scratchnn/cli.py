@@ -439,7 +439,7 @@ def _dataset_kwargs(args, seed: int) -> dict:
 
 
 def _check_source_options(args) -> None:
-    if args.data is not None and args.target is None and args.command != "predict":
+    if args.data is not None and args.target is None:
         raise UsageError("--data needs --target COLUMN, the column that holds the labels")
     if args.dataset is not None and args.target is not None:
         raise UsageError("--target goes with --data, not with --dataset")

@@ -77,7 +77,7 @@ class Workspace:
         ``(1000, 4) @ W.T`` with ``W (2, 4)`` takes 3.2 us, but copying ``W.T`` (8 numbers)
         and multiplying by the copy takes 1.7 us. For large ``W`` the copy would cost more
         than it saves, so the view is returned."""
-        if W.size > _SMALL:
+        if W.size > _SMALL or 1 in W.shape:  # large, or a vector: W.T is fine as it is
             return W.T
         Wt = self.get("transposed", W.shape[::-1], W.dtype)
         np.copyto(Wt, W.T)

@@ -8,6 +8,10 @@ later call with the same batch size, through NumPy's ``out=`` arguments.
 The price: an array returned by a layer's ``forward`` or ``backward`` is overwritten by the
 next call with the same shape. ``Sequential.forward`` returns a copy, so user code that
 keeps a model's output is safe; code that keeps a single layer's output should copy it.
+
+Besides the buffers, three measured shortcuts live here, each with its reason: ``matmul``
+(``np.dot`` rather than ``np.matmul``), ``Workspace.transposed`` (copy small transposed
+weights) and ``Workspace.zero_for`` (a row of zeros for ``np.maximum`` on wide arrays).
 """
 
 from __future__ import annotations

@@ -110,6 +110,25 @@ def test_saving_replaces_an_existing_file_and_leaves_no_temp_files(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o002])
+def test_saved_files_get_the_usual_mode_of_new_files(tmp_path, umask):
+    """Like open(path, "w"): 0o666 minus the umask (not mkstemp's 0600), also when replacing."""
+    old = os.umask(umask)
+    try:
+        (tmp_path / "reference.txt").write_text("x")
+        path = tmp_path / "m.npz"
+        snn.save(every_layer_model(np.float64), path)
+        first = path.stat().st_mode & 0o777
+        snn.save(every_layer_model(np.float64, seed=3), path)
+        replaced = path.stat().st_mode & 0o777
+    finally:
+        os.umask(old)
+    expected = (tmp_path / "reference.txt").stat().st_mode & 0o777
+    assert expected == 0o666 & ~umask
+    assert (first, replaced) == (expected, expected)
+
+
 # --- refusing to save --------------------------------------------------------------------------
 
 

@@ -27,7 +27,7 @@ import hashlib
 import json
 import math
 import os
-import tempfile
+import secrets
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -336,7 +336,7 @@ def save(obj, path: str | os.PathLike, *, metadata: dict | None = None) -> Path:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise FileNotFoundError(f"cannot save to {path}: the folder {folder} does not exist")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    fd, tmp_name = create_temporary_file(folder, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, allow_pickle=False, **members)
@@ -349,6 +349,25 @@ def save(obj, path: str | os.PathLike, *, metadata: dict | None = None) -> Path:
         raise
     _fsync_folder(folder)
     return path
+
+
+def create_temporary_file(folder: str | os.PathLike, *, prefix: str = ".tmp-",
+                          suffix: str = "") -> tuple[int, str]:
+    """A new, empty file with a random name in ``folder``: ``(open descriptor, path)``.
+
+    Unlike ``tempfile.mkstemp`` (mode 0600, owner only) the file gets the usual mode of a new
+    file, ``0o666`` minus the process umask, just as ``open(path, "w")`` would give it; the
+    kernel applies the umask, so no process-wide ``os.umask`` juggling is needed. Meant for
+    write-then-``os.replace``: the rename keeps this mode.
+    """
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        name = os.path.join(folder, f"{prefix}{secrets.token_hex(8)}{suffix}")
+        try:
+            return os.open(name, flags, 0o666), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"cannot create a temporary file in {folder}")  # pragma: no cover
 
 
 def _fsync_folder(folder: Path) -> None:

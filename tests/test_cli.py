@@ -392,3 +392,22 @@ def test_predict_uses_a_saved_estimators_own_labels(capsys, tmp_path):
     code, out, err = run_inprocess(capsys, "predict", tmp_path / "estimator.npz", points)
     assert code == 0, err
     assert out.splitlines() == ["prediction", *estimator.predict(X[:20]).tolist()]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_outputs_get_the_usual_mode_of_new_files(capsys, tmp_path):
+    old = os.umask(0o027)
+    try:
+        outputs = {option: tmp_path / name for option, name in (
+            ("--save", "m.npz"), ("--plot", "m.png"), ("--history", "h.csv"))}
+        code, _, err = run_inprocess(capsys, "train", "--dataset", "moons", *FAST, "--epochs",
+                                     "3", *(a for pair in outputs.items() for a in pair))
+        predictions = tmp_path / "p.csv"
+        points = write_csv(tmp_path / "points.csv", ["x1", "x2"], [[0.0, 0.5]])
+        code2, _, err2 = run_inprocess(capsys, "predict", outputs["--save"], points, "-o",
+                                       predictions)
+    finally:
+        os.umask(old)
+    assert (code, code2) == (0, 0), err + err2
+    modes = {p.name: p.stat().st_mode & 0o777 for p in [*outputs.values(), predictions]}
+    assert modes == dict.fromkeys(modes, 0o640)

@@ -26,7 +26,6 @@ import csv
 import math
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -517,14 +516,13 @@ class Staged:
         self.pending: list[tuple[str, str]] = []
 
     def write(self, path: str, writer: Callable[[str], object], suffix: str) -> None:
+        from .persistence import create_temporary_file  # the usual mode, not mkstemp's 0600
+
         folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=".scratchnn-", suffix=suffix, dir=folder)
+        fd, tmp = create_temporary_file(folder, prefix=".scratchnn-", suffix=suffix)
         os.close(fd)
         self.pending.append((tmp, path))
-        writer(tmp)  # (a writer may itself replace tmp, so the mode is set afterwards)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; use the usual permissions
+        writer(tmp)
 
     def commit(self) -> None:
         for tmp, path in self.pending:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import SimpleNamespace
 
@@ -641,12 +640,11 @@ def _atomic_write(path, write: Callable[[str], None], suffix: str) -> None:
     ``os.replace``: readers never see half a file, and a failure leaves ``path`` untouched."""
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=directory)
+    from .persistence import create_temporary_file  # the usual mode, not mkstemp's 0600
+
+    fd, tmp = create_temporary_file(directory, prefix=".tmp-", suffix=suffix)
     os.close(fd)
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; use the usual permissions
         write(tmp)
         os.replace(tmp, path)
     except BaseException:

@@ -338,23 +338,35 @@ def run_inprocess(capsys, *args) -> tuple[int, str, str]:
      "must end in an image format"),
     (["plot", "{model}", "--dataset", "moons", "-o", "{dir}/figure.xyz"], 2,
      "must end in an image format"),
+    (["predict", "{model}", "{good}", "-o", "{good}"], 2, "is also an input of this command"),
+    (["predict", "{model_copy}", "{good}", "-o", "{dir}/./model_copy.npz"], 2, "is also an input"),
+    (["train", "--data", "{good}", "--target", "y", "--history", "{good}"], 2,
+     "--history {good} is also an input"),
+    (["train", "--dataset", "moons", "--animate", "{out}"], 2, "give a file name ending in .gif"),
+    (["train", "--dataset", "moons", "--seed", "-5", "--save", "{out}"], 2,
+     "--seed: must be a whole number from 0"),
+    (["train", "--dataset", "moons", "--epochs", "1e3", "--save", "{out}"], 2, "write 1000"),
 ])
 def test_more_errors_in_process(capsys, tmp_path, work, args, code, phrase):
     good = write_csv(tmp_path / "good.csv", ["x1", "x2", "y"], [[0.1, 0.2, 0], [0.3, 0.4, 1]])
+    good_bytes = good.read_bytes()
     renamed = write_csv(tmp_path / "renamed.csv", ["u", "v"], [[0.1, 0.2]])
     labels = write_csv(tmp_path / "labels.csv", ["x1", "x2", "y"], [[0.1, 0.2, 0], [0, 0, 7]])
     continuous = write_csv(tmp_path / "continuous.csv", ["x", "y"],
                            [[i, i * 0.37] for i in range(30)])
     out = tmp_path / "out.png"
     out.write_bytes(OLD)
+    (tmp_path / "model_copy.npz").write_bytes((work["dir"] / "moons.npz").read_bytes())
     names = {"model": work["dir"] / "moons.npz", "csv_model": work["dir"] / "csv.npz",
              "dir": tmp_path, "good": good, "renamed": renamed, "labels": labels, "out": out,
-             "continuous": continuous}
+             "continuous": continuous, "model_copy": tmp_path / "model_copy.npz"}
     got, _stdout, stderr = run_inprocess(capsys, *(a.format(**names) for a in args))
     assert got == code, stderr
     assert stderr.count("\n") == 1 and stderr.startswith("scratchnn: error: ")
-    assert phrase in stderr
+    assert phrase.format(**names) in stderr
     assert out.read_bytes() == OLD
+    assert good.read_bytes() == good_bytes
+    assert (tmp_path / "model_copy.npz").read_bytes() == (work["dir"] / "moons.npz").read_bytes()
 
 
 # --- in-process: the small parsers -------------------------------------------------------------
@@ -411,3 +423,65 @@ def test_outputs_get_the_usual_mode_of_new_files(capsys, tmp_path):
     assert (code, code2) == (0, 0), err + err2
     modes = {p.name: p.stat().st_mode & 0o777 for p in [*outputs.values(), predictions]}
     assert modes == dict.fromkeys(modes, 0o640)
+
+
+# --- Ctrl-C and write failures: one line, nothing written -------------------------------------
+
+
+def test_ctrl_c_during_training_writes_nothing(capsys, tmp_path, monkeypatch):
+    """fit stops at Ctrl-C and keeps the best weights; the command then aborts with 130."""
+    real_fit = cli.fit
+
+    def fit_pressing_ctrl_c_at_epoch_3(*args, callbacks=(), **kwargs):
+        def press(epoch, history, model):
+            if epoch == 3:
+                raise KeyboardInterrupt
+        return real_fit(*args, callbacks=[*callbacks, press], **kwargs)
+
+    monkeypatch.setattr(cli, "fit", fit_pressing_ctrl_c_at_epoch_3)
+    save = tmp_path / "m.npz"
+    save.write_bytes(OLD)
+    code, out, err = run_inprocess(capsys, "train", "--dataset", "moons", *FAST, "--save", save,
+                                   "--history", tmp_path / "h.csv")
+    assert code == 130
+    assert err.count("\n") == 1 and "interrupted (Ctrl-C) at epoch 3 of 30" in err
+    assert "no output was written" in err and out == ""
+    assert save.read_bytes() == OLD
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGINT")
+def test_sigint_during_training_in_a_real_process(tmp_path):
+    import signal
+    import time
+
+    save = tmp_path / "m.npz"
+    save.write_bytes(OLD)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scratchnn", "train", "--dataset", "moons", "--n-samples", "80",
+         "--epochs", "10000000", "--save", str(save)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    time.sleep(3)  # imports take about a second; then it trains for a long while
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert err.count("\n") == 1 and err.startswith("scratchnn: error: ") and "Traceback" not in err
+    assert "no output was written" in err and out == ""
+    assert save.read_bytes() == OLD
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
+
+
+def test_a_folder_that_refuses_writes_gets_one_line_naming_the_file(capsys, tmp_path,
+                                                                      monkeypatch):
+    def refuse(src, dst):
+        raise PermissionError(13, "Permission denied", src)
+
+    monkeypatch.setattr(os, "replace", refuse)  # as a read-only folder (root may write anyway)
+    out = tmp_path / "m.npz"
+    out.write_bytes(OLD)
+    code, _, err = run_inprocess(capsys, "train", "--dataset", "moons", *FAST, "--save", out)
+    monkeypatch.undo()
+    assert code == 1
+    assert err == f"scratchnn: error: cannot write {out}: Permission denied; choose a folder " \
+                  "you can write to\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"] and out.read_bytes() == OLD

@@ -53,6 +53,10 @@ class UsageError(CLIError):
     """A problem with the command line itself: reported as one line, exit code 2."""
 
 
+class Interrupted(CLIError):
+    """Ctrl-C: reported as one line, exit code 130 (the shell's code for SIGINT)."""
+
+
 # --- argument parsing --------------------------------------------------------------------------
 
 
@@ -68,7 +72,13 @@ def _positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+        hint = ""
+        with contextlib.suppress(ValueError, OverflowError):
+            number = float(text)
+            if number == int(number) and number >= 1:
+                hint = f"; write {int(number)}"
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}{hint}"
+                                         ) from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
     return value
@@ -101,6 +111,17 @@ def _fraction(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a fraction such as 0.2, got {text!r}") from None
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError(f"must be a fraction between 0 and 1, got {text}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 2**32 - 1, got "
+                                         f"{value}")
     return value
 
 
@@ -189,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "(default: the raw columns)")
     net.add_argument("--test-size", type=_fraction, default=0.2,
                      help="fraction held out for testing (default 0.2)")
-    net.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    net.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     net.add_argument("--early-stopping", action="store_true",
                      help="hold out 10%% of the training data for validation; stop when its loss "
                           "stops improving and keep the best weights")
@@ -211,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "labelled CSV file.")
     evaluate.add_argument("model", metavar="MODEL.npz")
     _add_source(evaluate)
-    evaluate.add_argument("--seed", type=int, default=None,
+    evaluate.add_argument("--seed", type=_seed, default=None,
                           help="with --dataset: seed of the sample (default: the training seed "
                                "+ 1, a fresh sample)")
     evaluate.set_defaults(run=cmd_evaluate)
@@ -232,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
                                "dataset sample or a 2-column CSV file.")
     plot.add_argument("model", metavar="MODEL.npz")
     _add_source(plot)
-    plot.add_argument("--seed", type=int, default=None,
+    plot.add_argument("--seed", type=_seed, default=None,
                       help="with --dataset: seed of the sample (default: the training seed + 1)")
     plot.add_argument("-o", "--output", metavar="FIG.png", required=True,
                       help="the figure to write (.png, .svg or .pdf)")
@@ -494,6 +515,21 @@ def _check_output_path(option: str, path: str | None) -> None:
         raise UsageError(f"{option} {path}: the folder {folder} is not writable")
 
 
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _check_not_an_input(option: str, path: str | None, inputs: list[str | None]) -> None:
+    """An output must never replace one of the command's own input files."""
+    for source in inputs:
+        if path and source and _same_file(path, source):
+            raise UsageError(f"{option} {path} is also an input of this command and would be "
+                             "overwritten; write to another file name")
+
+
 def _check_figure_path(option: str, path: str | None) -> None:
     """The image format comes from the file's extension; refuse one matplotlib cannot write."""
     if path is None:
@@ -505,6 +541,11 @@ def _check_figure_path(option: str, path: str | None) -> None:
     if suffix not in formats:
         raise UsageError(f"{option} {path}: the file name must end in an image format such as "
                          f".png, .svg or .pdf (supported: {', '.join(sorted(formats))})")
+
+
+def _write_error(path: str, error: OSError) -> CLIError:
+    hint = "; choose a folder you can write to" if isinstance(error, PermissionError) else ""
+    return CLIError(f"cannot write {path}: {error.strerror or error}{hint}")
 
 
 class Staged:
@@ -519,14 +560,20 @@ class Staged:
         from .persistence import create_temporary_file  # the usual mode, not mkstemp's 0600
 
         folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = create_temporary_file(folder, prefix=".scratchnn-", suffix=suffix)
-        os.close(fd)
-        self.pending.append((tmp, path))
-        writer(tmp)
+        try:
+            fd, tmp = create_temporary_file(folder, prefix=".scratchnn-", suffix=suffix)
+            os.close(fd)
+            self.pending.append((tmp, path))
+            writer(tmp)
+        except OSError as error:
+            raise _write_error(path, error) from None
 
     def commit(self) -> None:
         for tmp, path in self.pending:
-            os.replace(tmp, path)
+            try:
+                os.replace(tmp, path)
+            except OSError as error:
+                raise _write_error(path, error) from None
         self.pending = []
 
     def discard(self) -> None:
@@ -633,9 +680,14 @@ def cmd_train(args) -> int:
     for option in ("save", "plot", "animate", "history"):
         _check_output_path(f"--{option}", getattr(args, option))
     _check_figure_path("--plot", args.plot)
+    if args.animate and not args.animate.lower().endswith(".gif"):
+        raise UsageError(f"--animate {args.animate}: the animation is a GIF; give a file name "
+                         "ending in .gif")
     targets = [p for p in (args.save, args.plot, args.animate, args.history) if p]
     if len({os.path.abspath(p) for p in targets}) < len(targets):
         raise UsageError("two outputs have the same file name")
+    for option in ("save", "plot", "animate", "history"):
+        _check_not_an_input(f"--{option}", getattr(args, option), [args.data])
 
     X, labels, names, description = _load_labelled(args, args.seed)
     classes = _sorted_classes(labels)
@@ -688,6 +740,10 @@ def cmd_train(args) -> int:
         raise CLIError(f"training diverged: {error} (--lr {lr:g})") from None
     except ValueError as error:
         raise CLIError(str(error)) from None
+    if history.interrupted:  # fit stops at Ctrl-C and keeps the best weights; the CLI aborts
+        raise Interrupted(f"training interrupted (Ctrl-C) at epoch {history.epochs} of "
+                          f"{args.epochs}; no output was written. For a shorter run give fewer "
+                          "--epochs, or --early-stopping to stop when the loss levels off")
 
     train_acc = float(np.mean(_probabilities(model, inputs_train).argmax(axis=1) == y_train))
     test_acc = float(np.mean(_probabilities(model, inputs_test).argmax(axis=1) == y_test))
@@ -698,9 +754,6 @@ def cmd_train(args) -> int:
         _write_train_outputs(args, staged, model, prep, history, recorder,
                              (X_train, X_test, y_train, y_test))
         staged.commit()
-    except OSError as error:
-        raise CLIError(f"cannot write the outputs: {error.strerror or error} "
-                       f"({getattr(error, 'filename', '') or ''})") from None
     finally:
         staged.discard()
 
@@ -827,6 +880,7 @@ def cmd_evaluate(args) -> int:
 def cmd_predict(args) -> int:
     if args.output:
         _check_output_path("-o", args.output)
+        _check_not_an_input("-o", args.output, [args.model, args.data])
     model, prep = _load_model(args.model)
     table = read_table(args.data)
     columns = list(table.header)
@@ -848,8 +902,6 @@ def cmd_predict(args) -> int:
         try:
             staged.write(args.output, lambda tmp: _write_rows(tmp, header, rows), ".csv")
             staged.commit()
-        except OSError as error:
-            raise CLIError(f"cannot write {args.output}: {error.strerror or error}") from None
         finally:
             staged.discard()
         print(f"wrote {len(rows)} predictions to {args.output}")
@@ -877,8 +929,6 @@ def cmd_plot(args) -> int:
         staged.write(args.output, lambda tmp: ax.figure.savefig(
             tmp, dpi=150, format=suffix.lstrip(".")), suffix)
         staged.commit()
-    except OSError as error:
-        raise CLIError(f"cannot write {args.output}: {error.strerror or error}") from None
     finally:
         staged.discard()
     print(f"figure: {args.output}")
@@ -898,11 +948,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
+    except Interrupted as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 130
     except CLIError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"{PROG}: error: interrupted", file=sys.stderr)
+        print(f"{PROG}: error: interrupted (Ctrl-C); no output was written", file=sys.stderr)
         return 130
     except Exception as error:  # a bug: still one line, but say what it was
         if os.environ.get("SCRATCHNN_DEBUG"):

@@ -202,47 +202,50 @@ def numpy_moons_loop(X, y, params, lr: float, epochs: int) -> np.ndarray:
     output and binary cross-entropy, full batch, plain gradient descent (float64).
 
     The same math as scratchnn, one step at a time, with every array allocated up front and
-    every operation writing into it (``out=``). The loss uses ``s = 1 - 2y`` (+1 for class 0,
-    -1 for class 1): with ``t = s z`` the loss is ``softplus(t)`` and its gradient is
-    ``s sigmoid(t)``. Returns the final logits."""
-    W1, b1, W2, b2 = (p.copy() for p in params)
-    n, h_size = X.shape[0], W1.shape[1]
-    y = y.reshape(n, 1)
-    s = 1.0 - 2.0 * y
-    half_s_over_n = 0.5 * s / n
-    ones = np.ones(n)
-    h, mask, gh = (np.empty((n, h_size)) for _ in range(3))
-    z, t, e, g = (np.empty((n, 1)) for _ in range(4))
-    dW1, db1, dW2, db2 = (np.empty_like(p) for p in (W1, b1, W2, b2))
-    step1, step2 = np.empty_like(W1), np.empty_like(W2)
-    step_b1, step_b2 = np.empty_like(b1), np.empty_like(b2)
+    every operation writing into it (``out=``); all parameters in one vector (one update for
+    all), a same-shape array of zeros for ReLU (``np.maximum`` against a scalar is slow), and
+    what depends on the labels alone computed once. Loss per sample:
+    ``(1/2 - y) z + |z| / 2 + log1p(e^-|z|)``; its gradient ``tanh(z / 2) / 2 + 1/2 - y``.
+    Returns the final logits."""
+    n, h_size = X.shape[0], params[0].shape[1]
+    sizes = [p.size for p in params]
+    flat, flat_grad = np.concatenate([p.ravel() for p in params]), np.zeros(sum(sizes))
+    bounds = np.cumsum([0, *sizes])
+    W1, b1, W2, b2 = (flat[a:b].reshape(p.shape) for a, b, p in zip(bounds, bounds[1:], params))
+    dW1, db1, dW2, db2 = (flat_grad[a:b].reshape(p.shape)
+                          for a, b, p in zip(bounds, bounds[1:], params))
+    c = 0.5 - y.reshape(n, 1)  # labels only: computed once
+    c_flat, c_over_n = c.ravel(), c / n
+    ones, zeros = np.ones(n), np.zeros((n, h_size))
+    h, a, mask, gh = (np.empty((n, h_size)) for _ in range(4))
+    z, e, g = (np.empty((n, 1)) for _ in range(3))
+    step = np.empty_like(flat)
     for _ in range(epochs):
         np.dot(X, W1, out=h)  # forward (np.dot: BLAS takes transposed operands as they are)
         h += b1
-        np.maximum(h, 0, out=h)
-        np.dot(h, W2, out=z)
+        np.maximum(h, zeros, out=a)
+        np.dot(a, W2, out=z)
         z += b2
-        np.multiply(s, z, out=t)  # loss: mean softplus(t) = max(t, 0) + log1p(exp(-|t|))
-        np.abs(t, out=e)
+        np.abs(z, out=e)  # loss
         np.negative(e, out=e)
+        sum_abs = -np.add.reduce(e, axis=None)
         np.exp(e, out=e)
         np.log1p(e, out=e)
-        loss = (np.dot(ones, e) + np.dot(ones, np.maximum(t, 0, out=g))) / n  # noqa: F841
-        np.multiply(t, 0.5, out=g)  # dL/dz = s sigmoid(t) / n = s/2n (1 + tanh(t/2))
+        loss = (np.dot(c_flat, z.ravel()) + 0.5 * sum_abs  # noqa: F841
+                + np.add.reduce(e, axis=None)) / n
+        np.multiply(z, 0.5, out=g)  # dL/dz = (tanh(z / 2) / 2 + 1/2 - y) / n
         np.tanh(g, out=g)
-        g *= half_s_over_n
-        g += half_s_over_n
-        np.dot(h.T, g, out=dW2)  # backward
+        g *= 0.5 / n
+        g += c_over_n
+        np.dot(a.T, g, out=dW2)  # backward
         np.dot(ones, g, out=db2)
         np.dot(g, W2.T, out=gh)
-        np.greater(h, 0, out=mask)
+        np.greater(h, zeros, out=mask)
         gh *= mask
         np.dot(X.T, gh, out=dW1)
         np.dot(ones, gh, out=db1)
-        for p, d, buf in ((W1, dW1, step1), (b1, db1, step_b1), (W2, dW2, step2),
-                          (b2, db2, step_b2)):
-            np.multiply(d, lr, out=buf)  # gradient descent
-            p -= buf
+        np.multiply(flat_grad, lr, out=step)  # gradient descent, all parameters at once
+        flat -= step
     return np.maximum(X @ W1 + b1, 0) @ W2 + b2
 
 

@@ -118,3 +118,23 @@ def test_loss_by_name_and_bad_name():
     assert isinstance(snn.losses.get_loss("bce"), snn.BinaryCrossEntropy)
     with pytest.raises(ValueError, match="unknown loss 'hinge'"):
         snn.losses.get_loss("hinge")
+
+
+def test_bce_with_soft_targets_matches_the_closed_form():
+    rng = np.random.default_rng(5)
+    z = 4 * rng.standard_normal((9, 1))
+    y = rng.uniform(0, 1, size=(9, 1))  # soft targets, as BCEWithLogitsLoss accepts
+    loss = snn.BinaryCrossEntropy()
+    assert loss.forward(z, y) == pytest.approx(bce_closed_form(z, y), rel=1e-12)
+    np.testing.assert_allclose(loss.backward(), (1 / (1 + np.exp(-z)) - y) / 9, rtol=1e-10)
+    assert check_loss(loss, z, y) < 1e-7
+
+
+def test_bce_reads_fresh_targets_from_a_reused_buffer():
+    # A target buffer refilled in place (as a mini-batch loop might do) must not be cached.
+    z = np.array([[2.0], [-1.0]])
+    y = np.array([[1.0], [0.0]])
+    loss = snn.BinaryCrossEntropy()
+    first = loss.forward(z, y)
+    y[:] = 1 - y
+    assert loss.forward(z, y) == pytest.approx(bce_closed_form(z, y), rel=1e-12) != first

@@ -82,7 +82,7 @@ def check_model(model: Sequential, loss: Loss, X: np.ndarray, y: np.ndarray, *,
         return loss.forward(model.forward(X), y)
 
     f()
-    analytic_X = np.array(model.backward(loss.backward()), copy=True)
+    analytic_X = np.array(model.backward(loss.backward(), input_grad=True), copy=True)
     analytic_params = [g.copy() for _, g in model.parameters()]
     errors = {"X": relative_error(analytic_X, numerical_gradient(f, X, eps))}
     for i, ((param, _), analytic) in enumerate(zip(model.parameters(), analytic_params)):

@@ -107,12 +107,13 @@ class ReLU(Layer):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x
-        zero = self.ws.zero_for(x)  # 0, or a row of zeros where that is faster
+        zero = self.ws.zero_for(x)  # an array of zeros where that is faster than 0
         return np.maximum(x, zero, out=self.ws.get("out", x.shape, x.dtype))
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         # A float mask (1.0 / 0.0) multiplies faster than a boolean one.
-        mask = np.greater(self.x, 0, out=self.ws.get("mask", self.x.shape, grad.dtype))
+        mask = self.ws.get("mask", self.x.shape, grad.dtype)
+        np.greater(self.x, self.ws.zero_for(self.x), out=mask)
         return np.multiply(grad, mask, out=self.ws.get("grad_x", grad.shape, grad.dtype))
 
 

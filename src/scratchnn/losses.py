@@ -41,47 +41,49 @@ class Loss:
 class BinaryCrossEntropy(Loss):
     """Binary cross-entropy with a sigmoid folded in (PyTorch's ``BCEWithLogitsLoss``).
 
-    Shapes: ``logits (n,)`` or ``(n, 1)``; ``y`` of 0/1 labels, ``(n,)`` or ``(n, 1)``.
+    Shapes: ``logits (n,)`` or ``(n, 1)``; targets ``y`` in [0, 1] (labels 0/1, or soft
+    targets), ``(n,)`` or ``(n, 1)``.
 
     Per sample, ``-[y log p + (1 - y) log(1 - p)]`` with ``p = sigmoid(z)`` equals
-    ``log(1 + e^z) - y z``, computed as ``max(z, 0) - y z + log1p(e^-|z|)`` so that no
-    exponential ever overflows. Its derivative is ``sigmoid(z) - y``.
+    ``log(1 + e^z) - y z = max(z, 0) - y z + log1p(e^-|z|)``: no exponential of a positive
+    number, so nothing overflows at any logit. Its derivative is ``sigmoid(z) - y``.
     """
 
     def forward(self, logits: np.ndarray, y: np.ndarray, sample_weight=None) -> float:
-        z = logits
-        y = np.asarray(y)
-        if y.shape != z.shape:
-            y = y.reshape(z.shape)
-        ws, shape, dtype = self.ws, z.shape, z.dtype
-        # With s = 1 - 2y (+1 for class 0, -1 for class 1) and t = s z, the loss per sample is
-        # softplus(t) = max(t, 0) + log1p(e^-|t|) (and |t| = |z|); its gradient is
-        # sigmoid(z) - y = s sigmoid(t) = (s + tanh(z / 2)) / 2. Few operations, all stable.
-        s = np.multiply(y, -2, out=ws.get("s", shape, dtype))
-        s += 1
+        z, ws = logits, self.ws
+        shape, dtype = z.shape, z.dtype
+        # max(z, 0) = (z + |z|) / 2, so the loss is (1/2 - y) z + |z| / 2 + log1p(e^-|z|):
+        # its sum takes three reductions of arrays we need anyway (fewer NumPy calls).
+        if getattr(y, "shape", None) != shape:
+            y = np.asarray(y).reshape(shape)
+        c = np.subtract(0.5, y, out=ws.get("c", shape, dtype))
         e = np.abs(z, out=ws.get("e", shape, dtype))
-        np.negative(e, out=e)
-        with np.errstate(under="ignore"):  # e^-|z| underflows to 0 for |z| > ~745: harmless
-            np.exp(e, out=e)  # e = exp(-|z|), in (0, 1]
+        np.negative(e, out=e)  # -|z|
+        sum_abs = -float(np.add.reduce(e, axis=None))
+        np.exp(e, out=e)  # e^-|z| in (0, 1]; underflows harmlessly to 0 for |z| > ~745
         np.log1p(e, out=e)
-        losses = np.multiply(s, z, out=ws.get("losses", shape, dtype))  # t
-        np.maximum(losses, 0, out=losses)
-        losses += e
-        tanh_half_z = np.multiply(z, 0.5, out=ws.get("tanh", shape, dtype))
-        np.tanh(tanh_half_z, out=tanh_half_z)
-        self.s, self.tanh_half_z = s, tanh_half_z
-        self.w = _normalised_weights(sample_weight, z)
+        self.z, self.c, self.w = z, c, _normalised_weights(sample_weight, z)
         if self.w is None:
-            return float(np.add.reduce(losses, axis=None)) / losses.size  # C-level sum
-        return float(np.sum(losses * self.w))
+            total = float(np.dot(c.ravel(), z.ravel())) + 0.5 * sum_abs + float(
+                np.add.reduce(e, axis=None))
+            return total / z.size
+        per_sample = c * z
+        per_sample += 0.5 * np.abs(z)
+        per_sample += e
+        return float(np.sum(per_sample * self.w))
 
     def backward(self) -> np.ndarray:
-        s = self.s
-        grad = np.add(self.tanh_half_z, s, out=self.ws.get("grad", s.shape, s.dtype))
+        # sigmoid(z) - y = tanh(z / 2) / 2 + (1/2 - y): stable for any z, and one call
+        # (tanh) where the sigmoid by its definition would take several.
+        grad = np.multiply(self.z, 0.5, out=self.ws.get("grad", self.z.shape, self.z.dtype))
+        np.tanh(grad, out=grad)
         if self.w is None:
-            grad *= 0.5 / grad.size  # (sigmoid(z) - y) / n
+            grad *= 0.5
+            grad += self.c
+            grad *= 1 / grad.size
         else:
             grad *= 0.5
+            grad += self.c
             grad *= self.w
         return grad
 
@@ -103,8 +105,7 @@ class SoftmaxCrossEntropy(Loss):
         np.maximum.reduce(z, axis=1, keepdims=True, out=row)  # the row maximum
         shifted = np.subtract(z, row, out=ws.get("shifted", z.shape, z.dtype))  # row max is 0
         probs = ws.get("probs", z.shape, z.dtype)
-        with np.errstate(under="ignore"):  # tiny probabilities underflow to 0: harmless
-            np.exp(shifted, out=probs)
+        np.exp(shifted, out=probs)  # tiny probabilities underflow harmlessly to 0
         np.add.reduce(probs, axis=1, keepdims=True, out=row)  # row sums, in [1, k]
         probs /= row
         log_sums = np.log(row, out=row)[:, 0]

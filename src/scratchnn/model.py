@@ -26,20 +26,48 @@ class Sequential:
             if not isinstance(layer, Layer):
                 raise TypeError(f"Sequential takes layers, got {type(layer).__name__}")
         self.training = True
+        self._pack_parameters()
 
-    def forward(self, X: np.ndarray) -> np.ndarray:
-        """``X (n, n_in) -> (n, n_out)``. Returns a new array (safe to keep)."""
+    def _pack_parameters(self) -> None:
+        """Move every parameter into one vector and every gradient into another, leaving each
+        ``Dense``'s ``W``, ``b``, ``dW``, ``db`` as a window (a view) into them.
+
+        Nothing changes for the layers, which still read and write their own arrays; but an
+        optimizer can now update the whole network with a couple of NumPy calls instead of a
+        couple per array (see ``_workspace.join_views``). Only done when every layer with
+        parameters is a ``Dense`` of one dtype, each appearing once."""
+        holders = [layer for layer in self.layers if layer.parameters()]
+        dense = self.dense_layers
+        if (not dense or holders != dense or len({id(d) for d in dense}) != len(dense)
+                or len({d.dtype for d in dense}) != 1):
+            return
+        size = sum(d.W.size + d.b.size for d in dense)
+        values, grads = np.empty(size, dense[0].dtype), np.zeros(size, dense[0].dtype)
+        start = 0
+        for layer in dense:
+            for name, grad_name in (("W", "dW"), ("b", "db")):
+                array = getattr(layer, name)
+                stop = start + array.size
+                window = values[start:stop].reshape(array.shape)
+                window[...] = array
+                setattr(layer, name, window)
+                setattr(layer, grad_name, grads[start:stop].reshape(array.shape))
+                start = stop
+
+    def forward(self, X: np.ndarray, *, copy: bool = True) -> np.ndarray:
+        """``X (n, n_in) -> (n, n_out)``. Returns a new array, safe to keep; ``copy=False``
+        returns the last layer's own output array, overwritten by the next call."""
         out = X
         for layer in self.layers:
             out = layer.forward(out)
-        return out.copy() if out is not X else out
+        return out.copy() if copy and out is not X else out
 
     __call__ = forward
 
-    def backward(self, grad: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+    def backward(self, grad: np.ndarray, *, input_grad: bool = False) -> np.ndarray | None:
         """Backpropagate ``grad = dL/dlogits (n, n_out)`` through every layer, filling each
-        ``Dense``'s ``dW``/``db``; return ``dL/dX (n, n_in)``. ``input_grad=False`` skips that
-        last product (training never needs it) and returns ``None``."""
+        ``Dense``'s ``dW``/``db``. With ``input_grad=True`` also return ``dL/dX (n, n_in)``;
+        training never needs it, so by default that last product is skipped (``None``)."""
         for layer in reversed(self.layers[1:]):
             grad = layer.backward(grad)
         first = self.layers[0]

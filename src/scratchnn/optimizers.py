@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from ._workspace import join_views
+
 Params = list[tuple[np.ndarray, np.ndarray]]
 
 
@@ -24,6 +26,18 @@ def _check_unit_interval(name: str, value: float) -> float:
     if not (isinstance(value, (int, float, np.floating)) and 0 <= value < 1):
         raise ValueError(f"{name} must be in [0, 1), got {value!r}")
     return float(value)
+
+
+def _as_groups(params: Params) -> Params:
+    """The arrays an optimizer actually updates: the pairs as given, or, when the parameters
+    (and the gradients) are consecutive windows of one vector, as ``Sequential`` lays them
+    out, that one pair of vectors. The update rules are elementwise, so both give the same
+    numbers; the vector takes a couple of NumPy calls per step instead of a couple per array."""
+    values = join_views([p for p, _ in params])
+    grads = join_views([g for _, g in params])
+    if values is None or grads is None or values.size != grads.size:
+        return params
+    return [(values, grads)]
 
 
 class Optimizer:
@@ -43,7 +57,8 @@ class Optimizer:
             raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
         self.weight_decay = float(weight_decay)
         self.t = 0  # number of steps taken
-        self._scratch = [np.empty_like(p) for p, _ in self.params]
+        self.groups = _as_groups(self.params)
+        self._scratch = [np.empty_like(p) for p, _ in self.groups]
 
     def reset(self) -> None:
         """Forget the state (moments, step count) and restore the initial learning rate."""
@@ -52,7 +67,7 @@ class Optimizer:
 
     def _gradients(self):
         """Yield ``(index, param, gradient)``, with weight decay folded into the gradient."""
-        for i, (param, grad) in enumerate(self.params):
+        for i, (param, grad) in enumerate(self.groups):
             if self.weight_decay:
                 grad = np.add(grad, self.weight_decay * param, out=self._scratch[i])
             yield i, param, grad
@@ -76,7 +91,7 @@ class SGD(Optimizer):
         if nesterov and self.momentum == 0:
             raise ValueError("nesterov=True needs a momentum > 0")
         self.nesterov = bool(nesterov)
-        self.velocity = [np.zeros_like(p) for p, _ in self.params] if self.momentum else []
+        self.velocity = [np.zeros_like(p) for p, _ in self.groups] if self.momentum else []
 
     def reset(self) -> None:
         super().reset()
@@ -87,7 +102,7 @@ class SGD(Optimizer):
         self.t += 1
         m, lr = self.momentum, self.lr
         if not m and not self.weight_decay:  # plain SGD: two calls per array, no temporaries
-            for (param, grad), scaled in zip(self.params, self._scratch):
+            for (param, grad), scaled in zip(self.groups, self._scratch):
                 np.multiply(grad, lr, out=scaled)
                 param -= scaled
             return
@@ -123,9 +138,9 @@ class Adam(Optimizer):
         self.betas = (_check_unit_interval("betas[0]", betas[0]),
                       _check_unit_interval("betas[1]", betas[1]))
         self.eps = _check_positive("eps", eps)
-        self.m = [np.zeros_like(p) for p, _ in self.params]
-        self.v = [np.zeros_like(p) for p, _ in self.params]
-        self._denominator = [np.empty_like(p) for p, _ in self.params]
+        self.m = [np.zeros_like(p) for p, _ in self.groups]
+        self.v = [np.zeros_like(p) for p, _ in self.groups]
+        self._denominator = [np.empty_like(p) for p, _ in self.groups]
 
     def reset(self) -> None:
         super().reset()
@@ -157,8 +172,8 @@ class RMSprop(Optimizer):
         super().__init__(params, lr, weight_decay)
         self.alpha = _check_unit_interval("alpha", alpha)
         self.eps = _check_positive("eps", eps)
-        self.v = [np.zeros_like(p) for p, _ in self.params]
-        self._denominator = [np.empty_like(p) for p, _ in self.params]
+        self.v = [np.zeros_like(p) for p, _ in self.groups]
+        self._denominator = [np.empty_like(p) for p, _ in self.groups]
 
     def reset(self) -> None:
         super().reset()

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._workspace import join_views
 from .init import as_generator
 from .losses import BinaryCrossEntropy, Loss, MeanSquaredError, SoftmaxCrossEntropy, get_loss
 from .model import Sequential
@@ -228,6 +229,9 @@ class _BestWeights:
 
     def __init__(self, model: Sequential):
         self.params = [p for p, _ in model.parameters()]
+        flat = join_views(self.params)  # one copy instead of one per array, when possible
+        if flat is not None:
+            self.params = [flat]
         self.saved = [np.empty_like(p) for p in self.params]
         self.epoch: int | None = None
         self.loss = math.inf
@@ -268,9 +272,9 @@ def _train_one_run(model, loss, optimizer, X, y, val, *, epochs, batch_size, shu
                 rows = order[start:start + batch_size]
                 X_batch, y_batch = X.take(rows, axis=0), y.take(rows, axis=0)
             m = X_batch.shape[0]
-            logits = model.forward(X_batch)
+            logits = model.forward(X_batch, copy=False)
             value = loss.forward(logits, y_batch)
-            model.backward(loss.backward(), input_grad=False)
+            model.backward(loss.backward())
             if alpha:
                 value += add_l2_penalty(model, alpha, m)
             if not math.isfinite(value):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -195,6 +196,27 @@ def test_non_zip_file(tmp_path):
     np.save(npy, np.zeros(3))
     with pytest.raises(ModelFileError, match="not a zip"):
         snn.load(npy)
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"\x89PNG\r\n\x1a\n" + bytes(100), "it is a PNG image, not a zip"),
+    (b"GIF89a" + bytes(100), "it is a GIF image, not a zip"),
+    (b"x1,x2\n0.1,0.2\n", "it is a text file (a CSV?), not a zip"),
+    (b"\xff\xfe\x00\x01", "it is not a zip/.npz archive"),
+])
+def test_a_file_of_another_kind_is_named(tmp_path, content, message):
+    path = tmp_path / "model.npz"
+    path.write_bytes(content)
+    expected = f"model.npz is not a scratchnn model file: {message}"
+    with pytest.raises(ModelFileError, match=re.escape(expected)):
+        snn.load(path)
+
+
+def test_a_truncated_file_is_called_truncated(saved):
+    _, path = saved
+    path.write_bytes(path.read_bytes()[:2000])
+    with pytest.raises(ModelFileError, match=r"truncated or damaged zip/\.npz archive"):
+        snn.load(path)
 
 
 @pytest.mark.parametrize("keep", [0.3, 0.6, 0.9, 0.99])

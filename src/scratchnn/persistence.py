@@ -387,6 +387,29 @@ def _fsync_folder(folder: Path) -> None:
 # --- loading --------------------------------------------------------------------------------
 
 
+_SIGNATURES = ((b"\x89PNG", "a PNG image"), (b"GIF8", "a GIF image"), (b"\xff\xd8\xff",
+               "a JPEG image"), (b"%PDF", "a PDF document"), (b"<?xml", "an XML/SVG file"),
+               (b"<svg", "an SVG image"), (b"\x93NUMPY", "a single .npy array"),
+               (b"\x80", "a Python pickle"))
+
+
+def _what_it_is(path: Path) -> str:
+    """A short guess at what a file that is not a zip archive holds, for error messages."""
+    with open(path, "rb") as f:
+        start = f.read(512)
+    if start.startswith(b"PK\x03\x04"):
+        return ("it is a truncated or damaged zip/.npz archive (an interrupted copy or "
+                "download?); save the model again")
+    kind = next((kind for signature, kind in _SIGNATURES if start.startswith(signature)), None)
+    if kind is None:
+        try:
+            start.decode("utf-8")
+            kind = "a text file (a CSV?)"
+        except UnicodeDecodeError:
+            return "it is not a zip/.npz archive"
+    return f"it is {kind}, not a zip/.npz archive"
+
+
 def _open(path: Path):
     """The ``NpzFile`` for ``path``, after the checks that need no parsing."""
     if not path.exists():
@@ -397,8 +420,7 @@ def _open(path: Path):
         raise ModelFileError(f"{path} is empty (0 bytes), not a model file; perhaps a copy "
                              "or a download of it was interrupted")
     if not zipfile.is_zipfile(path):
-        raise ModelFileError(f"{path} is not a scratchnn model file: it is not a zip/.npz "
-                             "archive, or it is truncated")
+        raise ModelFileError(f"{path} is not a scratchnn model file: {_what_it_is(path)}")
     try:
         archive = np.load(path, allow_pickle=False)
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:

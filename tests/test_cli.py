@@ -240,7 +240,8 @@ def _error_cases(folder: Path) -> dict[str, tuple[list, int, str, list[Path]]]:
         "missing value": (["train", "--data", missing, "--target", "y", "--save", save], 1,
                           "line 4 (data row 3), column 'x1': missing value", [save]),
         "not a model file": (["predict", not_a_model, good, "-o", out], 1,
-                             "not a usable model file", [out]),
+                             "not_a_model.npz is not a scratchnn model file: it is a text file",
+                             [out]),
         "missing model file": (["evaluate", folder / "nope.npz", "--dataset", "moons"], 1,
                                "no such model file", []),
         "csv too wide": (["predict", model, wide, "-o", out], 1, "the model expects 2: x1, x2",
@@ -338,6 +339,9 @@ def run_inprocess(capsys, *args) -> tuple[int, str, str]:
      "must end in an image format"),
     (["plot", "{model}", "--dataset", "moons", "-o", "{dir}/figure.xyz"], 2,
      "must end in an image format"),
+    (["predict", "{png}", "{good}", "-o", "{out}"], 1,
+     "error: {png} is not a scratchnn model file: it is a PNG image, not a zip/.npz archive; "
+     "the MODEL.npz argument must be a file written by 'scratchnn train --save'"),
     (["predict", "{model}", "{good}", "-o", "{good}"], 2, "is also an input of this command"),
     (["predict", "{model_copy}", "{good}", "-o", "{dir}/./model_copy.npz"], 2, "is also an input"),
     (["train", "--data", "{good}", "--target", "y", "--history", "{good}"], 2,
@@ -359,7 +363,8 @@ def test_more_errors_in_process(capsys, tmp_path, work, args, code, phrase):
     (tmp_path / "model_copy.npz").write_bytes((work["dir"] / "moons.npz").read_bytes())
     names = {"model": work["dir"] / "moons.npz", "csv_model": work["dir"] / "csv.npz",
              "dir": tmp_path, "good": good, "renamed": renamed, "labels": labels, "out": out,
-             "continuous": continuous, "model_copy": tmp_path / "model_copy.npz"}
+             "continuous": continuous, "model_copy": tmp_path / "model_copy.npz",
+             "png": work["dir"] / "moons.png"}
     got, _stdout, stderr = run_inprocess(capsys, *(a.format(**names) for a in args))
     assert got == code, stderr
     assert stderr.count("\n") == 1 and stderr.startswith("scratchnn: error: ")

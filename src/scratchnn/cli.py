@@ -614,7 +614,13 @@ def _load_model(path: str) -> tuple[Sequential, Prep]:
     except FileNotFoundError:
         raise CLIError(f"no such model file: {path}") from None
     except (ModelFileError, ValueError) as error:
-        raise CLIError(f"{path} is not a usable model file: {error}") from None
+        message = str(error)
+        if not message.startswith(str(path)):
+            message = f"{path}: {message}"
+        if "not a scratchnn model file" in message and "truncated" not in message:  # a mix-up
+            message += ("; the MODEL.npz argument must be a file written by 'scratchnn train "
+                        "--save' or scratchnn.save")
+        raise CLIError(message) from None
     except OSError as error:
         raise CLIError(f"cannot read {path}: {error.strerror or error}") from None
     defaults = {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -490,3 +491,30 @@ def test_a_folder_that_refuses_writes_gets_one_line_naming_the_file(capsys, tmp_
     assert err == f"scratchnn: error: cannot write {out}: Permission denied; choose a folder " \
                   "you can write to\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"] and out.read_bytes() == OLD
+
+
+@pytest.mark.parametrize("text", ["x1,x2,\n0.1,0.2,\n\n0.3,0.4,\n", "x1,x2,\n0.1,0.2\n0.3,0.4\n"])
+def test_read_table_drops_the_empty_column_of_trailing_commas(tmp_path, text):
+    path = tmp_path / "t.csv"
+    path.write_text(text)
+    table = cli.read_table(str(path))
+    assert table.header == ["x1", "x2"]
+    assert table.numeric(["x1", "x2"]).tolist() == [[0.1, 0.2], [0.3, 0.4]]
+    assert table.lines == ([2, 4] if "\n\n" in text else [2, 3])
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("", "t.csv is empty: expected a header line"),
+    ("\n \n", "t.csv is empty: expected a header line"),
+    ("x1,x2\n", "t.csv has a header but no data rows"),
+    ("0.1,0.2\n0.3,0.4\n", "the first line holds numbers, not column names; add a header line "
+     "such as x1,x2"),
+    ("x1,,x2\n1,2,3\n", "t.csv line 1: the header has no name for column 2; give every column"),
+    ("x1,x2\n0.1,0.2,\n", "t.csv line 2: 3 fields, but the header has 2; look for a stray comma"),
+    ("x1,x1\n1,2\n", "repeats the column name(s) x1"),
+])
+def test_read_table_errors_say_what_to_fix(tmp_path, text, message):
+    path = tmp_path / "t.csv"
+    path.write_text(text)
+    with pytest.raises(cli.CLIError, match=re.escape(message)):
+        cli.read_table(str(path))

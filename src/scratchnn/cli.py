@@ -306,23 +306,16 @@ class Table:
 
 
 def read_table(path: str) -> Table:
-    """Read a CSV file with a header line (standard library ``csv``); blank lines are skipped."""
+    """Read a CSV file with a header line (standard library ``csv``); blank lines are skipped,
+    and so is an unnamed, empty last column (the trailing comma some spreadsheets write)."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             reader = csv.reader(f)
-            header: list[str] | None = None
             rows, lines = [], []
             for row in reader:
-                if not row or all(not cell.strip() for cell in row):
-                    continue
-                if header is None:
-                    header = [cell.strip() for cell in row]
-                    continue
-                if len(row) != len(header):
-                    raise CLIError(f"{path} line {reader.line_num}: {len(row)} fields, but the "
-                                   f"header has {len(header)}")
-                rows.append(row)
-                lines.append(reader.line_num)
+                if row and any(cell.strip() for cell in row):
+                    rows.append(row)
+                    lines.append(reader.line_num)
     except FileNotFoundError:
         raise CLIError(f"no such file: {path}") from None
     except IsADirectoryError:
@@ -333,16 +326,41 @@ def read_table(path: str) -> Table:
         raise CLIError(f"{path} is not valid CSV: {error}") from None
     except OSError as error:
         raise CLIError(f"cannot read {path}: {error.strerror or error}") from None
-    if header is None:
+    if not rows:
         raise CLIError(f"{path} is empty: expected a header line with column names")
-    if any(not name for name in header):
-        raise CLIError(f"{path}: the header has an empty column name")
+    header, header_line = [cell.strip() for cell in rows[0]], lines[0]
+    rows, lines = rows[1:], lines[1:]
+    if len(header) > 1 and not header[-1] and all(
+            len(row) == len(header) - 1 or (len(row) == len(header) and not row[-1].strip())
+            for row in rows):
+        header = header[:-1]  # trailing commas
+        rows = [row[:len(header)] for row in rows]
+    for row, line in zip(rows, lines):
+        if len(row) != len(header):
+            raise CLIError(f"{path} line {line}: {len(row)} fields, but the header has "
+                           f"{len(header)}; look for a stray comma or a value with a comma "
+                           "that needs quotes")
+    if not all(header):
+        raise CLIError(f"{path} line {header_line}: the header has no name for column "
+                       f"{header.index('') + 1}; give every column a name")
+    if all(_is_number(name) for name in header):
+        example = ",".join(f"x{i + 1}" for i in range(len(header)))
+        raise CLIError(f"{path}: the first line holds numbers, not column names; add a header "
+                       f"line such as {example}")
     duplicates = sorted({name for name in header if header.count(name) > 1})
     if duplicates:
         raise CLIError(f"{path}: the header repeats the column name(s) {', '.join(duplicates)}")
     if not rows:
         raise CLIError(f"{path} has a header but no data rows")
     return Table(path, header, rows, lines)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _label_value(text: str):

@@ -27,6 +27,8 @@ bench: $(STAMP)
 
 gallery: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python docs/make_gallery.py
+	MPLBACKEND=Agg $(BIN)/python train_circles.py --out docs/images
+	MPLBACKEND=Agg $(BIN)/python train_moons.py --out docs/images
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache

@@ -10,9 +10,8 @@ Writes outputs/circles.png; the last line printed is the lifted model's test acc
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-from scratchnn._argparse import common_parser
+from scratchnn._scripts import common_parser, pyplot, write_figure
 from scratchnn.experiments import run_circles
 from scratchnn.training import TrainingDivergedError
 
@@ -33,13 +32,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{result.test_accuracy:.4f}, final loss {result.history.loss[-1]:.4f}")
         print(f"        {result.notes[0]}")
 
-    import matplotlib
-
-    if not args.show:
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from scratchnn import plotting
+
+    plt = pyplot(args.show)
 
     fig, axes = plt.subplots(2, 2, figsize=(11, 10), height_ratios=[3, 2])
     for column, (name, label) in enumerate((("raw", "raw features (x1, x2)"),
@@ -51,15 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         plotting.plot_history(result.history, ax=axes[1, column])
         axes[1, column].set_title(f"Training, {label}")
     fig.tight_layout()
-    path = Path(args.out) / "circles.png"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=110)
-    except OSError as error:
-        print(f"{parser.prog}: error: cannot write {path}: {error.strerror or error}",
-              file=sys.stderr)
+    if write_figure(fig, args.out, "circles.png", parser.prog) is None:
         return 1
-    print(f"figure: {path}")
     if args.show:
         plt.show()
     print(f"test accuracy: {results['lifted'].test_accuracy:.4f}")

@@ -11,9 +11,8 @@ Writes outputs/moons.png; the last line printed is the test accuracy.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-from scratchnn._argparse import common_parser, positive_int
+from scratchnn._scripts import common_parser, positive_int, pyplot, write_figure
 from scratchnn.experiments import run_moons
 from scratchnn.training import TrainingDivergedError
 
@@ -36,13 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"restarts: {result.notes[0]}")
     print(f"train accuracy {result.train_accuracy:.4f}, final loss {result.history.loss[-1]:.4f}")
 
-    import matplotlib
-
-    if not args.show:
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from scratchnn import plotting
+
+    plt = pyplot(args.show)
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 5), width_ratios=[1.2, 1])
     plotting.plot_decision_boundary(
@@ -51,15 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     plotting.plot_history(result.history, ax=axes[1])
     axes[1].set_title(f"Training (best of {args.restarts} initialisations)")
     fig.tight_layout()
-    path = Path(args.out) / "moons.png"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=110)
-    except OSError as error:
-        print(f"{parser.prog}: error: cannot write {path}: {error.strerror or error}",
-              file=sys.stderr)
+    if write_figure(fig, args.out, "moons.png", parser.prog) is None:
         return 1
-    print(f"figure: {path}")
     if args.show:
         plt.show()
     print(f"test accuracy: {result.test_accuracy:.4f}")

@@ -1,10 +1,11 @@
-"""Argument parsing shared by the experiment scripts: checked numbers and one-line errors."""
+"""What the experiment scripts share: checked numbers, one-line errors, writing the figure."""
 
 from __future__ import annotations
 
 import argparse
 import math
 import sys
+from pathlib import Path
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
@@ -71,3 +72,30 @@ def common_parser(description: str, *, epochs: int, lr: float, n_samples: int, n
                         help="folder for the figures (default outputs/)")
     parser.add_argument("--show", action="store_true", help="also open the figure in a window")
     return parser
+
+
+def pyplot(show: bool):
+    """``matplotlib.pyplot``, on the Agg backend (files only) unless a window was asked for."""
+    import matplotlib
+
+    if not show:
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def write_figure(fig, folder: str, filename: str, prog: str) -> Path | None:
+    """Save ``fig`` as ``folder/filename`` (atomically); on failure say why in one line on
+    stderr and return ``None``."""
+    from scratchnn.plotting import save_figure
+
+    path = Path(folder) / filename
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_figure(fig, path, dpi=110)
+    except OSError as error:
+        print(f"{prog}: error: cannot write {path}: {error.strerror or error}", file=sys.stderr)
+        return None
+    print(f"figure: {path}")
+    return path

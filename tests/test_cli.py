@@ -259,7 +259,9 @@ def _error_cases(folder: Path) -> dict[str, tuple[list, int, str, list[Path]]]:
         "bad hidden": ([*train, "--hidden", "8,x"], 2, "--hidden: expected comma-separated",
                        [save]),
         "plot of 3 columns": (["train", "--data", three, "--target", "y", "--plot", out,
-                               "--save", save], 2, "needs 2 input columns", [save, out]),
+                               "--save", save], 2,
+                              "needs 2 input columns, but the data has 3 input columns (x1, x2, "
+                              "x3); leave out --plot", [save, out]),
         "diverges": (["train", "--dataset", "moons", *FAST, "--optimizer", "sgd", "--lr",
                       "1e300", "--save", save, "--plot", out], 1, "training diverged",
                      [save, out]),
@@ -343,6 +345,15 @@ def run_inprocess(capsys, *args) -> tuple[int, str, str]:
     (["predict", "{png}", "{good}", "-o", "{out}"], 1,
      "error: {png} is not a scratchnn model file: it is a PNG image, not a zip/.npz archive; "
      "the MODEL.npz argument must be a file written by 'scratchnn train --save'"),
+    (["plot", "{csv_model}", "--dataset", "moons", "-o", "{out}"], 2,
+     "the model must take 2 input columns; it takes 3 input columns (a, b, c). 'scratchnn "
+     "evaluate' reports its accuracy instead"),
+    (["train", "--data", "{three}", "--target", "y", "--features", "x1,x2,x1*x2"], 2,
+     "--features lifts 2-D points (x1, x2), but the data has 3 input columns"),
+    (["train", "--data", "{oneclass}", "--target", "y", "--save", "{out}"], 1,
+     "single class (1): nothing to learn; the target column needs at least 2 different labels"),
+    (["train", "--data", "{nan}", "--target", "y", "--save", "{out}"], 1,
+     "line 3 (data row 2), column 'x2': 'nan' is not a finite number; correct it or drop"),
     (["predict", "{model}", "{good}", "-o", "{good}"], 2, "is also an input of this command"),
     (["predict", "{model_copy}", "{good}", "-o", "{dir}/./model_copy.npz"], 2, "is also an input"),
     (["train", "--data", "{good}", "--target", "y", "--history", "{good}"], 2,
@@ -365,7 +376,13 @@ def test_more_errors_in_process(capsys, tmp_path, work, args, code, phrase):
     names = {"model": work["dir"] / "moons.npz", "csv_model": work["dir"] / "csv.npz",
              "dir": tmp_path, "good": good, "renamed": renamed, "labels": labels, "out": out,
              "continuous": continuous, "model_copy": tmp_path / "model_copy.npz",
-             "png": work["dir"] / "moons.png"}
+             "png": work["dir"] / "moons.png",
+             "three": write_csv(tmp_path / "three.csv", ["x1", "x2", "x3", "y"],
+                                [[i, i % 3, i % 5, i % 2] for i in range(20)]),
+             "oneclass": write_csv(tmp_path / "one.csv", ["x1", "x2", "y"],
+                                   [[i, i % 3, 1] for i in range(20)]),
+             "nan": write_csv(tmp_path / "nan.csv", ["x1", "x2", "y"],
+                              [[0.1, 0.2, 0], [0.3, "nan", 1]])}
     got, _stdout, stderr = run_inprocess(capsys, *(a.format(**names) for a in args))
     assert got == code, stderr
     assert stderr.count("\n") == 1 and stderr.startswith("scratchnn: error: ")

@@ -298,9 +298,11 @@ class Table:
                 try:
                     value = float(text)
                 except ValueError:
-                    raise CLIError(f"{where}: {text!r} is not a number") from None
+                    raise CLIError(f"{where}: {text!r} is not a number; correct it or drop "
+                                   "the row") from None
                 if not math.isfinite(value):
-                    raise CLIError(f"{where}: {text!r} is not a finite number")
+                    raise CLIError(f"{where}: {text!r} is not a finite number; correct it or "
+                                   "drop the row")
                 out[i, j] = value
         return out
 
@@ -678,9 +680,21 @@ def _class_names(classes: list) -> list[str]:
 
 
 def _check_2d(prep: Prep, option: str) -> None:
-    if len(prep.feature_names) != 2:
-        raise UsageError(f"{option} draws in the plane and needs 2 input columns; the data has "
-                         f"{len(prep.feature_names)} ({', '.join(prep.feature_names)})")
+    """Figures and the feature lift work on 2-D points; refuse anything wider, before training."""
+    n = len(prep.feature_names)
+    if n == 2:
+        return
+    columns = f"{n} input column{'s' if n != 1 else ''} ({', '.join(prep.feature_names)})"
+    if option == "--features":
+        raise UsageError(f"--features lifts 2-D points (x1, x2), but the data has {columns}; "
+                         "leave out --features")
+    if option == "plot":
+        raise UsageError(f"plot draws a decision boundary in the plane, so the model must take 2 "
+                         f"input columns; it takes {columns}. 'scratchnn evaluate' reports its "
+                         "accuracy instead")
+    raise UsageError(f"{option} draws a decision boundary in the plane, so it needs 2 input "
+                     f"columns, but the data has {columns}; leave out {option} (or train on 2 "
+                     "columns)")
 
 
 def _describe_net(model: Sequential, activation: str) -> str:
@@ -720,7 +734,8 @@ def cmd_train(args) -> int:
         if getattr(args, option):
             _check_2d(prep, f"--{option}")
     if len(classes) < 2:
-        raise CLIError(f"the labels have a single class ({classes[0]!r}): nothing to learn")
+        raise CLIError(f"the labels have a single class ({classes[0]!r}): nothing to learn; "
+                       "the target column needs at least 2 different labels")
     if len(classes) > 10 and len(classes) > 0.5 * len(labels):
         raise CLIError(f"the target has {len(classes)} distinct values in {len(labels)} rows; "
                        "scratchnn classifies, so the target must be a class label (is "

@@ -122,6 +122,22 @@ def test_decision_boundary_draws_into_a_given_axes():
     assert out is ax
 
 
+def test_decision_boundary_names_the_axes_after_the_columns():
+    X = np.array([[1.0, 0.1], [7.0, 2.5]])  # a length and a width: different ranges
+    by_column = plotting.plot_decision_boundary(lambda p: p[:, 1] > 1, X, np.array([0, 1]),
+                                                resolution=8, feature_names=["length", "width"])
+    assert (by_column.get_xlabel(), by_column.get_ylabel()) == ("length", "width")
+    assert by_column.get_aspect() == "auto"  # different quantities: no common scale
+    square = np.array([[0.0, 0.0], [1.0, 1.0]])
+    default = plotting.plot_decision_boundary(lambda p: p[:, 0], square, np.array([0, 1]),
+                                              resolution=8)
+    assert (default.get_xlabel(), default.get_ylabel()) == ("$x_1$", "$x_2$")
+    assert default.get_aspect() == 1.0
+    with pytest.raises(ValueError, match="feature_names must name the 2 input columns, got 3"):
+        plotting.plot_decision_boundary(lambda p: p[:, 0], square, np.array([0, 1]),
+                                        feature_names=["a", "b", "c"])
+
+
 def test_decision_boundary_rejects_points_that_are_not_2d():
     with pytest.raises(ValueError, match=r"shape \(n, 2\)"):
         plotting.plot_decision_boundary(lambda p: p[:, 0], np.zeros((4, 3)), np.zeros(4))

@@ -236,7 +236,8 @@ def plot_decision_boundary(predict_proba, X_train, y_train, X_test=None, y_test=
                            ax: Axes | None = None, title: str | None = None, transform=None,
                            resolution: int = 200, colorbar: bool = True, legend: bool = True,
                            class_names: Sequence[str] | None = None,
-                           point_label: str = "train") -> Axes:
+                           point_label: str = "train",
+                           feature_names: Sequence[str] | None = None) -> Axes:
     """Draw what a classifier predicts over the plane, with the data on top.
 
     Parameters
@@ -252,6 +253,10 @@ def plot_decision_boundary(predict_proba, X_train, y_train, X_test=None, y_test=
     resolution : grid points per axis (``resolution**2`` predictions).
     colorbar, legend : draw them (default True). class_names : legend names of the classes.
     point_label : what to call the first set of points in the legend and title ("train").
+    feature_names : the names of the two input columns, for the axis labels (default
+        ``x1``, ``x2``). Named columns are usually different quantities (a length and a
+        width, say), so they are not drawn to a common scale; ``x1``, ``x2`` are, when their
+        ranges are within a factor 3 of each other.
 
     Binary problems show ``P(class 1)`` as a heatmap on a diverging blue-white-orange map with
     the 0.5 contour (the decision boundary) in black; multiclass problems colour each point of the
@@ -268,6 +273,11 @@ def plot_decision_boundary(predict_proba, X_train, y_train, X_test=None, y_test=
     if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or (
             resolution < 2):
         raise ValueError(f"resolution must be an integer >= 2, got {resolution!r}")
+    if feature_names is not None:
+        feature_names = [str(name) for name in feature_names]
+        if len(feature_names) != 2:
+            raise ValueError(f"feature_names must name the 2 input columns, got "
+                             f"{len(feature_names)}: {feature_names}")
     if ax is None:
         ax = new_figure(figsize=BOUNDARY_FIGSIZE).add_subplot()
 
@@ -294,12 +304,13 @@ def plot_decision_boundary(predict_proba, X_train, y_train, X_test=None, y_test=
     ax.set_title(f"{title}\n{heading}" if title else heading, fontsize=11)
     ax.set_xlim(limits[0], limits[1])
     ax.set_ylim(limits[2], limits[3])
-    ax.set_xlabel("$x_1$")
-    ax.set_ylabel("$x_2$")
+    xlabel, ylabel = feature_names or ("$x_1$", "$x_2$")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.xaxis.set_major_locator(MaxNLocator(nbins=6))
     ax.yaxis.set_major_locator(MaxNLocator(nbins=6))
     ratio = (limits[1] - limits[0]) / (limits[3] - limits[2])
-    if 1 / 3 < ratio < 3:
+    if feature_names is None and 1 / 3 < ratio < 3:
         ax.set_aspect("equal", adjustable="box")
     if legend:
         n_classes = max(proba.shape[1], int(y_train.max()) + 1)

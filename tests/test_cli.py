@@ -535,3 +535,31 @@ def test_read_table_errors_say_what_to_fix(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(cli.CLIError, match=re.escape(message)):
         cli.read_table(str(path))
+
+
+def test_figures_of_a_csv_model_name_their_axes_after_its_columns(capsys, tmp_path,
+                                                                   monkeypatch):
+    from scratchnn import plotting
+
+    drawn = []
+    real = plotting.plot_decision_boundary
+
+    def spy(*args, **kwargs):
+        ax = real(*args, **kwargs)
+        drawn.append((ax.get_xlabel(), ax.get_ylabel()))
+        return ax
+
+    monkeypatch.setattr(plotting, "plot_decision_boundary", spy)
+    rows = [[i / 7, (i % 5) * 10, "wide" if i % 5 > 2 else "narrow"] for i in range(40)]
+    data = write_csv(tmp_path / "d.csv", ["length", "width", "shape"], rows)
+    model = tmp_path / "m.npz"
+    code, _, err = run_inprocess(capsys, "train", "--data", data, "--target", "shape",
+                                 "--epochs", "3", "--save", model, "--plot", tmp_path / "t.png")
+    assert code == 0, err
+    code, _, err = run_inprocess(capsys, "plot", model, "--data", data, "--target", "shape",
+                                 "-o", tmp_path / "p.png")
+    assert code == 0, err
+    code, _, err = run_inprocess(capsys, "train", "--dataset", "moons", *FAST, "--epochs", "3",
+                                 "--plot", tmp_path / "moons.png")
+    assert code == 0, err
+    assert drawn == [("length", "width"), ("length", "width"), ("$x_1$", "$x_2$")]

@@ -679,6 +679,11 @@ def _class_names(classes: list) -> list[str]:
     return [c if isinstance(c, str) else f"class {c}" for c in classes]
 
 
+def _axis_names(prep: Prep) -> list[str] | None:
+    """A CSV's column names label the figure's axes; the built-in datasets keep x1, x2."""
+    return None if prep.feature_names == ["x1", "x2"] else prep.feature_names
+
+
 def _check_2d(prep: Prep, option: str) -> None:
     """Figures and the feature lift work on 2-D points; refuse anything wider, before training."""
     n = len(prep.feature_names)
@@ -844,6 +849,7 @@ def _write_train_outputs(args, staged: Staged, model, prep: Prep, history, recor
         if args.plot:
             ax = plotting.plot_decision_boundary(model, X_train, y_train, X_test, y_test,
                                                  transform=prep, title=title, class_names=names,
+                                                 feature_names=_axis_names(prep),
                                                  ax=_plain_axes())
             suffix = os.path.splitext(args.plot)[1] or ".png"
             staged.write(args.plot, lambda tmp: ax.figure.savefig(
@@ -961,7 +967,8 @@ def cmd_plot(args) -> int:
 
     ax = plotting.plot_decision_boundary(model, X, y, transform=prep, title=description,
                                          class_names=_class_names(prep.classes),
-                                         point_label="sample", ax=_plain_axes())
+                                         point_label="sample", feature_names=_axis_names(prep),
+                                         ax=_plain_axes())
     staged = Staged()
     suffix = os.path.splitext(args.output)[1] or ".png"
     try:

@@ -563,3 +563,10 @@ def test_figures_of_a_csv_model_name_their_axes_after_its_columns(capsys, tmp_pa
                                  "--plot", tmp_path / "moons.png")
     assert code == 0, err
     assert drawn == [("length", "width"), ("length", "width"), ("$x_1$", "$x_2$")]
+
+
+@pytest.mark.parametrize("command", ["evaluate", "predict", "plot"])
+def test_help_says_what_every_positional_argument_is(capsys, command):
+    code, out, _ = run_inprocess(capsys, command, "--help")
+    assert code == 0
+    assert "MODEL.npz             a model file written by 'scratchnn train --save'" in out

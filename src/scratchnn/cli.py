@@ -43,6 +43,7 @@ OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "adam": 0.01, "rmsprop": 0.01}
 ANIMATION_FRAMES = 40
 METADATA_VERSION = 1
+MODEL_HELP = "a model file written by 'scratchnn train --save' (or scratchnn.save)"
 
 
 class CLIError(Exception):
@@ -166,7 +167,7 @@ def _add_source(parser: argparse.ArgumentParser, *, required: bool = True) -> No
                         help="a CSV file with a header line; numeric feature columns")
     parser.add_argument("--target", metavar="COLUMN",
                         help="with --data: the column that holds the class labels")
-    parser.add_argument("--n-samples", type=_sample_count, default=None,
+    parser.add_argument("--n-samples", type=_sample_count, default=None, metavar="N",
                         help="with --dataset: number of points (default: the dataset's own)")
     parser.add_argument("--noise", type=_non_negative_float, default=None,
                         help="with --dataset: noise level (default: the dataset's own)")
@@ -230,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="accuracy, log-loss and confusion matrix",
                                    description="Evaluate a saved model on a dataset sample or a "
                                    "labelled CSV file.")
-    evaluate.add_argument("model", metavar="MODEL.npz")
+    evaluate.add_argument("model", metavar="MODEL.npz", help=MODEL_HELP)
     _add_source(evaluate)
     evaluate.add_argument("--seed", type=_seed, default=None,
                           help="with --dataset: seed of the sample (default: the training seed "
@@ -240,8 +241,10 @@ def build_parser() -> argparse.ArgumentParser:
     predict = commands.add_parser("predict", help="predict the class of every row of a CSV",
                                   description="Predict the class of every row of a CSV file "
                                   "whose header names the model's input columns.")
-    predict.add_argument("model", metavar="MODEL.npz")
-    predict.add_argument("data", metavar="FILE.csv")
+    predict.add_argument("model", metavar="MODEL.npz", help=MODEL_HELP)
+    predict.add_argument("data", metavar="FILE.csv",
+                         help="a CSV file whose header names the model's input columns (in any "
+                              "order; the label column, if present, is ignored)")
     predict.add_argument("--proba", action="store_true",
                          help="also print the probability of every class")
     predict.add_argument("-o", "--output", metavar="OUT.csv",
@@ -251,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     plot = commands.add_parser("plot", help="draw the decision boundary of a saved model",
                                description="Draw a saved model's decision boundary over a "
                                "dataset sample or a 2-column CSV file.")
-    plot.add_argument("model", metavar="MODEL.npz")
+    plot.add_argument("model", metavar="MODEL.npz", help=MODEL_HELP)
     _add_source(plot)
     plot.add_argument("--seed", type=_seed, default=None,
                       help="with --dataset: seed of the sample (default: the training seed + 1)")

@@ -96,6 +96,18 @@ def test_refuses_bad_noise(name, noise):
         GENERATORS[name](n_samples=10, noise=noise)
 
 
+@pytest.mark.parametrize("name", list(GENERATORS))
+@pytest.mark.parametrize("seed", [-1, True])
+def test_refuses_a_negative_seed_naming_random_state(name, seed):
+    with pytest.raises(ValueError, match=r"random_state must be None, a seed >= 0 or a np\.random"):
+        GENERATORS[name](n_samples=10, random_state=seed)
+
+
+def test_train_test_split_refuses_a_negative_seed_naming_random_state():
+    with pytest.raises(ValueError, match="random_state must be None, a seed >= 0"):
+        datasets.train_test_split(np.zeros((10, 2)), np.arange(10) % 2, random_state=-3)
+
+
 @pytest.mark.parametrize("name", ["spirals", "gaussians"])
 @pytest.mark.parametrize("n_classes", [1, 0, -2, 2.0, True])
 def test_refuses_fewer_than_two_classes(name, n_classes):

@@ -32,8 +32,26 @@ def _check_classes(n_classes, n_samples) -> None:
                          "that every class has a sample")
 
 
+def _check_seed(random_state) -> None:
+    if isinstance(random_state, (bool, np.bool_)) or (
+            isinstance(random_state, (int, np.integer)) and random_state < 0):
+        raise ValueError(f"random_state must be None, a seed >= 0 or a np.random.Generator, "
+                         f"got {random_state!r}")
+
+
+def _generator(random_state) -> np.random.Generator:
+    """``as_generator`` with errors that name ``random_state``."""
+    _check_seed(random_state)
+    try:
+        return as_generator(random_state)
+    except TypeError:
+        raise TypeError(f"random_state must be None, a seed >= 0 or a np.random.Generator, "
+                        f"got {type(random_state).__name__}") from None
+
+
 def _seed_for_sklearn(random_state) -> int | None:
     """scikit-learn wants an int or a RandomState; derive an int from a Generator."""
+    _check_seed(random_state)
     if isinstance(random_state, np.random.Generator):
         return int(random_state.integers(2**31 - 1))
     return random_state
@@ -64,7 +82,7 @@ def spirals(n_samples: int = 600, noise: float = 0.2, n_classes: int = 3, turns:
     Noise is added to the angle (in radians), as in the classic version."""
     _check_common(n_samples, noise)
     _check_classes(n_classes, n_samples)
-    rng = as_generator(random_state)
+    rng = _generator(random_state)
     y = np.arange(n_samples) % n_classes
     radius = np.empty(n_samples)
     for k in range(n_classes):  # radii evenly spread within each arm
@@ -84,7 +102,7 @@ def xor(n_samples: int = 400, noise: float = 0.1, random_state=None
     Points are kept a little away from the axes (as TensorFlow Playground does) and Gaussian
     noise of scale ``noise`` is added after labelling."""
     _check_common(n_samples, noise)
-    rng = as_generator(random_state)
+    rng = _generator(random_state)
     X = rng.uniform(-1, 1, size=(n_samples, 2))
     X += np.where(X >= 0, 0.05, -0.05)  # a margin around the axes
     y = (X[:, 0] * X[:, 1] < 0).astype(np.int64)
@@ -97,7 +115,7 @@ def gaussians(n_samples: int = 400, noise: float = 0.3, n_classes: int = 2, rand
     radius 1."""
     _check_common(n_samples, noise)
     _check_classes(n_classes, n_samples)
-    rng = as_generator(random_state)
+    rng = _generator(random_state)
     y = np.arange(n_samples) % n_classes
     angles = 2 * np.pi * np.arange(n_classes) / n_classes + np.pi / 4
     centres = np.column_stack([np.cos(angles), np.sin(angles)])
@@ -136,7 +154,7 @@ def train_test_split(X: np.ndarray, y: np.ndarray, test_size: float = 0.2, rando
         raise ValueError(f"test_size must be a fraction in (0, 1), got {test_size!r}")
     from .training import stratified_split
 
-    train, test = stratified_split(y, test_size, as_generator(random_state), stratify=stratify)
+    train, test = stratified_split(y, test_size, _generator(random_state), stratify=stratify)
     return X[train], X[test], y[train], y[test]
 
 

@@ -529,6 +529,8 @@ def test_read_table_drops_the_empty_column_of_trailing_commas(tmp_path, text):
     ("x1,,x2\n1,2,3\n", "t.csv line 1: the header has no name for column 2; give every column"),
     ("x1,x2\n0.1,0.2,\n", "t.csv line 2: 3 fields, but the header has 2; look for a stray comma"),
     ("x1,x1\n1,2\n", "repeats the column name(s) x1"),
+    ("a;b;y\n1,5;2,3;0\n", "t.csv seems to be separated by semicolons, not commas; save it as"),
+    ("a\tb\ty\n1\t2\t0\n", "t.csv seems to be separated by tabs, not commas"),
 ])
 def test_read_table_errors_say_what_to_fix(tmp_path, text, message):
     path = tmp_path / "t.csv"
@@ -570,3 +572,16 @@ def test_help_says_what_every_positional_argument_is(capsys, command):
     code, out, _ = run_inprocess(capsys, command, "--help")
     assert code == 0
     assert "MODEL.npz             a model file written by 'scratchnn train --save'" in out
+
+
+def test_a_text_column_is_named_as_such_and_a_stray_word_by_its_row(tmp_path):
+    path = write_csv(tmp_path / "t.csv", ["size", "color", "y"],
+                     [[1, "red", 0], [2, "blue", 1], ["n/a", "red", 0]])
+    table = cli.read_table(str(path))
+    with pytest.raises(cli.CLIError, match=re.escape(
+            "column 'color' holds text such as 'red', not numbers; features must be numeric, "
+            "so drop the column or encode it as numbers")):
+        table.numeric(["size", "color"])
+    with pytest.raises(cli.CLIError, match=re.escape(
+            "line 4 (data row 3), column 'size': 'n/a' is not a number; correct it or drop")):
+        table.numeric(["size"])

@@ -301,6 +301,10 @@ class Table:
                 try:
                     value = float(text)
                 except ValueError:
+                    if not any(_is_number(other[k]) for other in self.rows):
+                        raise CLIError(f"{self.path}: column {self.header[k]!r} holds text such "
+                                       f"as {text!r}, not numbers; features must be numeric, so "
+                                       "drop the column or encode it as numbers") from None
                     raise CLIError(f"{where}: {text!r} is not a number; correct it or drop "
                                    "the row") from None
                 if not math.isfinite(value):
@@ -334,6 +338,10 @@ def read_table(path: str) -> Table:
     if not rows:
         raise CLIError(f"{path} is empty: expected a header line with column names")
     header, header_line = [cell.strip() for cell in rows[0]], lines[0]
+    for separator, name in ((";", "semicolons"), ("\t", "tabs")):
+        if len(header) == 1 and separator in header[0]:
+            raise CLIError(f"{path} seems to be separated by {name}, not commas; save it as a "
+                           "comma-separated CSV file (with . as the decimal point)")
     rows, lines = rows[1:], lines[1:]
     if len(header) > 1 and not header[-1] and all(
             len(row) == len(header) - 1 or (len(row) == len(header) and not row[-1].strip())

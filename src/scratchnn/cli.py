@@ -9,9 +9,9 @@
 
 ``python -m scratchnn`` is the same command. Errors end with one line on stderr,
 ``scratchnn: error: ...``, and a non-zero exit code (2 for a bad command line, 1 for bad data
-or files, 130 for Ctrl-C outside training). Outputs are written only after training succeeded,
-each atomically (a temporary file, then ``os.replace``), so a failed run never damages a file
-that is already on disk.
+or files, 130 for Ctrl-C). Outputs are written only after training succeeded, each atomically
+(a temporary file, then ``os.replace``), so a failed or interrupted run never damages a file
+that is already on disk, and no output may be one of the command's input files.
 
 Model files carry, in their metadata, everything needed to use them again: the input column
 names, the class labels, the standardisation of CSV columns (mean and scale from the training
@@ -824,8 +824,6 @@ def cmd_train(args) -> int:
     notes = []
     if history.stopped_early:
         notes.append(f"stopped early; kept epoch {history.best_epoch}")
-    if history.interrupted:
-        notes.append(f"interrupted; kept epoch {history.best_epoch}")
     print(f"final loss: {history.loss[-1]:.4f}" + (f" ({'; '.join(notes)})" if notes else ""))
     for option, label in (("save", "model"), ("plot", "figure"), ("animate", "animation"),
                           ("history", "history")):

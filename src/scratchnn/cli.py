@@ -764,6 +764,11 @@ def cmd_train(args) -> int:
                                                                random_state=rng)
     except ValueError as error:
         raise CLIError(f"cannot split the data: {error}") from None
+    missing = [classes[k] for k in range(len(classes)) if not np.any(y_train == k)]
+    if missing:
+        raise CLIError(f"with {len(y)} rows, the training split has no example of class "
+                       f"{missing[0]!r}; give at least 2 rows of every class (one to train on, "
+                       "one to test on), or a smaller --test-size")
     if args.data is not None:  # standardise CSV columns with the training split's statistics
         scale = X_train.std(axis=0)
         prep.mean, prep.scale = X_train.mean(axis=0), np.where(scale > 0, scale, 1.0)

@@ -138,6 +138,15 @@ def test_decision_boundary_names_the_axes_after_the_columns():
                                         feature_names=["a", "b", "c"])
 
 
+def test_decision_boundary_refuses_points_it_cannot_place():
+    with pytest.raises(ValueError, match="X_train contains NaN or infinite values"):
+        plotting.plot_decision_boundary(lambda p: p[:, 0], np.array([[0.0, np.nan], [1, 1]]),
+                                        np.array([0, 1]))
+    far = np.array([[-1.5e308, 0.0], [1.5e308, 1.0]])
+    with pytest.raises(ValueError, match="the points span too large a range to draw"):
+        plotting.plot_decision_boundary(lambda p: p[:, 0] > 0, far, np.array([0, 1]))
+
+
 def test_decision_boundary_rejects_points_that_are_not_2d():
     with pytest.raises(ValueError, match=r"shape \(n, 2\)"):
         plotting.plot_decision_boundary(lambda p: p[:, 0], np.zeros((4, 3)), np.zeros(4))

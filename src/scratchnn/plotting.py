@@ -153,6 +153,9 @@ def _check_points(X, y, name: str) -> tuple[np.ndarray, np.ndarray]:
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"{name} must have shape (n, 2) to be drawn in the plane, got {X.shape}; "
                          "pass the raw 2-D points and give any feature lift as transform=")
+    if not np.isfinite(X).all():
+        raise ValueError(f"{name} contains NaN or infinite values; drop those points before "
+                         "drawing")
     y = np.asarray(y).reshape(-1)
     if y.shape[0] != X.shape[0]:
         raise ValueError(f"{name} has {X.shape[0]} points but its labels have {y.shape[0]}")
@@ -162,9 +165,13 @@ def _check_points(X, y, name: str) -> tuple[np.ndarray, np.ndarray]:
 def _grid_limits(*arrays: np.ndarray, pad: float = 0.12) -> tuple[float, float, float, float]:
     points = np.concatenate([a for a in arrays if a is not None and len(a)])
     lo, hi = points.min(axis=0), points.max(axis=0)
-    span = np.maximum(hi - lo, 1e-9)
-    lo, hi = lo - pad * span, hi + pad * span
-    return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])
+    with np.errstate(over="ignore", invalid="ignore"):
+        span = np.maximum(hi - lo, 1e-9)
+        lo_pad, hi_pad = lo - pad * span, hi + pad * span
+    if not (np.isfinite(lo_pad).all() and np.isfinite(hi_pad).all()):
+        raise ValueError(f"the points span too large a range to draw (x1 from {lo[0]:g} to "
+                         f"{hi[0]:g}, x2 from {lo[1]:g} to {hi[1]:g}); rescale them")
+    return float(lo_pad[0]), float(hi_pad[0]), float(lo_pad[1]), float(hi_pad[1])
 
 
 def _grid(limits, resolution: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -358,6 +358,14 @@ def run_inprocess(capsys, *args) -> tuple[int, str, str]:
      "or a smaller --test-size"),
     (["train", "--data", "{nan}", "--target", "y", "--save", "{out}"], 1,
      "line 3 (data row 2), column 'x2': 'nan' is not a finite number; correct it or drop"),
+    (["train", "--data", "{huge}", "--target", "y", "--save", "{out}"], 1,
+     "column 'x1' has values too large to standardise (near the float64 limit, 1.8e308); "
+     "rescale it"),
+    (["predict", "{csv_model}", "{huge_abc}", "-o", "{out}"], 1,
+     "huge_abc.csv, data row 2: its values are so large that the network's output overflows"),
+    (["plot", "{model}", "--data", "{huge}", "--target", "y", "-o", "{out}"], 1,
+     "huge.csv: cannot draw it: the points span too large a range to draw (x1 from -1.5e+308 "
+     "to 1.5e+308, x2 from 0 to 9); rescale them"),
     (["predict", "{model}", "{good}", "-o", "{good}"], 2, "is also an input of this command"),
     (["predict", "{model_copy}", "{good}", "-o", "{dir}/./model_copy.npz"], 2, "is also an input"),
     (["train", "--data", "{good}", "--target", "y", "--history", "{good}"], 2,
@@ -385,6 +393,10 @@ def test_more_errors_in_process(capsys, tmp_path, work, args, code, phrase):
                                 [[i, i % 3, i % 5, i % 2] for i in range(20)]),
              "oneclass": write_csv(tmp_path / "one.csv", ["x1", "x2", "y"],
                                    [[i, i % 3, 1] for i in range(20)]),
+             "huge": write_csv(tmp_path / "huge.csv", ["x1", "x2", "y"],
+                               [[1.5e308 * (-1) ** i, i, i % 2] for i in range(10)]),
+             "huge_abc": write_csv(tmp_path / "huge_abc.csv", ["a", "b", "c"],
+                                   [[1, 2, 3], [-1.7e308, 1.7e308, 1.7e308]]),
              "nan": write_csv(tmp_path / "nan.csv", ["x1", "x2", "y"],
                               [[0.1, 0.2, 0], [0.3, "nan", 1]])}
     got, _stdout, stderr = run_inprocess(capsys, *(a.format(**names) for a in args))

@@ -425,10 +425,11 @@ class Prep:
     def __call__(self, X: np.ndarray) -> np.ndarray:
         """``X (n, len(feature_names)) -> (n, network inputs)``."""
         X = np.asarray(X, dtype=np.float64)
-        if self.mean is not None:
-            X = (X - self.mean) / self.scale
-        if self.features:
-            X = ds.FeatureLift(self.features).transform(X)
+        with np.errstate(over="ignore", invalid="ignore"):  # huge values: see _probabilities
+            if self.mean is not None:
+                X = (X - self.mean) / self.scale
+            if self.features:
+                X = ds.FeatureLift(self.features).transform(X)
         return X
 
     def metadata(self) -> dict:
@@ -668,11 +669,18 @@ def _load_model(path: str) -> tuple[Sequential, Prep]:
     return obj, Prep.from_metadata(header.get("metadata"), obj, path, defaults)
 
 
-def _probabilities(model: Sequential, X: np.ndarray) -> np.ndarray:
-    """Class probabilities ``(n, k)`` (``k = 2`` for a single-output network)."""
+def _probabilities(model: Sequential, X: np.ndarray, source: str = "the data") -> np.ndarray:
+    """Class probabilities ``(n, k)`` (``k = 2`` for a single-output network); ``source`` names
+    the rows of ``X`` in the error for a row the network cannot handle."""
     from .plotting import model_predict_proba
 
-    proba = model_predict_proba(model)(X)
+    with np.errstate(over="ignore", invalid="ignore"):
+        proba = model_predict_proba(model)(X)
+    bad = np.flatnonzero(~np.isfinite(proba.reshape(len(X), -1)).all(axis=1))
+    if bad.size:
+        raise CLIError(f"{source}, data row {bad[0] + 1}: its values are so large that the "
+                       "network's output overflows (no probability can be computed); check "
+                       "that row")
     return np.column_stack([1 - proba, proba]) if proba.ndim == 1 else proba
 
 
@@ -770,8 +778,13 @@ def cmd_train(args) -> int:
                        f"{missing[0]!r}; give at least 2 rows of every class (one to train on, "
                        "one to test on), or a smaller --test-size")
     if args.data is not None:  # standardise CSV columns with the training split's statistics
-        scale = X_train.std(axis=0)
-        prep.mean, prep.scale = X_train.mean(axis=0), np.where(scale > 0, scale, 1.0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean, scale = X_train.mean(axis=0), X_train.std(axis=0)
+        huge = [name for name, m, s in zip(names, mean, scale) if not np.isfinite(m + s)]
+        if huge:
+            raise CLIError(f"{args.data}: column {huge[0]!r} has values too large to "
+                           "standardise (near the float64 limit, 1.8e308); rescale it")
+        prep.mean, prep.scale = mean, np.where(scale > 0, scale, 1.0)
         prep.info["target"] = args.target
     else:
         prep.info.update(dataset=args.dataset, seed=args.seed)
@@ -909,7 +922,7 @@ def _check_columns(columns: list[str], prep: Prep, path: str) -> None:
 def cmd_evaluate(args) -> int:
     model, prep = _load_model(args.model)
     X, y, description = _evaluation_data(args, prep)
-    proba = _probabilities(model, prep(X))
+    proba = _probabilities(model, prep(X), args.data or args.dataset)
     predicted = proba.argmax(axis=1)
     k = proba.shape[1]
     eps = 1e-15
@@ -948,7 +961,7 @@ def cmd_predict(args) -> int:
         columns.remove(target)  # a labelled file is fine: its label column is ignored
     _check_columns(columns, prep, args.data)
     X = table.numeric(prep.feature_names)
-    proba = _probabilities(model, prep(X))
+    proba = _probabilities(model, prep(X), args.data)
     labels = [prep.classes[i] for i in proba.argmax(axis=1)]
     header = ["prediction"]
     if args.proba:
@@ -977,12 +990,17 @@ def cmd_plot(args) -> int:
     model, prep = _load_model(args.model)
     _check_2d(prep, "plot")
     X, y, description = _evaluation_data(args, prep)
+    accuracy = np.mean(_probabilities(model, prep(X), args.data or args.dataset).argmax(axis=1)
+                       == y)
     from . import plotting
 
-    ax = plotting.plot_decision_boundary(model, X, y, transform=prep, title=description,
-                                         class_names=_class_names(prep.classes),
-                                         point_label="sample", feature_names=_axis_names(prep),
-                                         ax=_plain_axes())
+    try:
+        ax = plotting.plot_decision_boundary(model, X, y, transform=prep, title=description,
+                                             class_names=_class_names(prep.classes),
+                                             point_label="sample",
+                                             feature_names=_axis_names(prep), ax=_plain_axes())
+    except ValueError as error:  # e.g. points too far apart to draw
+        raise CLIError(f"{args.data or args.dataset}: cannot draw it: {error}") from None
     staged = Staged()
     suffix = os.path.splitext(args.output)[1] or ".png"
     try:
@@ -992,7 +1010,7 @@ def cmd_plot(args) -> int:
     finally:
         staged.discard()
     print(f"figure: {args.output}")
-    print(f"accuracy: {np.mean(_probabilities(model, prep(X)).argmax(axis=1) == y):.4f}")
+    print(f"accuracy: {accuracy:.4f}")
     return 0
 
 

@@ -601,3 +601,12 @@ def test_a_text_column_is_named_as_such_and_a_stray_word_by_its_row(tmp_path):
     with pytest.raises(cli.CLIError, match=re.escape(
             "line 4 (data row 3), column 'size': 'n/a' is not a number; correct it or drop")):
         table.numeric(["size"])
+
+
+def test_a_read_only_folder_is_refused_before_training(capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "access", lambda path, mode: False)  # root could write anyway
+    code, out, err = run_inprocess(capsys, "train", "--dataset", "moons", "--save",
+                                   tmp_path / "m.npz")
+    assert code == 2 and out == ""
+    assert err == f"scratchnn: error: --save {tmp_path / 'm.npz'}: the folder {tmp_path} is not " \
+                  "writable; choose a folder you can write to\n"

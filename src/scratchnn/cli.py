@@ -544,7 +544,8 @@ def _check_output_path(option: str, path: str | None) -> None:
     if not folder.is_dir():
         raise UsageError(f"{option} {path}: the folder {folder} does not exist")
     if not os.access(folder, os.W_OK):
-        raise UsageError(f"{option} {path}: the folder {folder} is not writable")
+        raise UsageError(f"{option} {path}: the folder {folder} is not writable; choose a "
+                         "folder you can write to")
 
 
 def _same_file(a: str, b: str) -> bool:

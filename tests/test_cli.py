@@ -329,7 +329,7 @@ def run_inprocess(capsys, *args) -> tuple[int, str, str]:
     (["train", "--dataset", "moons", "--features", "x3"], 2, "unknown feature 'x3'"),
     (["train", "--dataset", "moons", "--save", "{dir}"], 2, "is a folder"),
     (["train", "--dataset", "moons", "--save", "{dir}/no/such/folder/m.npz"], 2,
-     "does not exist"),
+     "the folder {dir}/no/such/folder does not exist; create it first"),
     (["train", "--dataset", "moons", "--save", "{out}", "--plot", "{out}"], 2,
      "same file name"),
     (["evaluate", "{model}", "--data", "{labels}", "--target", "y"], 1,

@@ -542,7 +542,8 @@ def _check_output_path(option: str, path: str | None) -> None:
     if target.is_dir():
         raise UsageError(f"{option} {path} is a folder; give a file name")
     if not folder.is_dir():
-        raise UsageError(f"{option} {path}: the folder {folder} does not exist")
+        raise UsageError(f"{option} {path}: the folder {folder} does not exist; create it "
+                         "first")
     if not os.access(folder, os.W_OK):
         raise UsageError(f"{option} {path}: the folder {folder} is not writable; choose a "
                          "folder you can write to")

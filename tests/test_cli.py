@@ -331,7 +331,9 @@ def run_inprocess(capsys, *args) -> tuple[int, str, str]:
     (["train", "--dataset", "moons", "--save", "{dir}/no/such/folder/m.npz"], 2,
      "the folder {dir}/no/such/folder does not exist; create it first"),
     (["train", "--dataset", "moons", "--save", "{out}", "--plot", "{out}"], 2,
-     "same file name"),
+     "two outputs are the same file, {out}; give each its own name"),
+    (["train", "--dataset", "moons", "--save", "{dir}/m.npz", "--history", "{dir}/../{dir.name}"
+      "/m.npz"], 2, "two outputs are the same file"),
     (["evaluate", "{model}", "--data", "{labels}", "--target", "y"], 1,
      "label 7 is not one of the model's classes"),
     (["evaluate", "{model}", "--dataset", "spirals"], 1, "label 2 is not one"),
@@ -539,12 +541,12 @@ def test_read_table_drops_the_empty_column_of_trailing_commas(tmp_path, text):
 @pytest.mark.parametrize(("text", "message"), [
     ("", "t.csv is empty: expected a header line"),
     ("\n \n", "t.csv is empty: expected a header line"),
-    ("x1,x2\n", "t.csv has a header but no data rows"),
+    ("x1,x2\n", "t.csv has a header but no data rows; add rows below the header"),
     ("0.1,0.2\n0.3,0.4\n", "the first line holds numbers, not column names; add a header line "
      "such as x1,x2"),
     ("x1,,x2\n1,2,3\n", "t.csv line 1: the header has no name for column 2; give every column"),
     ("x1,x2\n0.1,0.2,\n", "t.csv line 2: 3 fields, but the header has 2; look for a stray comma"),
-    ("x1,x1\n1,2\n", "repeats the column name(s) x1"),
+    ("x1,x1\n1,2\n", "repeats the column name(s) x1; give every column its own name"),
     ("a;b;y\n1,5;2,3;0\n", "t.csv seems to be separated by semicolons, not commas; save it as"),
     ("a\tb\ty\n1\t2\t0\n", "t.csv seems to be separated by tabs, not commas"),
 ])

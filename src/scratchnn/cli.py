@@ -362,9 +362,10 @@ def read_table(path: str) -> Table:
                        f"line such as {example}")
     duplicates = sorted({name for name in header if header.count(name) > 1})
     if duplicates:
-        raise CLIError(f"{path}: the header repeats the column name(s) {', '.join(duplicates)}")
+        raise CLIError(f"{path}: the header repeats the column name(s) {', '.join(duplicates)}; "
+                       "give every column its own name")
     if not rows:
-        raise CLIError(f"{path} has a header but no data rows")
+        raise CLIError(f"{path} has a header but no data rows; add rows below the header")
     return Table(path, header, rows, lines)
 
 
@@ -396,7 +397,7 @@ def _labels(table: Table, target: str) -> list:
         text = row[k].strip()
         if not text:
             raise CLIError(f"{table.path} line {line} (data row {i + 1}), column {target!r}: "
-                           "missing label")
+                           "missing label; fill it in or drop the row")
         labels.append(_label_value(text))
     return labels
 
@@ -748,8 +749,9 @@ def cmd_train(args) -> int:
         raise UsageError(f"--animate {args.animate}: the animation is a GIF; give a file name "
                          "ending in .gif")
     targets = [p for p in (args.save, args.plot, args.animate, args.history) if p]
-    if len({os.path.abspath(p) for p in targets}) < len(targets):
-        raise UsageError("two outputs have the same file name")
+    for i, path in enumerate(targets):
+        if any(_same_file(path, other) for other in targets[:i]):
+            raise UsageError(f"two outputs are the same file, {path}; give each its own name")
     for option in ("save", "plot", "animate", "history"):
         _check_not_an_input(f"--{option}", getattr(args, option), [args.data])
 

@@ -268,6 +268,22 @@ def test_animate_training_writes_a_gif_and_restores_the_weights(tmp_path):
         np.testing.assert_array_equal(w_before, w_after)
 
 
+def test_animate_training_names_the_classes_when_asked(tmp_path, monkeypatch):
+    X, y = datasets.spirals(n_samples=60, random_state=0)
+    model = snn.mlp([2, 4, 3], rng=0)
+    rendered = []
+    real_render = plotting._render_rgb
+    monkeypatch.setattr(plotting, "_render_rgb",
+                        lambda fig: rendered.append(fig) or real_render(fig))
+    for names in (None, ["setosa", "versicolor", "virginica"]):
+        plotting.animate_training(model, [(1, model.get_weights())], X, y, tmp_path / "a.gif",
+                                  resolution=8, dpi=30, class_names=names)
+    legends = [fig.axes[0].get_legend() for fig in rendered]
+    assert legends[0] is None
+    assert [t.get_text() for t in legends[1].get_texts()] == ["setosa", "versicolor",
+                                                               "virginica"]
+
+
 def test_animate_training_without_snapshots_says_what_to_do(tmp_path):
     model = snn.mlp([2, 1], rng=0)
     with pytest.raises(ValueError, match="TrainingRecorder"):

@@ -691,12 +691,14 @@ def _write_gif(frames: list[np.ndarray], path, durations: list[int]) -> None:
 def animate_training(model: Sequential, recorder: TrainingRecorder | Sequence, X_train, y_train,
                      path, *, history=None, X_test=None, y_test=None, transform=None,
                      resolution: int = 70, fps: int = 10, dpi: int = 80,
-                     title: str | None = None) -> int:
+                     title: str | None = None,
+                     class_names: Sequence[str] | None = None) -> int:
     """Write a GIF of training: the decision boundary (left) and the loss curve (right) at each
     recorded epoch, the epoch in every frame. Returns the number of frames.
 
     ``recorder`` is the ``TrainingRecorder`` passed to ``fit`` (or a list of
-    ``(epoch, weights)`` pairs); ``history`` (from ``fit``) gives the loss curve. The model's own
+    ``(epoch, weights)`` pairs); ``history`` (from ``fit``) gives the loss curve.
+    ``class_names`` adds a legend of the class colours under the boundary. The model's own
     weights are restored afterwards. The last frame is held for a second. The file is written
     atomically (a temporary file, then ``os.replace``).
     """
@@ -728,6 +730,14 @@ def animate_training(model: Sequential, recorder: TrainingRecorder | Sequence, X
     ax_field.set_aspect("equal", adjustable="box")
     ax_field.set_xticks([])
     ax_field.set_yticks([])
+    if class_names is not None:
+        handles = [Line2D([], [], linestyle="none", marker="s", markersize=7,
+                          markeredgecolor="none", markerfacecolor=CLASS_COLORS[c % len(
+                              CLASS_COLORS)], label=str(name))
+                   for c, name in enumerate(class_names)]
+        ax_field.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+                        ncol=min(len(handles), 5), fontsize=8, frameon=False,
+                        handletextpad=0.2, columnspacing=0.8)
     image = None
     outlines: list = []
 

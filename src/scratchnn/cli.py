@@ -888,7 +888,7 @@ def _write_train_outputs(args, staged: Staged, model, prep: Prep, history, recor
         if args.animate:
             staged.write(args.animate, lambda tmp: plotting.animate_training(
                 model, recorder, X_train, y_train, tmp, history=history, X_test=X_test,
-                y_test=y_test, transform=prep, title=title), ".gif")
+                y_test=y_test, transform=prep, title=title, class_names=names), ".gif")
 
 
 def _evaluation_data(args, prep: Prep) -> tuple[np.ndarray, np.ndarray, str]:

@@ -570,12 +570,18 @@ def test_figures_of_a_csv_model_name_their_axes_after_its_columns(capsys, tmp_pa
         return ax
 
     monkeypatch.setattr(plotting, "plot_decision_boundary", spy)
+    animated = []
+    real_animate = plotting.animate_training
+    monkeypatch.setattr(plotting, "animate_training", lambda *args, **kwargs: animated.append(
+        kwargs["class_names"]) or real_animate(*args, **kwargs))
     rows = [[i / 7, (i % 5) * 10, "wide" if i % 5 > 2 else "narrow"] for i in range(40)]
     data = write_csv(tmp_path / "d.csv", ["length", "width", "shape"], rows)
     model = tmp_path / "m.npz"
     code, _, err = run_inprocess(capsys, "train", "--data", data, "--target", "shape",
-                                 "--epochs", "3", "--save", model, "--plot", tmp_path / "t.png")
+                                 "--epochs", "3", "--save", model, "--plot", tmp_path / "t.png",
+                                 "--animate", tmp_path / "t.gif")
     assert code == 0, err
+    assert animated == [["narrow", "wide"]]  # the GIF's legend
     code, _, err = run_inprocess(capsys, "plot", model, "--data", data, "--target", "shape",
                                  "-o", tmp_path / "p.png")
     assert code == 0, err

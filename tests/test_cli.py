@@ -618,3 +618,18 @@ def test_a_read_only_folder_is_refused_before_training(capsys, tmp_path, monkeyp
     assert code == 2 and out == ""
     assert err == f"scratchnn: error: --save {tmp_path / 'm.npz'}: the folder {tmp_path} is not " \
                   "writable; choose a folder you can write to\n"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGPIPE")
+def test_predict_into_a_pipe_closed_early_stops_quietly(work, tmp_path):
+    """'scratchnn predict ... | head -1': no 'Broken pipe' message, the shell's SIGPIPE code."""
+    points = np.random.default_rng(0).normal(size=(20000, 3))
+    path = write_csv(tmp_path / "many.csv", ["a", "b", "c"], points.round(3).tolist())
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scratchnn", "predict", str(work["dir"] / "csv.npz"), str(path),
+         "--proba"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+    assert process.stdout.readline() == b"prediction,p_high,p_low,p_mid\n"
+    process.stdout.close()  # like head -1 exiting
+    err = process.stderr.read().decode()
+    process.wait(timeout=60)
+    assert (process.returncode, err) == (141, "")

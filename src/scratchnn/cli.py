@@ -1039,6 +1039,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: error: interrupted (Ctrl-C); no output was written", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. 'scratchnn predict ... | head': stop quietly, like cat
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error
+        return 141  # 128 + SIGPIPE, what a shell reports for a command stopped by a closed pipe
     except Exception as error:  # a bug: still one line, but say what it was
         if os.environ.get("SCRATCHNN_DEBUG"):
             raise

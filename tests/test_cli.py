@@ -633,3 +633,10 @@ def test_predict_into_a_pipe_closed_early_stops_quietly(work, tmp_path):
     err = process.stderr.read().decode()
     process.wait(timeout=60)
     assert (process.returncode, err) == (141, "")
+
+
+def test_version(capsys):
+    from scratchnn import __version__
+
+    code, out, _ = run_inprocess(capsys, "--version")
+    assert (code, out) == (0, f"scratchnn {__version__}\n")

@@ -183,6 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
   scratchnn evaluate m.npz --data test.csv --target species
 
 'scratchnn COMMAND --help' describes each command's options.""")
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
                                      parser_class=_Parser)
 

@@ -336,7 +336,10 @@ def save(obj, path: str | os.PathLike, *, metadata: dict | None = None) -> Path:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise FileNotFoundError(f"cannot save to {path}: the folder {folder} does not exist")
-    fd, tmp_name = create_temporary_file(folder, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp_name = create_temporary_file(folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:  # name the file asked for, not the temporary one
+        raise type(error)(error.errno, f"cannot save to {path}: {error.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, allow_pickle=False, **members)

@@ -309,3 +309,11 @@ def test_new_figures_join_pyplot_when_it_is_in_use():
         assert set(plt.get_fignums()) - before == {fig.number}
     finally:
         plt.close(fig)
+
+
+def test_a_missing_folder_is_reported_with_the_target_path(tmp_path):
+    fig = Figure()
+    fig.add_subplot()
+    target = tmp_path / "no" / "such" / "folder" / "figure.png"
+    with pytest.raises(FileNotFoundError, match=f"cannot write {target}: No such file"):
+        plotting.save_figure(fig, target)

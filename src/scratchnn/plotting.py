@@ -660,7 +660,10 @@ def _atomic_write(path, write: Callable[[str], None], suffix: str) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     from .persistence import create_temporary_file  # the usual mode, not mkstemp's 0600
 
-    fd, tmp = create_temporary_file(directory, prefix=".tmp-", suffix=suffix)
+    try:
+        fd, tmp = create_temporary_file(directory, prefix=".tmp-", suffix=suffix)
+    except OSError as error:  # name the file asked for, not the temporary one
+        raise type(error)(error.errno, f"cannot write {path}: {error.strerror}") from None
     os.close(fd)
     try:
         write(tmp)

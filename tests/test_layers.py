@@ -174,3 +174,16 @@ def test_dropout_is_identity_in_eval_mode():
     layer.eval()
     np.testing.assert_array_equal(layer.forward(x), x)
     np.testing.assert_array_equal(layer.backward(x), x)
+
+
+@pytest.mark.parametrize(("rng", "error", "message"), [
+    (-1, ValueError, "a seed must be an integer >= 0, got -1"),
+    (True, TypeError, "rng must be a numpy Generator"),
+    (1.5, TypeError, "rng must be a numpy Generator"),
+])
+def test_bad_seeds_are_refused_clearly(rng, error, message):
+    with pytest.raises(error, match=message):
+        snn.Dense(2, 3, rng=rng)
+    with pytest.raises(error, match=message):
+        snn.fit(snn.mlp([2, 3, 1], rng=0), np.zeros((4, 2)), np.array([0, 1, 0, 1]), rng=rng,
+                epochs=1)

@@ -46,6 +46,11 @@ def as_generator(rng: np.random.Generator | int | None) -> np.random.Generator:
     """Turn ``None``, a seed or a Generator into a Generator (never touches global state)."""
     if isinstance(rng, np.random.Generator):
         return rng
+    if isinstance(rng, (bool, np.bool_)):
+        raise TypeError(f"rng must be a numpy Generator, an int seed >= 0 or None, not {rng!r}")
     if rng is None or isinstance(rng, (int, np.integer)):
+        if rng is not None and rng < 0:
+            raise ValueError(f"a seed must be an integer >= 0, got {rng}")
         return np.random.default_rng(rng)
-    raise TypeError(f"rng must be a numpy Generator, an int seed or None, not {type(rng).__name__}")
+    raise TypeError(f"rng must be a numpy Generator, an int seed >= 0 or None, not "
+                    f"{type(rng).__name__}")

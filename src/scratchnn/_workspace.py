@@ -9,9 +9,10 @@ The price: an array returned by a layer's ``forward`` or ``backward`` is overwri
 next call with the same shape. ``Sequential.forward`` returns a copy, so user code that
 keeps a model's output is safe; code that keeps a single layer's output should copy it.
 
-Besides the buffers, three measured shortcuts live here, each with its reason: ``matmul``
+Besides the buffers, the measured shortcuts live here, each with its reason: ``matmul``
 (``np.dot`` rather than ``np.matmul``), ``Workspace.transposed`` (copy small transposed
-weights) and ``Workspace.zero_for`` (a row of zeros for ``np.maximum`` on wide arrays).
+weights), ``Workspace.zero_for`` (an array of zeros rather than the scalar 0 for
+``np.maximum`` / ``np.greater``) and ``join_views`` (update a model's parameters as one vector).
 """
 
 from __future__ import annotations

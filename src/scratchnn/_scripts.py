@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import sys
 from pathlib import Path
@@ -16,42 +17,61 @@ class OneLineErrorParser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-def positive_int(text: str) -> int:
+def _number(text: str, convert, expected: str):
+    """``convert(text)``, or the argparse error that says what was expected."""
     try:
-        value = int(text)
+        return convert(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+        hint = ""
+        if convert is int:  # "1e3" is a common way to write a thousand
+            with contextlib.suppress(ValueError, OverflowError):
+                number = float(text)
+                if number == int(number) and number >= 1:
+                    hint = f"; write {int(number)}"
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}{hint}") from None
+
+
+def positive_int(text: str) -> int:
+    value = _number(text, int, "a positive integer")
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
     return value
 
 
 def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    value = _number(text, float, "a positive number")
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
     return value
 
 
 def non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    value = _number(text, float, "a number >= 0")
     if not (math.isfinite(value) and value >= 0):
         raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
     return value
 
 
+def fraction(text: str) -> float:
+    value = _number(text, float, "a fraction such as 0.2")
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be a fraction between 0 and 1, got {text}")
+    return value
+
+
+def random_seed(text: str) -> int:
+    value = _number(text, int, "a whole number >= 0")
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 2**32 - 1, got "
+                                         f"{value}")
+    return value
+
+
 def sample_count(text: str) -> int:
-    """At least 10 samples, so that the 20% test split holds at least 2."""
+    """At least 10 samples, so that a 20% test split holds at least 2."""
     value = positive_int(text)
     if value < 10:
-        raise argparse.ArgumentTypeError(f"must be at least 10 (20% are held out for testing), "
-                                         f"got {value}")
+        raise argparse.ArgumentTypeError(f"must be at least 10, got {value}")
     return value
 
 
@@ -59,7 +79,8 @@ def common_parser(description: str, *, epochs: int, lr: float, n_samples: int, n
                   seed: int = 0) -> OneLineErrorParser:
     """The options both experiment scripts share."""
     parser = OneLineErrorParser(description=description)
-    parser.add_argument("--seed", type=int, default=seed, help=f"random seed (default {seed})")
+    parser.add_argument("--seed", type=random_seed, default=seed,
+                        help=f"random seed (default {seed})")
     parser.add_argument("--epochs", type=positive_int, default=epochs,
                         help=f"epochs of gradient descent (default {epochs})")
     parser.add_argument("--lr", type=positive_float, default=lr,

@@ -33,6 +33,12 @@ from pathlib import Path
 import numpy as np
 
 from . import datasets as ds
+from ._scripts import fraction as _fraction
+from ._scripts import non_negative_float as _non_negative_float
+from ._scripts import positive_float as _positive_float
+from ._scripts import positive_int as _positive_int
+from ._scripts import random_seed as _seed
+from ._scripts import sample_count as _sample_count
 from .layers import ACTIVATIONS
 from .model import Sequential, mlp
 from .optimizers import SGD, Adam, Optimizer, RMSprop
@@ -67,70 +73,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # type: ignore[override]
         sys.stderr.write(f"{PROG}: error: {message} (see '{self.prog} --help')\n")
         sys.exit(2)
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        hint = ""
-        with contextlib.suppress(ValueError, OverflowError):
-            number = float(text)
-            if number == int(number) and number >= 1:
-                hint = f"; write {int(number)}"
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}{hint}"
-                                         ) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
-    return value
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a fraction such as 0.2, got {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be a fraction between 0 and 1, got {text}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
-    if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 2**32 - 1, got "
-                                         f"{value}")
-    return value
-
-
-def _sample_count(text: str) -> int:
-    value = _positive_int(text)
-    if value < 10:
-        raise argparse.ArgumentTypeError(f"must be at least 10, got {value}")
-    return value
 
 
 def parse_hidden(text: str) -> list[int]:

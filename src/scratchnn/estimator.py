@@ -364,6 +364,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
                                                  ensure_non_negative=True)
             keep = sample_weight > 0
+            if not keep.any():  # (scikit-learn >= 1.8 says so itself; older versions do not)
+                raise ValueError("sample_weight is zero for every sample; give at least one "
+                                 "sample a positive weight")
             if not keep.all():  # a zero weight means "not there": drop the sample
                 X, y, sample_weight = X[keep], y[keep], sample_weight[keep]
         y_index = self._encode_labels(y, first_pass, incremental)

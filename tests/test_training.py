@@ -599,3 +599,38 @@ def test_history_rows_for_a_csv(moons):
     assert [row["epoch"] for row in rows] == [1, 2]
     assert set(rows[0]) == {"epoch", "loss", "val_loss", "accuracy", "val_accuracy", "lr"}
     assert rows[1]["val_loss"] == history.val_loss[1]
+
+
+def test_l1_penalty_value_and_gradient_match_finite_differences():
+    from scratchnn.training import add_l1_penalty
+
+    rng = np.random.default_rng(3)
+    model = snn.mlp([3, 5, 2], rng=rng)
+    for layer in model.dense_layers:
+        layer.dW[...] = 0
+    value = add_l1_penalty(model, 0.3, 10)
+    expected = 0.3 * sum(np.abs(d.W).sum() for d in model.dense_layers) / 10
+    assert value == pytest.approx(expected, rel=1e-12)
+    W = model.dense_layers[0].W
+    numeric = np.zeros_like(W)
+    for idx in np.ndindex(W.shape):
+        old = W[idx]
+        W[idx] = old + 1e-6
+        up = 0.3 * sum(np.abs(d.W).sum() for d in model.dense_layers) / 10
+        W[idx] = old - 1e-6
+        down = 0.3 * sum(np.abs(d.W).sum() for d in model.dense_layers) / 10
+        W[idx] = old
+        numeric[idx] = (up - down) / 2e-6
+    np.testing.assert_allclose(model.dense_layers[0].dW, numeric, rtol=1e-6)
+
+
+def test_fit_with_l1_makes_weights_sparser_than_without():
+    X, y = datasets.moons(200, noise=0.2, random_state=0)
+    plain = snn.mlp([2, 16, 1], rng=0)
+    sparse = snn.mlp([2, 16, 1], rng=0)
+    snn.fit(plain, X, y, lr=0.5, epochs=300, rng=0)
+    snn.fit(sparse, X, y, lr=0.5, epochs=300, rng=0, l1=0.05)
+    small = [sum(int((np.abs(d.W) < 1e-2).sum()) for d in m.dense_layers) for m in (plain, sparse)]
+    assert small[1] > small[0]
+    with pytest.raises(ValueError, match="l1"):
+        snn.fit(plain, X, y, l1=-1.0)

@@ -190,11 +190,23 @@ def add_l2_penalty(model: Sequential, alpha: float, n_samples: int) -> float:
     return 0.5 * scale * penalty
 
 
+def add_l1_penalty(model: Sequential, l1: float, n_samples: int) -> float:
+    """Add an L1 term to every ``Dense``'s ``dW`` (biases are not penalised) and return its
+    value, scaled like the L2 term: ``l1 * sum |W| / n``, gradient ``l1 * sign(W) / n``.
+    L1 pushes small weights to exactly zero (a sparse network); L2 only shrinks them."""
+    scale = l1 / n_samples
+    penalty = 0.0
+    for layer in model.dense_layers:
+        penalty += float(np.abs(layer.W).sum())
+        layer.dW += scale * np.sign(layer.W)
+    return scale * penalty
+
+
 _EVAL_ROWS = 1024  # evaluate at least this many rows per forward pass
 
 
 def _evaluate(model: Sequential, loss: Loss, X: np.ndarray, y: np.ndarray, alpha: float,
-              batch_size: int = _EVAL_ROWS) -> tuple[float, float]:
+              batch_size: int = _EVAL_ROWS, l1: float = 0.0) -> tuple[float, float]:
     """``(loss, accuracy)`` of the model on ``(X, y)`` in evaluation mode.
 
     Works through ``X`` in chunks of ``max(batch_size, 1024)`` rows: the layers then reuse the
@@ -214,6 +226,8 @@ def _evaluate(model: Sequential, loss: Loss, X: np.ndarray, y: np.ndarray, alpha
     value = total / n
     if alpha:
         value += 0.5 * alpha * sum(float(np.sum(d.W * d.W)) for d in model.dense_layers) / n
+    if l1:
+        value += l1 * sum(float(np.abs(d.W).sum()) for d in model.dense_layers) / n
     model.train(was_training)
     return value, correct / n
 
@@ -252,7 +266,7 @@ class _BestWeights:
 
 
 def _train_one_run(model, loss, optimizer, X, y, val, *, epochs, batch_size, shuffle, rng, alpha,
-                   schedule, early_stopping, patience, min_delta, callbacks, progress,
+                   l1, schedule, early_stopping, patience, min_delta, callbacks, progress,
                    history: History, best: _BestWeights) -> None:
     """Train once from the model's current weights, filling ``history`` and ``best``."""
     n = X.shape[0]
@@ -277,6 +291,8 @@ def _train_one_run(model, loss, optimizer, X, y, val, *, epochs, batch_size, shu
             model.backward(loss.backward())
             if alpha:
                 value += add_l2_penalty(model, alpha, m)
+            if l1:
+                value += add_l1_penalty(model, l1, m)
             if not math.isfinite(value):
                 raise _diverged(value, epoch, optimizer)
             optimizer.step()
@@ -322,7 +338,8 @@ def fit(model: Sequential, X, y, *, loss: Loss | str | None = None,
         batch_size: int | None = None, shuffle: bool = True, rng=None,
         validation_data: tuple | None = None, validation_split: float = 0.0,
         early_stopping: bool = False, patience: int = 10, min_delta: float = 0.0,
-        restore_best: bool | None = None, alpha: float = 0.0, schedule: LRSchedule | None = None,
+        restore_best: bool | None = None, alpha: float = 0.0, l1: float = 0.0,
+        schedule: LRSchedule | None = None,
         n_init: int = 1, callbacks: Sequence[Callback] = (), verbose: bool = False) -> History:
     """Train ``model`` in place by gradient descent and return its ``History``.
 
@@ -339,6 +356,7 @@ def fit(model: Sequential, X, y, *, loss: Loss | str | None = None,
     early_stopping : stop after ``patience`` epochs without an improvement of ``min_delta``
         and restore the best weights (``restore_best`` defaults to ``early_stopping``).
     alpha : L2 penalty with scikit-learn's scaling ``0.5 * alpha * ||W||^2 / batch_size``.
+    l1 : L1 penalty with the same scaling, ``l1 * sum |W| / batch_size``.
     schedule : an ``LRSchedule`` wrapping ``optimizer``, stepped once per epoch.
     n_init : restarts: train from this many initialisations (the first is the model's current
         weights), keep the run with the lowest final monitored loss.
@@ -360,6 +378,8 @@ def fit(model: Sequential, X, y, *, loss: Loss | str | None = None,
         raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
     if not (alpha >= 0 and math.isfinite(alpha)):
         raise ValueError(f"alpha must be >= 0, got {alpha!r}")
+    if not (l1 >= 0 and math.isfinite(l1)):
+        raise ValueError(f"l1 must be >= 0, got {l1!r}")
     if not (min_delta >= 0 and math.isfinite(min_delta)):
         raise ValueError(f"min_delta must be >= 0, got {min_delta!r}")
     dtype = model.dtype
@@ -412,7 +432,7 @@ def fit(model: Sequential, X, y, *, loss: Loss | str | None = None,
                 try:
                     _train_one_run(
                         model, loss, optimizer, X, y, val, epochs=epochs, batch_size=batch_size,
-                        shuffle=shuffle, rng=rng, alpha=alpha, schedule=schedule,
+                        shuffle=shuffle, rng=rng, alpha=alpha, l1=l1, schedule=schedule,
                         early_stopping=early_stopping, patience=patience, min_delta=min_delta,
                         callbacks=callbacks, progress=progress, history=history, best=best)
                 except KeyboardInterrupt:
@@ -428,7 +448,7 @@ def fit(model: Sequential, X, y, *, loss: Loss | str | None = None,
                 if val is not None:
                     score = _evaluate(model, val_loss_fn, val[0], val[1], 0.0, batch_size)[0]
                 else:
-                    score = _evaluate(model, val_loss_fn, X, y, alpha, batch_size)[0]
+                    score = _evaluate(model, val_loss_fn, X, y, alpha, batch_size, l1)[0]
                 if not math.isfinite(score):  # the very last step can still blow up
                     if best_run_weights is not None:
                         model.set_weights(best_run_weights)

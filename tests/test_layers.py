@@ -1,5 +1,7 @@
 """Layers: gradient checks against centred differences, shapes, dtypes, in-place gradients."""
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -7,6 +9,7 @@ from hypothesis import strategies as st
 
 import scratchnn as snn
 from scratchnn.gradcheck import check_layer
+from scratchnn.layers import stable_sigmoid
 
 TOL = 1e-6
 
@@ -187,3 +190,76 @@ def test_bad_seeds_are_refused_clearly(rng, error, message):
     with pytest.raises(error, match=message):
         snn.fit(snn.mlp([2, 3, 1], rng=0), np.zeros((4, 2)), np.array([0, 1, 0, 1]), rng=rng,
                 epochs=1)
+
+
+# --- the teaching API explains itself: one test per message -------------------------------------
+
+
+def test_dense_names_the_expected_shape_for_a_1d_input():
+    with pytest.raises(ValueError, match=r"^Dense\(2, 4\) expects input of shape \(n, 2\), "
+                                         r"got \(5,\)"):
+        snn.Dense(2, 4).forward(np.zeros(5))
+
+
+def test_dense_suggests_reshape_for_one_sample_given_as_a_vector():
+    with pytest.raises(ValueError, match=r"got \(2,\); for one sample of 2 features use "
+                                         r"x.reshape\(1, -1\)"):
+        snn.Dense(2, 4).forward(np.zeros(2))
+
+
+def test_dense_says_how_many_features_it_takes():
+    with pytest.raises(ValueError, match=r"got \(5, 3\): 3 features where the layer takes 2"):
+        snn.Dense(2, 4).forward(np.zeros((5, 3)))
+
+
+def test_dense_accepts_a_list_of_rows():
+    out = snn.Dense(2, 1, rng=0).forward([[1.0, 2.0], [3.0, 4.0]])
+    assert out.shape == (2, 1)
+
+
+def test_dense_refuses_non_numbers():
+    with pytest.raises(ValueError, match=r"Dense\(2, 4\) expects numbers, got an array of dtype"):
+        snn.Dense(2, 4).forward([["a", "b"]])
+
+
+@pytest.mark.parametrize("layer", [snn.Dense(2, 3), snn.ReLU(), snn.LeakyReLU(), snn.Tanh(),
+                                   snn.Sigmoid(), snn.Dropout(0.5)], ids=repr)
+def test_backward_before_forward_is_a_runtime_error_that_names_the_layer(layer):
+    name = type(layer).__name__
+    with pytest.raises(RuntimeError, match=f"^{name}.backward called before forward: call "
+                                           r"forward\(x\) first"):
+        layer.backward(np.zeros((4, 3)))
+
+
+@pytest.mark.parametrize("layer", [snn.Dense(2, 3), snn.ReLU(), snn.LeakyReLU(), snn.Tanh(),
+                                   snn.Sigmoid(), snn.Dropout(0.5)], ids=repr)
+def test_a_gradient_of_the_wrong_shape_is_refused(layer):
+    out = layer.forward(np.ones((4, 2)))
+    with pytest.raises(ValueError, match=rf"^{re.escape(repr(layer))}.backward expects a gradient "
+                                         rf"of shape \(4, {out.shape[1]}\) \(the shape of its last "
+                                         r"forward output\), got \(4,\)"):
+        layer.backward(np.zeros(4))
+
+
+def test_a_gradient_that_is_not_an_array_is_refused():
+    layer = snn.ReLU()
+    layer.forward(np.ones((2, 2)))
+    with pytest.raises(ValueError, match=r"got a list \(not a NumPy array\)"):
+        layer.backward([[1.0, 1.0], [1.0, 1.0]])
+
+
+def test_sequential_passes_the_dense_message_through():
+    model = snn.mlp([3, 4, 1], rng=0)
+    with pytest.raises(ValueError, match=r"Dense\(3, 4\) expects input of shape \(n, 3\), "
+                                         r"got \(10, 2\)"):
+        model.forward(np.zeros((10, 2)))
+
+
+def test_stable_sigmoid_is_exact_in_both_tails_and_may_write_over_its_input():
+    z = np.array([-1e4, -50.0, -1.0, 0.0, 1.0, 50.0, 1e4])
+    with np.errstate(all="raise"):
+        s = stable_sigmoid(z)
+    expected = [0.0, 1.9287498479639178e-22, 0.2689414213699951, 0.5, 0.7310585786300049, 1.0,
+                1.0]
+    np.testing.assert_allclose(s, expected, rtol=1e-15, atol=0)
+    np.testing.assert_array_equal(stable_sigmoid(z, out=z), s)  # out may be z itself

@@ -138,3 +138,103 @@ def test_bce_reads_fresh_targets_from_a_reused_buffer():
     first = loss.forward(z, y)
     y[:] = 1 - y
     assert loss.forward(z, y) == pytest.approx(bce_closed_form(z, y), rel=1e-12) != first
+
+
+# --- the teaching API explains itself: one test per message -------------------------------------
+
+
+def test_bce_refuses_a_label_outside_0_1_instead_of_a_silent_loss():
+    with pytest.raises(ValueError, match=r"^BinaryCrossEntropy needs labels 0 or 1, got 2 "):
+        snn.BinaryCrossEntropy().forward(np.zeros((3, 1)), np.array([0, 1, 2]))
+
+
+def test_bce_refuses_negative_and_nan_targets():
+    loss = snn.BinaryCrossEntropy()
+    with pytest.raises(ValueError, match=r"needs labels 0 or 1, got -0\.5"):
+        loss.forward(np.zeros(2), np.array([1.0, -0.5]))
+    with pytest.raises(ValueError, match="needs labels 0 or 1, got nan"):
+        loss.forward(np.zeros(2), np.array([1.0, np.nan]))
+
+
+def test_bce_checks_a_new_targets_array_even_after_a_good_one():
+    loss = snn.BinaryCrossEntropy()
+    z = np.zeros((3, 1))
+    loss.forward(z, np.array([[0.0], [1.0], [1.0]]))
+    with pytest.raises(ValueError, match="got 3"):
+        loss.forward(z, np.array([[0.0], [1.0], [3.0]]))
+
+
+def test_bce_refuses_several_logits_per_sample():
+    with pytest.raises(ValueError, match=r"BinaryCrossEntropy takes one logit per sample, of "
+                                         r"shape \(n,\) or \(n, 1\), got \(4, 3\); for several "
+                                         "classes use SoftmaxCrossEntropy"):
+        snn.BinaryCrossEntropy().forward(np.zeros((4, 3)), np.zeros(4))
+
+
+def test_bce_refuses_targets_of_another_length():
+    with pytest.raises(ValueError, match=r"BinaryCrossEntropy got logits of shape \(4, 1\) but "
+                                         r"targets of shape \(3,\); give one target per logit"):
+        snn.BinaryCrossEntropy().forward(np.zeros((4, 1)), np.zeros(3))
+
+
+def test_softmax_cross_entropy_names_a_label_out_of_range():
+    with pytest.raises(ValueError, match=r"^SoftmaxCrossEntropy: label 3 is out of range for 3 "
+                                         r"classes \(labels must be 0..2\)$"):
+        snn.SoftmaxCrossEntropy().forward(np.zeros((2, 3)), np.array([0, 3]))
+
+
+def test_softmax_cross_entropy_refuses_negative_labels_instead_of_wrapping_around():
+    with pytest.raises(ValueError, match="label -1 is out of range for 3 classes"):
+        snn.SoftmaxCrossEntropy().forward(np.zeros((2, 3)), np.array([0, -1]))
+
+
+def test_softmax_cross_entropy_recognises_one_hot_labels():
+    with pytest.raises(ValueError, match=r"SoftmaxCrossEntropy takes integer class labels of "
+                                         r"shape \(2,\), got shape \(2, 3\); if these are one-hot "
+                                         r"rows, pass y.argmax\(axis=1\)"):
+        snn.SoftmaxCrossEntropy().forward(np.zeros((2, 3)), np.eye(3)[[0, 2]])
+
+
+def test_softmax_cross_entropy_refuses_float_labels():
+    with pytest.raises(ValueError, match=r"needs integer class labels 0..2, got an array of dtype "
+                                         r"float64; convert with y.astype\(int\)"):
+        snn.SoftmaxCrossEntropy().forward(np.zeros((2, 3)), np.array([0.0, 1.0]))
+
+
+def test_softmax_cross_entropy_refuses_labels_of_another_length():
+    with pytest.raises(ValueError, match=r"got logits for 2 samples but 3 labels"):
+        snn.SoftmaxCrossEntropy().forward(np.zeros((2, 3)), np.array([0, 1, 2]))
+
+
+def test_softmax_cross_entropy_refuses_1d_logits():
+    with pytest.raises(ValueError, match=r"SoftmaxCrossEntropy takes logits of shape \(n, k\), "
+                                         r"one column per class, got \(4,\)"):
+        snn.SoftmaxCrossEntropy().forward(np.zeros(4), np.zeros(4, dtype=int))
+
+
+def test_mse_refuses_targets_of_another_size():
+    with pytest.raises(ValueError, match=r"MeanSquaredError got logits of shape \(4, 2\) but "
+                                         r"targets of shape \(4,\)"):
+        snn.MeanSquaredError().forward(np.zeros((4, 2)), np.zeros(4))
+
+
+@pytest.mark.parametrize("loss", [snn.BinaryCrossEntropy(), snn.SoftmaxCrossEntropy(),
+                                  snn.MeanSquaredError()], ids=repr)
+def test_loss_backward_before_forward_is_a_runtime_error(loss):
+    with pytest.raises(RuntimeError, match=rf"^{type(loss).__name__}.backward called before "
+                                           r"forward: call forward\(logits, y\) first"):
+        loss.backward()
+
+
+def test_sample_weight_of_the_wrong_length_is_refused():
+    with pytest.raises(ValueError, match="sample_weight has 2 values for 3 samples"):
+        snn.BinaryCrossEntropy().forward(np.zeros(3), np.zeros(3), sample_weight=[1.0, 2.0])
+
+
+def test_bce_gradient_is_sigmoid_minus_y_for_labels_given_as_booleans_and_integers():
+    z = np.array([[0.5], [-2.0], [3.0]])
+    expected = (1 / (1 + np.exp(-z)) - np.array([[1], [0], [1]])) / 3
+    for y in (np.array([True, False, True]), np.array([1, 0, 1])):
+        loss = snn.BinaryCrossEntropy()
+        assert loss.forward(z, y) == pytest.approx(bce_closed_form(z[:, 0], y), rel=1e-12)
+        np.testing.assert_allclose(loss.backward(), expected, rtol=1e-12)

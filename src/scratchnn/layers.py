@@ -205,8 +205,9 @@ class Tanh(Layer):
 
 
 def stable_sigmoid(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``sigmoid(z) = 1 / (1 + e^-z)``, elementwise, stable for any ``z``: the one sigmoid
-    of scratchnn. Shapes: ``z`` any shape -> the same shape (written into ``out`` if given).
+    """``sigmoid(z) = 1 / (1 + e^-z)``, elementwise, stable for any ``z``: the sigmoid of the
+    ``Sigmoid`` layer and of every probability scratchnn reports. Shapes: ``z`` any shape ->
+    the same shape (written into ``out`` if given).
 
     Written as ``e^min(z, 0) / (1 + e^-|z|)``: for ``z >= 0`` that is ``1 / (1 + e^-z)``, for
     ``z < 0`` it is ``e^z / (1 + e^z)``. No exponent is positive, so nothing overflows, and

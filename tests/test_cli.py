@@ -533,6 +533,17 @@ def test_figures_of_a_csv_model_name_their_axes_after_its_columns(capsys, tmp_pa
     assert drawn == [("length", "width"), ("length", "width"), ("$x_1$", "$x_2$")]
 
 
+def test_help_answers_without_importing_scikit_learn_or_matplotlib():
+    """The heavy libraries are imported where they are used, so --help answers at once."""
+    code = ("import sys\nfrom scratchnn import cli\ntry:\n    cli.main(['--help'])\n"
+            "except SystemExit:\n    pass\n"
+            "print(sorted({'sklearn', 'matplotlib', 'scipy'} & set(sys.modules)))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=ENV, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "usage: scratchnn" in result.stdout and result.stdout.splitlines()[-1] == "[]"
+
+
 @pytest.mark.parametrize("command", ["evaluate", "predict", "plot"])
 def test_help_says_what_every_positional_argument_is(capsys, command):
     code, out, _ = run_inprocess(capsys, command, "--help")

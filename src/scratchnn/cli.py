@@ -32,7 +32,6 @@ from pathlib import Path
 
 import numpy as np
 
-from . import datasets as ds
 from ._csv import DataError, read_labels, read_table, sorted_classes
 from ._files import StagedOutputs, Terminated, error_message, sigterm_raises
 from ._prep import Prep
@@ -107,15 +106,31 @@ def parse_features(text: str) -> list[str]:
     """``"x1,x2,x1^2,sin"`` -> the checked feature names of a ``FeatureLift``."""
     names = [part.strip() for part in text.split(",") if part.strip()]
     try:
-        return ds.FeatureLift(names).fit(np.zeros((1, 2))).feature_names_
+        from .datasets import FeatureLift
+
+        return FeatureLift(names).fit(np.zeros((1, 2))).feature_names_
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+class _DatasetNames:
+    """The built-in datasets' names, as argparse's ``choices``. ``datasets`` imports
+    scikit-learn (seconds), so it is read only when a command needs the names: ``scratchnn
+    --help`` answers at once."""
+
+    def __iter__(self):
+        from .datasets import DATASETS
+
+        return iter(DATASETS)
+
+    def __contains__(self, name: object) -> bool:
+        return name in list(self)
 
 
 def _add_source(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
     """``--dataset NAME`` (with its sampling options) or ``--data FILE.csv --target COLUMN``."""
     source = parser.add_mutually_exclusive_group(required=required)
-    source.add_argument("--dataset", choices=list(ds.DATASETS),
+    source.add_argument("--dataset", choices=_DatasetNames(),
                         help="a built-in 2-D dataset (see 'scratchnn datasets')")
     source.add_argument("--data", metavar="FILE.csv",
                         help="a CSV file with a header line; numeric feature columns")
@@ -255,9 +270,11 @@ def _check_source_options(args) -> None:
 def _load_labelled(args, seed: int) -> tuple[np.ndarray, list, list[str], str]:
     """``(X, labels, feature names, description)`` from ``--dataset`` or ``--data/--target``."""
     if args.dataset is not None:
+        from . import datasets
+
         kwargs = _dataset_kwargs(args, seed)
         try:
-            X, y = ds.load(args.dataset, **kwargs)
+            X, y = datasets.load(args.dataset, **kwargs)
         except ValueError as error:
             raise UsageError(str(error)) from None
         described = ", ".join(f"{k.replace('random_state', 'seed')} {v}"
@@ -483,8 +500,10 @@ def _describe_net(model: Sequential, activation: str) -> str:
 
 
 def cmd_datasets(args) -> int:
-    width = max(map(len, ds.DATASETS))
-    for name, (_, description) in ds.DATASETS.items():
+    from .datasets import DATASETS
+
+    width = max(map(len, DATASETS))
+    for name, (_, description) in DATASETS.items():
         print(f"{name:<{width}}  {description}")
     return 0
 
@@ -561,9 +580,11 @@ def _load_training_data(args, rng: np.random.Generator) -> _TrainingData:
                        "scratchnn classifies, so the target must be a class label (is "
                        f"{args.target!r} a measurement?)")
     y = prep.encode(labels, description)
+    from .datasets import train_test_split
+
     try:
-        X_train, X_test, y_train, y_test = ds.train_test_split(X, y, test_size=args.test_size,
-                                                               random_state=rng)
+        X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=args.test_size,
+                                                            random_state=rng)
     except ValueError as error:
         raise CLIError(f"cannot split the data: {error}") from None
     missing = [classes[k] for k in range(len(classes)) if not np.any(y_train == k)]

@@ -193,16 +193,20 @@ def test_signal_handlers_are_put_back(tmp_path):
 
 # --- real processes, real signals --------------------------------------------------------------
 
-# A writer that writes half of its file, says "ready" and waits for a line on stdin that never
-# comes: the signal arrives while the temporary file exists and is half written.
+# A writer that writes half of its file, says "ready" and waits for the signal: it arrives while
+# the temporary file exists and is half written. The wait is a loop of short sleeps, not one
+# blocking call: the kernel may hand the signal to another thread (NumPy's BLAS threads), and
+# Python runs its handler only when the main thread next executes Python code.
 HALF_WRITER = """
 import sys
+import time
 
 def half_writer(tmp):
     with open(tmp, "wb") as f:
         f.write(b"half of the new content")
     print("ready", flush=True)
-    sys.stdin.readline()  # the test sends a signal instead of a line
+    for _ in range(6000):  # a minute at most; without a signal the test fails, never hangs
+        time.sleep(0.01)
     with open(tmp, "ab") as f:
         f.write(b" and the rest")
 """
@@ -250,7 +254,7 @@ def signal_when_ready(code: str, args: list[str], signum: int) -> tuple[int, str
     """Start ``python -c code args``, wait for its "ready" line, send ``signum``; return the
     exit code and the rest of stdout and stderr."""
     process = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), *map(str, args)],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, env=ENV)
     try:
         line = process.stdout.readline()  # blocks until the child is mid-write (or dies)
@@ -258,13 +262,13 @@ def signal_when_ready(code: str, args: list[str], signum: int) -> tuple[int, str
             process.kill()
             raise AssertionError(f"the child never got ready: {line!r} {process.stderr.read()}")
         process.send_signal(signum)
-        process.wait(timeout=120)  # stdin stays open: only the signal can end the wait
+        process.wait(timeout=120)
         return process.returncode, process.stdout.read(), process.stderr.read()
     finally:
         if process.poll() is None:
             process.kill()
-        for stream in (process.stdin, process.stdout, process.stderr):
-            stream.close()
+        process.stdout.close()
+        process.stderr.close()
 
 
 @posix_only

@@ -634,7 +634,7 @@ def _train(args, data: _TrainingData, model: Sequential, rng: np.random.Generato
                       epochs=args.epochs, batch_size=args.batch_size, rng=rng, alpha=args.alpha,
                       validation_split=0.1 if args.early_stopping else 0.0,
                       early_stopping=args.early_stopping, patience=args.patience,
-                      n_init=args.restarts, callbacks=[recorder] if recorder else [],
+                      n_init=args.restarts, callbacks=[] if recorder is None else [recorder],
                       verbose=not args.quiet and sys.stderr.isatty())
     except TrainingDivergedError as error:
         raise CLIError(f"training diverged: {error} (--lr {lr:g})") from None

@@ -16,8 +16,9 @@ array's shape against the architecture, and raises ``ModelFileError`` saying wha
 
 Why a crash cannot destroy a saved model: ``save`` writes a temporary file in the same
 folder, flushes and ``fsync``s it, then renames it over the target with ``os.replace``
-(atomic on POSIX and Windows). A process killed at any moment leaves the old file or the
-new one, never half of one.
+(atomic on POSIX and Windows), with ``scratchnn._files.atomic_write``. A process killed at
+any moment leaves the old file or the new one, never half of one; on an error, Ctrl-C or
+SIGTERM the temporary file is removed as well.
 """
 
 from __future__ import annotations

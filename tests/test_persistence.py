@@ -131,12 +131,12 @@ def test_saved_files_get_the_usual_mode_of_new_files(tmp_path, umask):
 
 
 def test_an_unwritable_folder_is_reported_with_the_target_path(tmp_path, monkeypatch):
-    from scratchnn import persistence
+    from scratchnn import _files
 
     def refuse(folder, **kwargs):
-        raise PermissionError(13, "Permission denied", str(folder / ".m.npz.123.tmp"))
+        raise PermissionError(13, "Permission denied", os.path.join(folder, ".m.npz.123.tmp"))
 
-    monkeypatch.setattr(persistence, "create_temporary_file", refuse)
+    monkeypatch.setattr(_files, "create_temporary_file", refuse)
     with pytest.raises(PermissionError, match=re.escape(
             f"cannot save to {tmp_path / 'm.npz'}: Permission denied")):
         snn.save(every_layer_model(np.float64), tmp_path / "m.npz")

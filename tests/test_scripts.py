@@ -80,6 +80,25 @@ def test_a_diverging_learning_rate_is_one_line_not_a_traceback(tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_a_figure_that_cannot_be_written_is_one_line_naming_it(tmp_path, capsys, monkeypatch):
+    from matplotlib.figure import Figure
+
+    from scratchnn import _files
+    from scratchnn._scripts import write_figure
+
+    def refuse(folder, **kwargs):
+        raise PermissionError(13, "Permission denied", os.path.join(folder, ".tmp"))
+
+    monkeypatch.setattr(_files, "create_temporary_file", refuse)
+    assert write_figure(Figure(), str(tmp_path), "f.png", "prog") is None
+    assert capsys.readouterr().err == f"prog: error: cannot write {tmp_path / 'f.png'}: " \
+                                      "Permission denied\n"
+    (tmp_path / "file").write_text("")
+    assert write_figure(Figure(), str(tmp_path / "file" / "sub"), "f.png", "prog") is None
+    assert capsys.readouterr().err.startswith(
+        f"prog: error: cannot create the folder {tmp_path / 'file' / 'sub'}: ")
+
+
 def test_same_seed_gives_bit_identical_weights():
     a = run_moons(seed=3, epochs=200, restarts=2)
     b = run_moons(seed=3, epochs=200, restarts=2)

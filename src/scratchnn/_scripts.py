@@ -109,14 +109,20 @@ def pyplot(show: bool):
 def write_figure(fig, folder: str, filename: str, prog: str) -> Path | None:
     """Save ``fig`` as ``folder/filename`` (atomically); on failure say why in one line on
     stderr and return ``None``."""
+    from scratchnn._files import error_message
     from scratchnn.plotting import save_figure
 
     path = Path(folder) / filename
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        save_figure(fig, path, dpi=110)
     except OSError as error:
-        print(f"{prog}: error: cannot write {path}: {error.strerror or error}", file=sys.stderr)
+        print(f"{prog}: error: cannot create the folder {path.parent}: "
+              f"{error.strerror or error}", file=sys.stderr)
+        return None
+    try:
+        save_figure(fig, path, dpi=110)
+    except OSError as error:  # its message names the file: "cannot write ...: reason"
+        print(f"{prog}: error: {error_message(error)}", file=sys.stderr)
         return None
     print(f"figure: {path}")
     return path

@@ -9,9 +9,10 @@
 
 ``python -m scratchnn`` is the same command. Errors end with one line on stderr,
 ``scratchnn: error: ...``, and a non-zero exit code (2 for a bad command line, 1 for bad data
-or files, 130 for Ctrl-C). Outputs are written only after training succeeded, each atomically
-(a temporary file, then ``os.replace``), so a failed or interrupted run never damages a file
-that is already on disk, and no output may be one of the command's input files.
+or files, 130 for Ctrl-C, 143 for SIGTERM). Outputs are written only after training succeeded,
+all together and each atomically (``scratchnn._files``: temporary files, then ``os.replace``),
+so a failed or interrupted run never damages a file that is already on disk, and no output may
+be one of the command's input files.
 
 Model files carry, in their metadata, everything needed to use them again: the input column
 names, the class labels, the standardisation of CSV columns (mean and scale from the training
@@ -23,16 +24,17 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
-import math
 import os
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from . import datasets as ds
+from ._csv import DataError, read_labels, read_table, sorted_classes
+from ._files import StagedOutputs, Terminated, error_message, sigterm_raises
+from ._prep import Prep
 from ._scripts import fraction as _fraction
 from ._scripts import non_negative_float as _non_negative_float
 from ._scripts import positive_float as _positive_float
@@ -41,27 +43,36 @@ from ._scripts import random_seed as _seed
 from ._scripts import sample_count as _sample_count
 from .layers import ACTIVATIONS
 from .model import Sequential, mlp
-from .optimizers import SGD, Adam, Optimizer, RMSprop
+from .optimizers import OPTIMIZERS as OPTIMIZER_CLASSES
+from .optimizers import Optimizer
 from .training import TrainingDivergedError, fit
 
 PROG = "scratchnn"
-OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
+# The command line's optimizers: a class of the library's registry, with the settings it gets.
+OPTIMIZER_SETTINGS = {"sgd": ("sgd", {}), "momentum": ("sgd", {"momentum": 0.9}),
+                      "adam": ("adam", {}), "rmsprop": ("rmsprop", {})}
+OPTIMIZERS = tuple(OPTIMIZER_SETTINGS)
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "adam": 0.01, "rmsprop": 0.01}
 ANIMATION_FRAMES = 40
-METADATA_VERSION = 1
 MODEL_HELP = "a model file written by 'scratchnn train --save' (or scratchnn.save)"
 
 
 class CLIError(Exception):
     """A problem with the user's data or files: reported as one line, exit code 1."""
 
+    exit_code = 1
+
 
 class UsageError(CLIError):
     """A problem with the command line itself: reported as one line, exit code 2."""
 
+    exit_code = 2
+
 
 class Interrupted(CLIError):
     """Ctrl-C: reported as one line, exit code 130 (the shell's code for SIGINT)."""
+
+    exit_code = 130
 
 
 # --- argument parsing --------------------------------------------------------------------------
@@ -95,15 +106,31 @@ def parse_features(text: str) -> list[str]:
     """``"x1,x2,x1^2,sin"`` -> the checked feature names of a ``FeatureLift``."""
     names = [part.strip() for part in text.split(",") if part.strip()]
     try:
-        return ds.FeatureLift(names).fit(np.zeros((1, 2))).feature_names_
+        from .datasets import FeatureLift
+
+        return FeatureLift(names).fit(np.zeros((1, 2))).feature_names_
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+class _DatasetNames:
+    """The built-in datasets' names, as argparse's ``choices``. ``datasets`` imports
+    scikit-learn (seconds), so it is read only when a command needs the names: ``scratchnn
+    --help`` answers at once."""
+
+    def __iter__(self):
+        from .datasets import DATASETS
+
+        return iter(DATASETS)
+
+    def __contains__(self, name: object) -> bool:
+        return name in list(self)
 
 
 def _add_source(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
     """``--dataset NAME`` (with its sampling options) or ``--data FILE.csv --target COLUMN``."""
     source = parser.add_mutually_exclusive_group(required=required)
-    source.add_argument("--dataset", choices=list(ds.DATASETS),
+    source.add_argument("--dataset", choices=_DatasetNames(),
                         help="a built-in 2-D dataset (see 'scratchnn datasets')")
     source.add_argument("--data", metavar="FILE.csv",
                         help="a CSV file with a header line; numeric feature columns")
@@ -130,7 +157,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
                                      parser_class=_Parser)
+    _add_train_command(commands)
+    _add_model_commands(commands)
+    listing = commands.add_parser("datasets", help="list the built-in datasets",
+                                  description="List the built-in datasets.")
+    listing.set_defaults(run=cmd_datasets)
+    return parser
 
+
+def _add_train_command(commands) -> None:
     train = commands.add_parser("train", help="train a network and report its test accuracy",
                                 description="Train a multilayer perceptron on a built-in dataset "
                                 "or a CSV file. The last line printed is the test accuracy.")
@@ -173,6 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=cmd_train)
 
+
+def _add_model_commands(commands) -> None:
+    """evaluate, predict and plot: the commands that use a saved model."""
     evaluate = commands.add_parser("evaluate", help="accuracy, log-loss and confusion matrix",
                                    description="Evaluate a saved model on a dataset sample or a "
                                    "labelled CSV file.")
@@ -207,222 +245,6 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the figure to write (.png, .svg or .pdf)")
     plot.set_defaults(run=cmd_plot)
 
-    listing = commands.add_parser("datasets", help="list the built-in datasets",
-                                  description="List the built-in datasets.")
-    listing.set_defaults(run=cmd_datasets)
-    return parser
-
-
-# --- reading CSV files -------------------------------------------------------------------------
-
-
-@dataclass
-class Table:
-    """A CSV file's header and rows (as strings), with each row's line number for errors."""
-
-    path: str
-    header: list[str]
-    rows: list[list[str]]
-    lines: list[int]
-
-    def column(self, name: str) -> int:
-        try:
-            return self.header.index(name)
-        except ValueError:
-            raise CLIError(f"{self.path} has no column {name!r}; its columns are: "
-                           f"{', '.join(self.header)}") from None
-
-    def numeric(self, columns: Sequence[str]) -> np.ndarray:
-        """The named columns as a float array ``(n_rows, len(columns))``; an error names the
-        line and column of the first empty, non-numeric or non-finite value."""
-        indices = [self.column(name) for name in columns]
-        out = np.empty((len(self.rows), len(indices)))
-        for i, (row, line) in enumerate(zip(self.rows, self.lines)):
-            for j, k in enumerate(indices):
-                text = row[k].strip()
-                where = f"{self.path} line {line} (data row {i + 1}), column {self.header[k]!r}"
-                if not text:
-                    raise CLIError(f"{where}: missing value; fill it in or drop the row")
-                try:
-                    value = float(text)
-                except ValueError:
-                    if not any(_is_number(other[k]) for other in self.rows):
-                        raise CLIError(f"{self.path}: column {self.header[k]!r} holds text such "
-                                       f"as {text!r}, not numbers; features must be numeric, so "
-                                       "drop the column or encode it as numbers") from None
-                    raise CLIError(f"{where}: {text!r} is not a number; correct it or drop "
-                                   "the row") from None
-                if not math.isfinite(value):
-                    raise CLIError(f"{where}: {text!r} is not a finite number; correct it or "
-                                   "drop the row")
-                out[i, j] = value
-        return out
-
-
-def read_table(path: str) -> Table:
-    """Read a CSV file with a header line (standard library ``csv``); blank lines are skipped,
-    and so is an unnamed, empty last column (the trailing comma some spreadsheets write)."""
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f)
-            rows, lines = [], []
-            for row in reader:
-                if row and any(cell.strip() for cell in row):
-                    rows.append(row)
-                    lines.append(reader.line_num)
-    except FileNotFoundError:
-        raise CLIError(f"no such file: {path}") from None
-    except IsADirectoryError:
-        raise CLIError(f"{path} is a folder, not a CSV file") from None
-    except UnicodeDecodeError:
-        raise CLIError(f"{path} is not a UTF-8 text file; is it really a CSV file?") from None
-    except csv.Error as error:
-        raise CLIError(f"{path} is not valid CSV: {error}") from None
-    except OSError as error:
-        raise CLIError(f"cannot read {path}: {error.strerror or error}") from None
-    if not rows:
-        raise CLIError(f"{path} is empty: expected a header line with column names")
-    header, header_line = [cell.strip() for cell in rows[0]], lines[0]
-    for separator, name in ((";", "semicolons"), ("\t", "tabs")):
-        if len(header) == 1 and separator in header[0]:
-            raise CLIError(f"{path} seems to be separated by {name}, not commas; save it as a "
-                           "comma-separated CSV file (with . as the decimal point)")
-    rows, lines = rows[1:], lines[1:]
-    if len(header) > 1 and not header[-1] and all(
-            len(row) == len(header) - 1 or (len(row) == len(header) and not row[-1].strip())
-            for row in rows):
-        header = header[:-1]  # trailing commas
-        rows = [row[:len(header)] for row in rows]
-    for row, line in zip(rows, lines):
-        if len(row) != len(header):
-            raise CLIError(f"{path} line {line}: {len(row)} fields, but the header has "
-                           f"{len(header)}; look for a stray comma or a value with a comma "
-                           "that needs quotes")
-    if not all(header):
-        raise CLIError(f"{path} line {header_line}: the header has no name for column "
-                       f"{header.index('') + 1}; give every column a name")
-    if all(_is_number(name) for name in header):
-        example = ",".join(f"x{i + 1}" for i in range(len(header)))
-        raise CLIError(f"{path}: the first line holds numbers, not column names; add a header "
-                       f"line such as {example}")
-    duplicates = sorted({name for name in header if header.count(name) > 1})
-    if duplicates:
-        raise CLIError(f"{path}: the header repeats the column name(s) {', '.join(duplicates)}; "
-                       "give every column its own name")
-    if not rows:
-        raise CLIError(f"{path} has a header but no data rows; add rows below the header")
-    return Table(path, header, rows, lines)
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _label_value(text: str):
-    """A class label as read from a CSV: an int or float when it is one, else the string."""
-    try:
-        number = float(text)
-    except ValueError:
-        return text
-    if not math.isfinite(number):
-        return text  # "nan" or "inf" as a label is a name, not a number
-    if number == int(number) and "." not in text and "e" not in text.lower():
-        return int(number)
-    return number
-
-
-def _labels(table: Table, target: str) -> list:
-    k = table.column(target)
-    labels = []
-    for i, (row, line) in enumerate(zip(table.rows, table.lines)):
-        text = row[k].strip()
-        if not text:
-            raise CLIError(f"{table.path} line {line} (data row {i + 1}), column {target!r}: "
-                           "missing label; fill it in or drop the row")
-        labels.append(_label_value(text))
-    return labels
-
-
-def _sorted_classes(labels: list) -> list:
-    values = set(labels)
-    if all(isinstance(v, (int, float)) for v in values):
-        return sorted(values)
-    return sorted(values, key=str)
-
-
-# --- preprocessing stored with the model -------------------------------------------------------
-
-
-@dataclass
-class Prep:
-    """What happens to raw input columns before the network: standardise, then lift."""
-
-    feature_names: list[str]
-    classes: list
-    mean: np.ndarray | None = None
-    scale: np.ndarray | None = None
-    features: list[str] | None = None
-    info: dict = field(default_factory=dict)
-
-    def __call__(self, X: np.ndarray) -> np.ndarray:
-        """``X (n, len(feature_names)) -> (n, network inputs)``."""
-        X = np.asarray(X, dtype=np.float64)
-        with np.errstate(over="ignore", invalid="ignore"):  # huge values: see _probabilities
-            if self.mean is not None:
-                X = (X - self.mean) / self.scale
-            if self.features:
-                X = ds.FeatureLift(self.features).transform(X)
-        return X
-
-    def metadata(self) -> dict:
-        return {
-            "scratchnn_cli": METADATA_VERSION,
-            "feature_names": list(self.feature_names),
-            "classes": list(self.classes),
-            "standardize": None if self.mean is None else {
-                "mean": self.mean.tolist(), "scale": self.scale.tolist()},
-            "features": self.features,
-            **self.info,
-        }
-
-    @classmethod
-    def from_metadata(cls, metadata: dict | None, model: Sequential, path: str,
-                      defaults: dict | None = None) -> Prep:
-        """The preprocessing of a saved model (a model saved without it gets the identity;
-        ``defaults`` fills in what the metadata lacks, e.g. an estimator's classes)."""
-        metadata = {**(defaults or {}), **(metadata or {})}
-        n_out = model.n_outputs
-        n_classes = 2 if n_out == 1 else n_out
-        try:
-            classes = list(metadata.get("classes") or range(n_classes))
-            features = metadata.get("features") or None
-            names = metadata.get("feature_names")
-            if names is None:
-                names = ["x1", "x2"] if features else [f"x{i + 1}" for i in range(model.n_inputs)]
-            standardize = metadata.get("standardize")
-            mean = scale = None
-            if standardize:
-                mean = np.asarray(standardize["mean"], dtype=np.float64)
-                scale = np.asarray(standardize["scale"], dtype=np.float64)
-                if mean.shape != (len(names),) or scale.shape != (len(names),) or (
-                        scale <= 0).any():
-                    raise ValueError("standardisation does not fit the feature names")
-            prep = cls(list(map(str, names)), classes, mean, scale,
-                       list(features) if features else None,
-                       {k: v for k, v in metadata.items() if k in ("dataset", "seed", "target")})
-            width = prep(np.zeros((1, len(prep.feature_names)))).shape[1]
-        except (TypeError, ValueError, KeyError) as error:
-            raise CLIError(f"{path}: the model's metadata is inconsistent ({error})") from None
-        if width != model.n_inputs or len(classes) != n_classes:
-            raise CLIError(f"{path}: the model's metadata does not fit its network ({width} "
-                           f"inputs after preprocessing for {model.n_inputs}, {len(classes)} "
-                           f"classes for {n_out} outputs)")
-        return prep
-
 
 # --- data for a command ------------------------------------------------------------------------
 
@@ -448,9 +270,11 @@ def _check_source_options(args) -> None:
 def _load_labelled(args, seed: int) -> tuple[np.ndarray, list, list[str], str]:
     """``(X, labels, feature names, description)`` from ``--dataset`` or ``--data/--target``."""
     if args.dataset is not None:
+        from . import datasets
+
         kwargs = _dataset_kwargs(args, seed)
         try:
-            X, y = ds.load(args.dataset, **kwargs)
+            X, y = datasets.load(args.dataset, **kwargs)
         except ValueError as error:
             raise UsageError(str(error)) from None
         described = ", ".join(f"{k.replace('random_state', 'seed')} {v}"
@@ -462,21 +286,30 @@ def _load_labelled(args, seed: int) -> tuple[np.ndarray, list, list[str], str]:
     if not names:
         raise CLIError(f"{args.data} has no feature columns besides the target {args.target!r}")
     X = table.numeric(names)
-    labels = _labels(table, args.target)
+    labels = read_labels(table, args.target)
     return X, labels, names, f"{args.data} ({len(labels)} rows, {len(names)} feature columns)"
 
 
-def _encode(labels: list, classes: list, source: str) -> np.ndarray:
-    index = {c: i for i, c in enumerate(classes)}
-    try:
-        return np.array([index[v] for v in labels], dtype=np.intp)
-    except KeyError as error:
-        known = ", ".join(map(str, classes))
-        raise CLIError(f"{source}: label {error.args[0]!r} is not one of the model's classes "
-                       f"({known})") from None
+def _evaluation_data(args, prep: Prep) -> tuple[np.ndarray, np.ndarray, str]:
+    """``(X, class indices, description)`` for ``evaluate`` and ``plot``."""
+    _check_source_options(args)
+    if args.dataset is not None:
+        seed = args.seed if args.seed is not None else int(prep.info.get("seed") or 0) + 1
+        X, labels, names, description = _load_labelled(args, seed)
+        if prep.feature_names != names:
+            raise CLIError(f"the model takes the columns {', '.join(prep.feature_names)}, but "
+                           f"the dataset gives {', '.join(names)}")
+    else:
+        table = read_table(args.data)
+        table.column(args.target)
+        prep.check_columns([name for name in table.header if name != args.target], args.data)
+        X = table.numeric(prep.feature_names)
+        labels = read_labels(table, args.target)
+        description = f"{args.data} ({len(labels)} rows)"
+    return X, prep.encode(labels, description), description
 
 
-# --- writing outputs ---------------------------------------------------------------------------
+# --- checking and writing outputs --------------------------------------------------------------
 
 
 def _check_output_path(option: str, path: str | None) -> None:
@@ -523,44 +356,16 @@ def _check_figure_path(option: str, path: str | None) -> None:
                          f".png, .svg or .pdf (supported: {', '.join(sorted(formats))})")
 
 
-def _write_error(path: str, error: OSError) -> CLIError:
-    hint = "; choose a folder you can write to" if isinstance(error, PermissionError) else ""
-    return CLIError(f"cannot write {path}: {error.strerror or error}{hint}")
-
-
-class Staged:
-    """Outputs written first to temporary files next to their targets, then all moved into place
-    (``os.replace``) once every one of them was written; on failure the temporaries go away and
-    the targets keep their old bytes."""
-
-    def __init__(self) -> None:
-        self.pending: list[tuple[str, str]] = []
-
-    def write(self, path: str, writer: Callable[[str], object], suffix: str) -> None:
-        from .persistence import create_temporary_file  # the usual mode, not mkstemp's 0600
-
-        folder = os.path.dirname(os.path.abspath(path))
-        try:
-            fd, tmp = create_temporary_file(folder, prefix=".scratchnn-", suffix=suffix)
-            os.close(fd)
-            self.pending.append((tmp, path))
-            writer(tmp)
-        except OSError as error:
-            raise _write_error(path, error) from None
-
-    def commit(self) -> None:
-        for tmp, path in self.pending:
-            try:
-                os.replace(tmp, path)
-            except OSError as error:
-                raise _write_error(path, error) from None
-        self.pending = []
-
-    def discard(self) -> None:
-        for tmp, _ in self.pending:
-            with contextlib.suppress(OSError):
-                os.remove(tmp)
-        self.pending = []
+@contextlib.contextmanager
+def _outputs() -> Iterator[StagedOutputs]:
+    """Outputs written together when the block succeeds (else none), with write errors as one
+    line naming the file: ``cannot write m.npz: Permission denied; choose a folder ...``."""
+    try:
+        with StagedOutputs() as outputs:
+            yield outputs
+    except OSError as error:
+        hint = "; choose a folder you can write to" if isinstance(error, PermissionError) else ""
+        raise CLIError(f"{error_message(error)}{hint}") from None
 
 
 def _write_rows(path: str, header: list[str], rows: list[list]) -> None:
@@ -570,27 +375,34 @@ def _write_rows(path: str, header: list[str], rows: list[list]) -> None:
         writer.writerows(rows)
 
 
+def _write_figure(outputs: StagedOutputs, path: str, ax) -> None:
+    suffix = os.path.splitext(path)[1] or ".png"
+    outputs.write(path, lambda tmp: ax.figure.savefig(tmp, dpi=150, format=suffix.lstrip(".")),
+                  suffix)
+
+
 # --- models ------------------------------------------------------------------------------------
 
 
 def make_optimizer(name: str, model: Sequential, lr: float) -> Optimizer:
-    params = model.parameters()
-    if name == "sgd":
-        return SGD(params, lr=lr)
-    if name == "momentum":
-        return SGD(params, lr=lr, momentum=0.9)
-    if name == "adam":
-        return Adam(params, lr=lr)
-    if name == "rmsprop":
-        return RMSprop(params, lr=lr)
-    raise UsageError(f"unknown optimizer {name!r}; choose one of: {', '.join(OPTIMIZERS)}")
+    """The optimizer called ``name`` on the command line (see ``OPTIMIZER_SETTINGS``)."""
+    try:
+        kind, settings = OPTIMIZER_SETTINGS[name]
+    except KeyError:
+        raise UsageError(f"unknown optimizer {name!r}; choose one of: "
+                         f"{', '.join(OPTIMIZERS)}") from None
+    return OPTIMIZER_CLASSES[kind](model.parameters(), lr=lr, **settings)
 
 
 def _load_model(path: str) -> tuple[Sequential, Prep]:
+    """The network in a model file (a ``Sequential`` or a fitted ``MLPClassifier``'s) and the
+    preprocessing stored with it."""
     from .persistence import ModelFileError, load
 
     try:
         obj, header = load(path, return_header=True)
+        model, defaults = _network_of(obj, path)
+        return model, Prep.from_metadata(header.get("metadata"), model, path, defaults)
     except FileNotFoundError:
         raise CLIError(f"no such model file: {path}") from None
     except (ModelFileError, ValueError) as error:
@@ -603,18 +415,22 @@ def _load_model(path: str) -> tuple[Sequential, Prep]:
         raise CLIError(message) from None
     except OSError as error:
         raise CLIError(f"cannot read {path}: {error.strerror or error}") from None
-    defaults = {}
-    if not isinstance(obj, Sequential):  # a fitted MLPClassifier: use its network and labels
-        model = getattr(obj, "model_", None)
-        if not isinstance(model, Sequential):
-            raise CLIError(f"{path} holds a {type(obj).__name__}, not a network the command "
-                           "line can use")
-        defaults["classes"] = np.asarray(getattr(obj, "classes_", [])).tolist() or None
-        names = getattr(obj, "feature_names_in_", None)
-        if names is not None:
-            defaults["feature_names"] = [str(name) for name in names]
-        obj = model
-    return obj, Prep.from_metadata(header.get("metadata"), obj, path, defaults)
+
+
+def _network_of(obj, path: str) -> tuple[Sequential, dict]:
+    """A loaded object's network, and what an estimator knows of its data (classes, column
+    names) as defaults for the preprocessing."""
+    if isinstance(obj, Sequential):
+        return obj, {}
+    model = getattr(obj, "model_", None)  # a fitted MLPClassifier: use its network and labels
+    if not isinstance(model, Sequential):
+        raise CLIError(f"{path} holds a {type(obj).__name__}, not a network the command line "
+                       "can use")
+    defaults = {"classes": np.asarray(getattr(obj, "classes_", [])).tolist() or None}
+    names = getattr(obj, "feature_names_in_", None)
+    if names is not None:
+        defaults["feature_names"] = [str(name) for name in names]
+    return model, defaults
 
 
 def _probabilities(model: Sequential, X: np.ndarray, source: str = "the data") -> np.ndarray:
@@ -630,6 +446,11 @@ def _probabilities(model: Sequential, X: np.ndarray, source: str = "the data") -
                        "network's output overflows (no probability can be computed); check "
                        "that row")
     return np.column_stack([1 - proba, proba]) if proba.ndim == 1 else proba
+
+
+def _accuracy(model: Sequential, X: np.ndarray, y: np.ndarray, source: str = "the data"
+              ) -> float:
+    return float(np.mean(_probabilities(model, X, source).argmax(axis=1) == y))
 
 
 def _plain_axes():
@@ -675,17 +496,58 @@ def _describe_net(model: Sequential, activation: str) -> str:
     return f"{'-'.join(map(str, sizes))} {kind} ({model.n_parameters()} parameters)"
 
 
-# --- the commands ------------------------------------------------------------------------------
+# --- scratchnn datasets ------------------------------------------------------------------------
 
 
 def cmd_datasets(args) -> int:
-    width = max(map(len, ds.DATASETS))
-    for name, (_, description) in ds.DATASETS.items():
+    from .datasets import DATASETS
+
+    width = max(map(len, DATASETS))
+    for name, (_, description) in DATASETS.items():
         print(f"{name:<{width}}  {description}")
     return 0
 
 
+# --- scratchnn train ---------------------------------------------------------------------------
+
+
+@dataclass
+class _TrainingData:
+    """The data of a training run: raw columns split into training and test rows, class
+    indices, and the preprocessing from raw columns to network inputs."""
+
+    X_train: np.ndarray
+    X_test: np.ndarray
+    y_train: np.ndarray
+    y_test: np.ndarray
+    prep: Prep
+    description: str
+
+
+@dataclass
+class _Trained:
+    """What training gave: the history, the recorded snapshots (for --animate), the scores."""
+
+    history: object
+    recorder: object
+    lr: float
+    train_accuracy: float
+    test_accuracy: float
+
+
 def cmd_train(args) -> int:
+    _check_train_outputs(args)
+    rng = np.random.default_rng(args.seed)  # one generator: the split, the weights, the batches
+    data = _load_training_data(args, rng)
+    model = _build_model(args, data, rng)
+    trained = _train(args, data, model, rng)
+    _write_train_outputs(args, data, model, trained)
+    _report_training(args, data, model, trained)
+    return 0
+
+
+def _check_train_outputs(args) -> None:
+    """Every output must be writable, distinct, and none of the inputs: checked before work."""
     _check_source_options(args)
     for option in ("save", "plot", "animate", "history"):
         _check_output_path(f"--{option}", getattr(args, option))
@@ -700,8 +562,12 @@ def cmd_train(args) -> int:
     for option in ("save", "plot", "animate", "history"):
         _check_not_an_input(f"--{option}", getattr(args, option), [args.data])
 
+
+def _load_training_data(args, rng: np.random.Generator) -> _TrainingData:
+    """Load ``--dataset`` or ``--data``, check the labels, split, and fit the preprocessing
+    (standardisation of CSV columns with the training split's statistics)."""
     X, labels, names, description = _load_labelled(args, args.seed)
-    classes = _sorted_classes(labels)
+    classes = sorted_classes(labels)
     prep = Prep(names, classes, features=args.features)
     for option in ("features", "plot", "animate"):
         if getattr(args, option):
@@ -713,12 +579,12 @@ def cmd_train(args) -> int:
         raise CLIError(f"the target has {len(classes)} distinct values in {len(labels)} rows; "
                        "scratchnn classifies, so the target must be a class label (is "
                        f"{args.target!r} a measurement?)")
-    y = _encode(labels, classes, description)
+    y = prep.encode(labels, description)
+    from .datasets import train_test_split
 
-    rng = np.random.default_rng(args.seed)
     try:
-        X_train, X_test, y_train, y_test = ds.train_test_split(X, y, test_size=args.test_size,
-                                                               random_state=rng)
+        X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=args.test_size,
+                                                            random_state=rng)
     except ValueError as error:
         raise CLIError(f"cannot split the data: {error}") from None
     missing = [classes[k] for k in range(len(classes)) if not np.any(y_train == k)]
@@ -726,38 +592,50 @@ def cmd_train(args) -> int:
         raise CLIError(f"with {len(y)} rows, the training split has no example of class "
                        f"{missing[0]!r}; give at least 2 rows of every class (one to train on, "
                        "one to test on), or a smaller --test-size")
-    if args.data is not None:  # standardise CSV columns with the training split's statistics
-        with np.errstate(over="ignore", invalid="ignore"):
-            mean, scale = X_train.mean(axis=0), X_train.std(axis=0)
-        huge = [name for name, m, s in zip(names, mean, scale) if not np.isfinite(m + s)]
-        if huge:
-            raise CLIError(f"{args.data}: column {huge[0]!r} has values too large to "
-                           "standardise (near the float64 limit, 1.8e308); rescale it")
-        prep.mean, prep.scale = mean, np.where(scale > 0, scale, 1.0)
+    if args.data is not None:
+        _standardise(prep, X_train, args.data)
         prep.info["target"] = args.target
     else:
         prep.info.update(dataset=args.dataset, seed=args.seed)
+    return _TrainingData(X_train, X_test, y_train, y_test, prep, description)
 
-    n_classes = len(classes)
-    inputs_train, inputs_test = prep(X_train), prep(X_test)
-    sizes = [inputs_train.shape[1], *args.hidden, 1 if n_classes == 2 else n_classes]
-    model = mlp(sizes, args.activation, rng=rng)
+
+def _standardise(prep: Prep, X_train: np.ndarray, path: str) -> None:
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, scale = X_train.mean(axis=0), X_train.std(axis=0)
+    huge = [name for name, m, s in zip(prep.feature_names, mean, scale) if not np.isfinite(m + s)]
+    if huge:
+        raise CLIError(f"{path}: column {huge[0]!r} has values too large to standardise (near "
+                       "the float64 limit, 1.8e308); rescale it")
+    prep.mean, prep.scale = mean, np.where(scale > 0, scale, 1.0)
+
+
+def _build_model(args, data: _TrainingData, rng: np.random.Generator) -> Sequential:
+    """The network: as many inputs as the preprocessing gives, the --hidden layers, and one
+    output (two classes) or one per class."""
+    n_inputs = data.prep(data.X_train[:1]).shape[1]
+    n_classes = len(data.prep.classes)
+    return mlp([n_inputs, *args.hidden, 1 if n_classes == 2 else n_classes], args.activation,
+               rng=rng)
+
+
+def _train(args, data: _TrainingData, model: Sequential, rng: np.random.Generator) -> _Trained:
+    """``fit`` with the command's options; Ctrl-C aborts the command (no output is written)."""
     lr = args.lr if args.lr is not None else DEFAULT_LR[args.optimizer]
-    optimizer = make_optimizer(args.optimizer, model, lr)
     recorder = None
-    callbacks = []
     if args.animate:
         from .plotting import TrainingRecorder
 
         recorder = TrainingRecorder(n_frames=ANIMATION_FRAMES)  # copes with early stopping
-        callbacks.append(recorder)
-    verbose = not args.quiet and sys.stderr.isatty()
+    inputs_train, inputs_test = data.prep(data.X_train), data.prep(data.X_test)
     try:
-        history = fit(model, inputs_train, y_train, optimizer=optimizer, lr=lr,
+        history = fit(model, inputs_train, data.y_train,
+                      optimizer=make_optimizer(args.optimizer, model, lr), lr=lr,
                       epochs=args.epochs, batch_size=args.batch_size, rng=rng, alpha=args.alpha,
                       validation_split=0.1 if args.early_stopping else 0.0,
                       early_stopping=args.early_stopping, patience=args.patience,
-                      n_init=args.restarts, callbacks=callbacks, verbose=verbose)
+                      n_init=args.restarts, callbacks=[] if recorder is None else [recorder],
+                      verbose=not args.quiet and sys.stderr.isatty())
     except TrainingDivergedError as error:
         raise CLIError(f"training diverged: {error} (--lr {lr:g})") from None
     except ValueError as error:
@@ -766,106 +644,77 @@ def cmd_train(args) -> int:
         raise Interrupted(f"training interrupted (Ctrl-C) at epoch {history.epochs} of "
                           f"{args.epochs}; no output was written. For a shorter run give fewer "
                           "--epochs, or --early-stopping to stop when the loss levels off")
+    test_accuracy = _accuracy(model, inputs_test, data.y_test)
+    data.prep.info["test_accuracy"] = round(test_accuracy, 6)
+    return _Trained(history, recorder, lr, _accuracy(model, inputs_train, data.y_train),
+                    test_accuracy)
 
-    train_acc = float(np.mean(_probabilities(model, inputs_train).argmax(axis=1) == y_train))
-    test_acc = float(np.mean(_probabilities(model, inputs_test).argmax(axis=1) == y_test))
-    prep.info["test_accuracy"] = round(test_acc, 6)
 
-    staged = Staged()
-    try:
-        _write_train_outputs(args, staged, model, prep, history, recorder,
-                             (X_train, X_test, y_train, y_test))
-        staged.commit()
-    finally:
-        staged.discard()
+def _write_train_outputs(args, data: _TrainingData, model: Sequential, trained: _Trained
+                         ) -> None:
+    """--save, --history, --plot and --animate: all of them, or (on any failure) none."""
+    with _outputs() as outputs:
+        if args.save:
+            from .persistence import save
 
-    print(f"data: {description}; {len(y_train)} train / {len(y_test)} test")
-    print(f"classes: {', '.join(map(str, classes))}")
+            outputs.write(args.save, lambda tmp: save(model, tmp,
+                                                      metadata=data.prep.metadata()), ".npz")
+        if args.history:
+            rows = trained.history.rows()
+            header = list(rows[0]) if rows else ["epoch"]
+            outputs.write(args.history, lambda tmp: _write_rows(
+                tmp, header, [[row[k] for k in header] for row in rows]), ".csv")
+        if args.plot or args.animate:
+            _write_train_figures(args, data, model, trained, outputs)
+
+
+def _write_train_figures(args, data: _TrainingData, model: Sequential, trained: _Trained,
+                         outputs: StagedOutputs) -> None:
+    from . import plotting
+
+    prep = data.prep
+    names = _class_names(prep.classes)
+    source = args.dataset or os.path.basename(args.data)
+    if prep.features:
+        source += f" on {', '.join(prep.features)}"
+    title = f"{source}: {_describe_net(model, args.activation).split(' (')[0]}, {args.optimizer}"
+    if args.plot:
+        ax = plotting.plot_decision_boundary(model, data.X_train, data.y_train, data.X_test,
+                                             data.y_test, transform=prep, title=title,
+                                             class_names=names, feature_names=_axis_names(prep),
+                                             ax=_plain_axes())
+        _write_figure(outputs, args.plot, ax)
+    if args.animate:
+        outputs.write(args.animate, lambda tmp: plotting.animate_training(
+            model, trained.recorder, data.X_train, data.y_train, tmp, history=trained.history,
+            X_test=data.X_test, y_test=data.y_test, transform=prep, title=title,
+            class_names=names), ".gif")
+
+
+def _report_training(args, data: _TrainingData, model: Sequential, trained: _Trained) -> None:
+    """What was trained and how well; the last line is the test accuracy."""
+    history = trained.history
+    print(f"data: {data.description}; {len(data.y_train)} train / {len(data.y_test)} test")
+    print(f"classes: {', '.join(map(str, data.prep.classes))}")
     if args.features:
         print(f"features: {', '.join(args.features)}")
     print(f"network: {_describe_net(model, args.activation)}")
-    batch = "full batch" if args.batch_size >= len(y_train) else f"batch {args.batch_size}"
-    print(f"training: {args.optimizer}, lr {lr:g}, {history.epochs} epochs, {batch}"
+    batch = ("full batch" if args.batch_size >= len(data.y_train)
+             else f"batch {args.batch_size}")
+    print(f"training: {args.optimizer}, lr {trained.lr:g}, {history.epochs} epochs, {batch}"
           + (f", alpha {args.alpha:g}" if args.alpha else "")
           + (f", best of {args.restarts} restarts" if args.restarts > 1 else ""))
-    notes = []
-    if history.stopped_early:
-        notes.append(f"stopped early; kept epoch {history.best_epoch}")
-    print(f"final loss: {history.loss[-1]:.4f}" + (f" ({'; '.join(notes)})" if notes else ""))
+    note = f" (stopped early; kept epoch {history.best_epoch})" if history.stopped_early else ""
+    print(f"final loss: {history.loss[-1]:.4f}{note}")
     for option, label in (("save", "model"), ("plot", "figure"), ("animate", "animation"),
                           ("history", "history")):
         if getattr(args, option):
             print(f"{label}: {getattr(args, option)}")
-    print(f"train accuracy: {train_acc:.4f}")
-    print(f"test accuracy: {test_acc:.4f}")
-    return 0
+    print(f"train accuracy: {trained.train_accuracy:.4f}")
+    print(f"test accuracy: {trained.test_accuracy:.4f}")
 
 
-def _write_train_outputs(args, staged: Staged, model, prep: Prep, history, recorder,
-                         split) -> None:
-    X_train, X_test, y_train, y_test = split
-    if args.save:
-        from .persistence import save
-
-        staged.write(args.save, lambda tmp: save(model, tmp, metadata=prep.metadata()), ".npz")
-    if args.history:
-        rows = history.rows()
-        header = list(rows[0]) if rows else ["epoch"]
-        staged.write(args.history, lambda tmp: _write_rows(
-            tmp, header, [[row[k] for k in header] for row in rows]), ".csv")
-    if args.plot or args.animate:
-        from . import plotting
-
-        names = _class_names(prep.classes)
-        source = args.dataset or os.path.basename(args.data)
-        if prep.features:
-            source += f" on {', '.join(prep.features)}"
-        network = _describe_net(model, args.activation).split(" (")[0]
-        title = f"{source}: {network}, {args.optimizer}"
-        if args.plot:
-            ax = plotting.plot_decision_boundary(model, X_train, y_train, X_test, y_test,
-                                                 transform=prep, title=title, class_names=names,
-                                                 feature_names=_axis_names(prep),
-                                                 ax=_plain_axes())
-            suffix = os.path.splitext(args.plot)[1] or ".png"
-            staged.write(args.plot, lambda tmp: ax.figure.savefig(
-                tmp, dpi=150, format=suffix.lstrip(".")), suffix)
-        if args.animate:
-            staged.write(args.animate, lambda tmp: plotting.animate_training(
-                model, recorder, X_train, y_train, tmp, history=history, X_test=X_test,
-                y_test=y_test, transform=prep, title=title, class_names=names), ".gif")
-
-
-def _evaluation_data(args, prep: Prep) -> tuple[np.ndarray, np.ndarray, str]:
-    _check_source_options(args)
-    if args.dataset is not None:
-        seed = args.seed if args.seed is not None else int(prep.info.get("seed") or 0) + 1
-        X, labels, names, description = _load_labelled(args, seed)
-        if prep.feature_names != names:
-            raise CLIError(f"the model takes the columns {', '.join(prep.feature_names)}, but "
-                           f"the dataset gives {', '.join(names)}")
-    else:
-        table = read_table(args.data)
-        table.column(args.target)
-        names = [name for name in table.header if name != args.target]
-        _check_columns(names, prep, args.data)
-        X = table.numeric(prep.feature_names)
-        labels = _labels(table, args.target)
-        description = f"{args.data} ({len(labels)} rows)"
-    return X, _encode(labels, prep.classes, description), description
-
-
-def _check_columns(columns: list[str], prep: Prep, path: str) -> None:
-    """The CSV must have exactly the model's input columns (in any order)."""
-    expected = prep.feature_names
-    if sorted(columns) != sorted(expected):
-        missing = [c for c in expected if c not in columns]
-        extra = [c for c in columns if c not in expected]
-        detail = "; ".join(part for part in (
-            f"missing: {', '.join(missing)}" if missing else "",
-            f"unexpected: {', '.join(extra)}" if extra else "") if part)
-        raise CLIError(f"{path} has {len(columns)} feature column(s) ({', '.join(columns)}), but "
-                       f"the model expects {len(expected)}: {', '.join(expected)} ({detail})")
+# --- scratchnn evaluate, predict, plot ---------------------------------------------------------
 
 
 def cmd_evaluate(args) -> int:
@@ -908,7 +757,7 @@ def cmd_predict(args) -> int:
     target = prep.info.get("target")
     if target in columns and target not in prep.feature_names:
         columns.remove(target)  # a labelled file is fine: its label column is ignored
-    _check_columns(columns, prep, args.data)
+    prep.check_columns(columns, args.data)
     X = table.numeric(prep.feature_names)
     proba = _probabilities(model, prep(X), args.data)
     labels = [prep.classes[i] for i in proba.argmax(axis=1)]
@@ -919,12 +768,8 @@ def cmd_predict(args) -> int:
     else:
         rows = [[label] for label in labels]
     if args.output:
-        staged = Staged()
-        try:
-            staged.write(args.output, lambda tmp: _write_rows(tmp, header, rows), ".csv")
-            staged.commit()
-        finally:
-            staged.discard()
+        with _outputs() as outputs:
+            outputs.write(args.output, lambda tmp: _write_rows(tmp, header, rows), ".csv")
         print(f"wrote {len(rows)} predictions to {args.output}")
     else:
         writer = csv.writer(sys.stdout, lineterminator="\n")
@@ -939,8 +784,7 @@ def cmd_plot(args) -> int:
     model, prep = _load_model(args.model)
     _check_2d(prep, "plot")
     X, y, description = _evaluation_data(args, prep)
-    accuracy = np.mean(_probabilities(model, prep(X), args.data or args.dataset).argmax(axis=1)
-                       == y)
+    accuracy = _accuracy(model, prep(X), y, args.data or args.dataset)
     from . import plotting
 
     try:
@@ -950,14 +794,8 @@ def cmd_plot(args) -> int:
                                              feature_names=_axis_names(prep), ax=_plain_axes())
     except ValueError as error:  # e.g. points too far apart to draw
         raise CLIError(f"{args.data or args.dataset}: cannot draw it: {error}") from None
-    staged = Staged()
-    suffix = os.path.splitext(args.output)[1] or ".png"
-    try:
-        staged.write(args.output, lambda tmp: ax.figure.savefig(
-            tmp, dpi=150, format=suffix.lstrip(".")), suffix)
-        staged.commit()
-    finally:
-        staged.discard()
+    with _outputs() as outputs:
+        _write_figure(outputs, args.output, ax)
     print(f"figure: {args.output}")
     print(f"accuracy: {accuracy:.4f}")
     return 0
@@ -967,31 +805,30 @@ def cmd_plot(args) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; return the exit code (0 success, 1 data/file error, 2 usage error)."""
+    """Run the command; return the exit code (0 success, 1 data/file error, 2 usage error, 130
+    Ctrl-C, 143 SIGTERM, 141 a closed pipe)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        return args.run(args)
-    except UsageError as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
-        return 2
-    except Interrupted as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
-        return 130
-    except CLIError as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"{PROG}: error: interrupted (Ctrl-C); no output was written", file=sys.stderr)
-        return 130
-    except BrokenPipeError:  # e.g. 'scratchnn predict ... | head': stop quietly, like cat
-        with contextlib.suppress(OSError, ValueError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error
-        return 141  # 128 + SIGPIPE, what a shell reports for a command stopped by a closed pipe
-    except Exception as error:  # a bug: still one line, but say what it was
-        if os.environ.get("SCRATCHNN_DEBUG"):
-            raise
-        message = str(error).splitlines()[0] if str(error) else ""
-        print(f"{PROG}: error: unexpected {type(error).__name__}: {message} (set "
-              "SCRATCHNN_DEBUG=1 for the traceback)", file=sys.stderr)
-        return 1
+    with sigterm_raises():  # SIGTERM unwinds like Ctrl-C, so no temporary file is left behind
+        try:
+            return args.run(args)
+        except (CLIError, DataError) as error:
+            print(f"{PROG}: error: {error}", file=sys.stderr)
+            return getattr(error, "exit_code", 1)
+        except KeyboardInterrupt:
+            print(f"{PROG}: error: interrupted (Ctrl-C); no output was written", file=sys.stderr)
+            return 130
+        except Terminated:
+            print(f"{PROG}: error: terminated (SIGTERM); no output was written", file=sys.stderr)
+            return 143  # 128 + SIGTERM, what a shell reports for a terminated command
+        except BrokenPipeError:  # e.g. 'scratchnn predict ... | head': stop quietly, like cat
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error
+            return 141  # 128 + SIGPIPE, what a shell reports for a command stopped by a pipe
+        except Exception as error:  # a bug: still one line, but say what it was
+            if os.environ.get("SCRATCHNN_DEBUG"):
+                raise
+            message = str(error).splitlines()[0] if str(error) else ""
+            print(f"{PROG}: error: unexpected {type(error).__name__}: {message} (set "
+                  "SCRATCHNN_DEBUG=1 for the traceback)", file=sys.stderr)
+            return 1

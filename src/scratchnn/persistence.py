@@ -16,35 +16,37 @@ array's shape against the architecture, and raises ``ModelFileError`` saying wha
 
 Why a crash cannot destroy a saved model: ``save`` writes a temporary file in the same
 folder, flushes and ``fsync``s it, then renames it over the target with ``os.replace``
-(atomic on POSIX and Windows). A process killed at any moment leaves the old file or the
-new one, never half of one.
+(atomic on POSIX and Windows), with ``scratchnn._files.atomic_write``. A process killed at
+any moment leaves the old file or the new one, never half of one; on an error, Ctrl-C or
+SIGTERM the temporary file is removed as well.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
+import inspect
 import json
 import math
 import os
-import secrets
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .layers import Dense, Dropout, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Tanh
+from ._files import atomic_write
+from .layers import ACTIVATIONS, Dense, Dropout, Layer, LeakyReLU
 from .model import Sequential
 
 FORMAT_NAME = "scratchnn-model"
 FORMAT_VERSION = 1
 HEADER_KEY = "__header__"
 
-# Layer kinds a file may contain, and the scalar settings each one needs.
+# Layer kinds a file may contain besides Dense, LeakyReLU and Dropout (which have settings): the
+# activations that take no settings, by class name (ReLU, Tanh, Sigmoid, Identity, ...).
 _SIMPLE_LAYERS: dict[str, type[Layer]] = {
-    "ReLU": ReLU, "Tanh": Tanh, "Sigmoid": Sigmoid, "Identity": Identity,
-}
+    cls.__name__: cls for cls in ACTIVATIONS.values()
+    if not inspect.signature(cls).parameters}
 _FLOAT_DTYPES = ("float32", "float64")
 
 
@@ -211,59 +213,11 @@ def save(obj, path: str | os.PathLike, *, metadata: dict | None = None) -> Path:
     text = json.dumps(header, allow_nan=False, sort_keys=True)
     members = {HEADER_KEY: np.frombuffer(text.encode("utf-8"), dtype=np.uint8), **arrays}
 
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise FileNotFoundError(f"cannot save to {path}: the folder {folder} does not exist")
-    try:
-        fd, tmp_name = create_temporary_file(folder, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as error:  # name the file asked for, not the temporary one
-        raise type(error)(error.errno, f"cannot save to {path}: {error.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f:  # a file object: np.savez would append .npz to a name
             np.savez(f, allow_pickle=False, **members)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
-    _fsync_folder(folder)
-    return path
 
-
-def create_temporary_file(folder: str | os.PathLike, *, prefix: str = ".tmp-",
-                          suffix: str = "") -> tuple[int, str]:
-    """A new, empty file with a random name in ``folder``: ``(open descriptor, path)``.
-
-    Unlike ``tempfile.mkstemp`` (mode 0600, owner only) the file gets the usual mode of a new
-    file, ``0o666`` minus the process umask, just as ``open(path, "w")`` would give it; the
-    kernel applies the umask, so no process-wide ``os.umask`` juggling is needed. Meant for
-    write-then-``os.replace``: the rename keeps this mode.
-    """
-    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    for _ in range(100):
-        name = os.path.join(folder, f"{prefix}{secrets.token_hex(8)}{suffix}")
-        try:
-            return os.open(name, flags, 0o666), name
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"cannot create a temporary file in {folder}")  # pragma: no cover
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); harmless to skip where unsupported."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    return atomic_write(path, write, verb="save to")
 
 
 # --- loading --------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import offset_copy
 
+from ._files import atomic_write
 from .layers import Dense, Dropout, stable_sigmoid
 from .model import Sequential
 
@@ -199,8 +200,10 @@ def _multiclass_image(proba: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 
 def _draw_field(ax: Axes, proba: np.ndarray, xs: np.ndarray, ys: np.ndarray, *,
-                colorbar: bool) -> None:
-    """The probability field behind the points, and the decision boundary on top."""
+                colorbar: bool) -> list:
+    """The probability field ``proba (xs.size * ys.size, k)`` behind the points, and the
+    decision boundary on top. Returns the artists drawn (an animation removes them for the next
+    frame)."""
     extent = (xs[0], xs[-1], ys[0], ys[-1])
     shape = (ys.size, xs.size)
     k = proba.shape[1]
@@ -208,20 +211,24 @@ def _draw_field(ax: Axes, proba: np.ndarray, xs: np.ndarray, ys: np.ndarray, *,
         p1 = proba[:, 1].reshape(shape)
         image = ax.imshow(p1, origin="lower", extent=extent, cmap=BINARY_CMAP, vmin=0, vmax=1,
                           interpolation="bilinear", aspect="auto", zorder=0)
-        ax.contour(xs, ys, p1, levels=[0.5], colors="#212529", linewidths=1.6, zorder=1)
+        artists = [image]
+        if p1.min() < 0.5 < p1.max():  # else there is no boundary in view
+            artists.append(ax.contour(xs, ys, p1, levels=[0.5], colors="#212529",
+                                      linewidths=1.6, zorder=1))
         if colorbar:
             bar = ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.03, shrink=0.8)
             bar.set_label("P(class 1)")
             bar.ax.axhline(0.5, color="#212529", linewidth=1.2)
-    else:
-        ax.imshow(_multiclass_image(proba, shape), origin="lower", extent=extent,
-                  interpolation="bilinear", aspect="auto", zorder=0)
-        for c in range(k):  # each class's region ends where another class's probability wins
-            others = np.delete(proba, c, axis=1).max(axis=1)
-            margin = (proba[:, c] - others).reshape(shape)
-            if margin.min() < 0 < margin.max():
-                ax.contour(xs, ys, margin, levels=[0.0], colors="#343a40", linewidths=1.1,
-                           zorder=1)
+        return artists
+    artists = [ax.imshow(_multiclass_image(proba, shape), origin="lower", extent=extent,
+                         interpolation="bilinear", aspect="auto", zorder=0)]
+    for c in range(k):  # each class's region ends where another class's probability wins
+        others = np.delete(proba, c, axis=1).max(axis=1)
+        margin = (proba[:, c] - others).reshape(shape)
+        if margin.min() < 0 < margin.max():
+            artists.append(ax.contour(xs, ys, margin, levels=[0.0], colors="#343a40",
+                                      linewidths=1.1, zorder=1))
+    return artists
 
 
 def _draw_points(ax: Axes, X: np.ndarray, y: np.ndarray, *, marker: str, size: float,
@@ -292,23 +299,43 @@ def plot_decision_boundary(predict_proba, X_train, y_train, X_test=None, y_test=
     xs, ys, grid = _grid(limits, int(resolution))
     proba = _class_probabilities(proba_fn(grid), grid.shape[0])
     _draw_field(ax, proba, xs, ys, colorbar=colorbar)
+    scores, has_wrong = _draw_data(ax, proba_fn, X_train, y_train, X_test, y_test, point_label)
+    heading = " · ".join(scores)
+    ax.set_title(f"{title}\n{heading}" if title else heading, fontsize=11)
+    _set_plane_axes(ax, limits, feature_names)
+    if legend:
+        n_classes = max(proba.shape[1], int(y_train.max()) + 1)
+        names = list(class_names) if class_names is not None else [
+            f"class {c}" for c in range(n_classes)]
+        _legend(ax, names[:n_classes], point_label=point_label, has_test=has_test,
+                has_wrong=has_wrong)
+    return ax
 
+
+def _draw_data(ax: Axes, proba_fn: ProbaFunction, X_train, y_train, X_test, y_test,
+               point_label: str) -> tuple[list[str], bool]:
+    """The training points (circles), the test points (triangles, the misclassified ones
+    ringed); returns the accuracies as title parts and whether any test point is wrong."""
     train_pred = _predicted_labels(_class_probabilities(proba_fn(X_train), X_train.shape[0]))
     scores = [f"{point_label} accuracy {np.mean(train_pred == y_train):.3f}"]
     _draw_points(ax, X_train, y_train, marker="o", size=22, edgecolor="white", linewidth=0.5)
-    if has_test:
-        test_pred = _predicted_labels(_class_probabilities(proba_fn(X_test), X_test.shape[0]))
-        wrong = test_pred != y_test
-        scores.append(f"test accuracy {np.mean(~wrong):.3f}")
-        _draw_points(ax, X_test, y_test, marker="^", size=42, edgecolor="#212529", linewidth=0.9)
-        if wrong.any():
-            ax.scatter(X_test[wrong, 0], X_test[wrong, 1], s=170, facecolors="none",
-                       edgecolors="#f8f9fa", linewidths=2.6, zorder=4, gid="misclassified")
-            ax.scatter(X_test[wrong, 0], X_test[wrong, 1], s=170, facecolors="none",
-                       edgecolors="#c2255c", linewidths=1.4, zorder=5, gid="misclassified")
+    if X_test is None:
+        return scores, False
+    test_pred = _predicted_labels(_class_probabilities(proba_fn(X_test), X_test.shape[0]))
+    wrong = test_pred != y_test
+    scores.append(f"test accuracy {np.mean(~wrong):.3f}")
+    _draw_points(ax, X_test, y_test, marker="^", size=42, edgecolor="#212529", linewidth=0.9)
+    if wrong.any():
+        ax.scatter(X_test[wrong, 0], X_test[wrong, 1], s=170, facecolors="none",
+                   edgecolors="#f8f9fa", linewidths=2.6, zorder=4, gid="misclassified")
+        ax.scatter(X_test[wrong, 0], X_test[wrong, 1], s=170, facecolors="none",
+                   edgecolors="#c2255c", linewidths=1.4, zorder=5, gid="misclassified")
+    return scores, bool(wrong.any())
 
-    heading = " · ".join(scores)
-    ax.set_title(f"{title}\n{heading}" if title else heading, fontsize=11)
+
+def _set_plane_axes(ax: Axes, limits, feature_names: list[str] | None) -> None:
+    """Limits, axis labels and ticks; ``x1``, ``x2`` share a scale when their ranges are within
+    a factor 3 of each other (named columns are usually different quantities, so never)."""
     ax.set_xlim(limits[0], limits[1])
     ax.set_ylim(limits[2], limits[3])
     xlabel, ylabel = feature_names or ("$x_1$", "$x_2$")
@@ -319,22 +346,19 @@ def plot_decision_boundary(predict_proba, X_train, y_train, X_test=None, y_test=
     ratio = (limits[1] - limits[0]) / (limits[3] - limits[2])
     if feature_names is None and 1 / 3 < ratio < 3:
         ax.set_aspect("equal", adjustable="box")
-    if legend:
-        n_classes = max(proba.shape[1], int(y_train.max()) + 1)
-        _legend(ax, n_classes, has_test, has_test and bool(wrong.any()), class_names,
-                point_label)
-    return ax
 
 
-def _legend(ax: Axes, n_classes: int, has_test: bool, has_wrong: bool,
-            class_names: Sequence[str] | None, point_label: str = "train") -> None:
-    names = list(class_names) if class_names is not None else [
-        f"class {c}" for c in range(n_classes)]
+def _legend(ax: Axes, class_names: Sequence[str], *, point_label: str | None = None,
+            has_test: bool = False, has_wrong: bool = False, gap: float = 30) -> None:
+    """A legend under the axes: one colour square per class, then (with ``point_label``) the
+    markers of the training and test points and of the misclassified ones. ``gap``: points
+    between the bottom of the axes and the legend (room for the x-axis label)."""
     handles = [Line2D([], [], linestyle="none", marker="s", markersize=8, markeredgecolor="none",
-                      markerfacecolor=CLASS_COLORS[c % len(CLASS_COLORS)], label=names[c])
-               for c in range(min(n_classes, len(names)))]
-    handles.append(Line2D([], [], linestyle="none", marker="o", markersize=6, color="#868e96",
-                          markeredgecolor="white", label=point_label))
+                      markerfacecolor=CLASS_COLORS[c % len(CLASS_COLORS)], label=str(name))
+               for c, name in enumerate(class_names)]
+    if point_label is not None:
+        handles.append(Line2D([], [], linestyle="none", marker="o", markersize=6,
+                              color="#868e96", markeredgecolor="white", label=point_label))
     if has_test:
         handles.append(Line2D([], [], linestyle="none", marker="^", markersize=7, color="#868e96",
                               markeredgecolor="#212529", label="test"))
@@ -342,8 +366,8 @@ def _legend(ax: Axes, n_classes: int, has_test: bool, has_wrong: bool,
         handles.append(Line2D([], [], linestyle="none", marker="o", markersize=11,
                               markerfacecolor="none", markeredgecolor="#c2255c",
                               markeredgewidth=1.4, label="misclassified"))
-    # Below the x-axis label, whatever the axes' height: an offset in points, not a fraction.
-    below = offset_copy(ax.transAxes, fig=ax.figure, y=-30, units="points")
+    # Below the axes whatever their height: an offset in points, not a fraction.
+    below = offset_copy(ax.transAxes, fig=ax.figure, y=-gap, units="points")
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0),
               bbox_transform=below, ncol=min(len(handles), 6), fontsize=8.5, frameon=False,
               handletextpad=0.3, columnspacing=1.0)
@@ -653,27 +677,6 @@ def _render_rgb(fig: Figure) -> np.ndarray:
     return np.asarray(canvas.buffer_rgba())[..., :3].copy()
 
 
-def _atomic_write(path, write: Callable[[str], None], suffix: str) -> None:
-    """Call ``write(tmp)`` on a temporary file next to ``path``, then move it into place with
-    ``os.replace``: readers never see half a file, and a failure leaves ``path`` untouched."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    from .persistence import create_temporary_file  # the usual mode, not mkstemp's 0600
-
-    try:
-        fd, tmp = create_temporary_file(directory, prefix=".tmp-", suffix=suffix)
-    except OSError as error:  # name the file asked for, not the temporary one
-        raise type(error)(error.errno, f"cannot write {path}: {error.strerror}") from None
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def _write_gif(frames: list[np.ndarray], path, durations: list[int]) -> None:
     """Write RGB frames as a looping GIF with one shared palette, atomically (temp + replace)."""
     from PIL import Image
@@ -686,9 +689,58 @@ def _write_gif(frames: list[np.ndarray], path, durations: list[int]) -> None:
         strip.paste(image, (0, i * images[0].height))
     palette = strip.quantize(colors=255, method=Image.Quantize.MEDIANCUT)
     quantized = [image.quantize(palette=palette, dither=Image.Dither.NONE) for image in images]
-    _atomic_write(path, lambda tmp: quantized[0].save(
+    atomic_write(path, lambda tmp: quantized[0].save(
         tmp, format="GIF", save_all=True, append_images=quantized[1:], duration=durations,
         loop=0, optimize=False, disposal=1), ".gif")
+
+
+def _field_panel(ax: Axes, X_train, y_train, X_test, y_test, limits,
+                 class_names: Sequence[str] | None) -> None:
+    """The animation's left panel without the field: the points, the limits, the legend."""
+    _draw_points(ax, X_train, y_train, marker="o", size=16, edgecolor="white", linewidth=0.3)
+    if X_test is not None:
+        _draw_points(ax, X_test, y_test, marker="^", size=28, edgecolor="#212529", linewidth=0.6)
+    ax.set_xlim(limits[0], limits[1])
+    ax.set_ylim(limits[2], limits[3])
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if class_names is not None:
+        _legend(ax, class_names, gap=0)
+
+
+def _loss_panel(ax: Axes, history) -> Callable[[int], None] | None:
+    """The animation's right panel: the whole loss curve in grey, and a function that draws
+    it in colour up to a given epoch. Without a history the panel is hidden (returns None)."""
+    if history is None:
+        ax.set_visible(False)
+        return None
+    h = _history_namespace(history)
+    epochs = np.arange(1, len(h.loss) + 1)
+    ax.plot(epochs, h.loss, color="#ced4da", linewidth=1.2)
+    (loss_line,) = ax.plot([], [], color="#1f5fa8", linewidth=2.0, label="training loss")
+    val_line = None
+    if h.val_loss:
+        ax.plot(epochs[:len(h.val_loss)], h.val_loss, color="#ffd8a8", linewidth=1.2)
+        (val_line,) = ax.plot([], [], color="#e8590c", linewidth=2.0, label="validation loss")
+    (marker,) = ax.plot([], [], "o", color="#1f5fa8", markersize=5)
+    values = [v for v in h.loss + h.val_loss if v > 0 and math.isfinite(v)]
+    if values and max(values) / min(values) > 30:
+        ax.set_yscale("log")
+    ax.set_xlim(1, max(len(h.loss), 2))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.grid(alpha=0.25)
+    ax.legend(frameon=False, fontsize=9, loc="upper right")
+    ax.spines[["top", "right"]].set_visible(False)
+
+    def show_until(epoch: int) -> None:
+        upto = min(epoch, len(h.loss))
+        loss_line.set_data(epochs[:upto], h.loss[:upto])
+        if val_line is not None:
+            val_line.set_data(epochs[:upto], h.val_loss[:upto])
+        marker.set_data([upto], [h.loss[upto - 1]])
+
+    return show_until
 
 
 def animate_training(model: Sequential, recorder: TrainingRecorder | Sequence, X_train, y_train,
@@ -711,101 +763,35 @@ def animate_training(model: Sequential, recorder: TrainingRecorder | Sequence, X
         raise ValueError("no snapshots to animate: pass the TrainingRecorder to "
                          "fit(callbacks=[...]) before calling animate_training")
     X_train, y_train = _check_points(X_train, y_train, "X_train")
-    has_test = X_test is not None
-    if has_test:
+    if X_test is not None:
         X_test, y_test = _check_points(X_test, y_test, "X_test")
     proba_fn = model_predict_proba(model, transform)
-    limits = _grid_limits(X_train, X_test if has_test else None)
+    limits = _grid_limits(X_train, X_test)
     xs, ys, grid = _grid(limits, resolution)
-    extent = (xs[0], xs[-1], ys[0], ys[-1])
-    shape = (ys.size, xs.size)
-    h = _history_namespace(history) if history is not None else None
 
     fig = Figure(figsize=(8.6, 4.0), dpi=dpi, layout="constrained")
     ax_field, ax_loss = fig.subplots(1, 2, width_ratios=[1.0, 1.05])
-    _draw_points(ax_field, X_train, y_train, marker="o", size=16, edgecolor="white",
-                 linewidth=0.3)
-    if has_test:
-        _draw_points(ax_field, X_test, y_test, marker="^", size=28, edgecolor="#212529",
-                     linewidth=0.6)
-    ax_field.set_xlim(limits[0], limits[1])
-    ax_field.set_ylim(limits[2], limits[3])
-    ax_field.set_aspect("equal", adjustable="box")
-    ax_field.set_xticks([])
-    ax_field.set_yticks([])
-    if class_names is not None:
-        handles = [Line2D([], [], linestyle="none", marker="s", markersize=7,
-                          markeredgecolor="none", markerfacecolor=CLASS_COLORS[c % len(
-                              CLASS_COLORS)], label=str(name))
-                   for c, name in enumerate(class_names)]
-        ax_field.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0),
-                        ncol=min(len(handles), 5), fontsize=8, frameon=False,
-                        handletextpad=0.2, columnspacing=0.8)
-    image = None
-    outlines: list = []
-
-    loss_line = marker = None
-    if h is not None:
-        epochs = np.arange(1, len(h.loss) + 1)
-        ax_loss.plot(epochs, h.loss, color="#ced4da", linewidth=1.2)
-        if h.val_loss:
-            ax_loss.plot(epochs[:len(h.val_loss)], h.val_loss, color="#ffd8a8", linewidth=1.2)
-        (loss_line,) = ax_loss.plot([], [], color="#1f5fa8", linewidth=2.0, label="training loss")
-        val_line = None
-        if h.val_loss:
-            (val_line,) = ax_loss.plot([], [], color="#e8590c", linewidth=2.0,
-                                       label="validation loss")
-        (marker,) = ax_loss.plot([], [], "o", color="#1f5fa8", markersize=5)
-        values = [v for v in h.loss + h.val_loss if v > 0 and math.isfinite(v)]
-        if values and max(values) / min(values) > 30:
-            ax_loss.set_yscale("log")
-        ax_loss.set_xlim(1, max(len(h.loss), 2))
-        ax_loss.set_xlabel("epoch")
-        ax_loss.set_ylabel("loss")
-        ax_loss.grid(alpha=0.25)
-        ax_loss.legend(frameon=False, fontsize=9, loc="upper right")
-        ax_loss.spines[["top", "right"]].set_visible(False)
-    else:
-        ax_loss.set_visible(False)
+    _field_panel(ax_field, X_train, y_train, X_test, y_test, limits, class_names)
+    show_loss_until = _loss_panel(ax_loss, history)
     heading = fig.suptitle("", fontsize=12)
 
     original = model.get_weights()
     frames: list[np.ndarray] = []
+    field: list = []
     try:
         for epoch, weights in snapshots:
             model.set_weights(weights)
-            proba = _class_probabilities(proba_fn(grid), grid.shape[0])
-            for artist in outlines:
+            for artist in field:
                 artist.remove()
-            outlines = []
-            if proba.shape[1] == 2:
-                p1 = proba[:, 1].reshape(shape)
-                if image is None:
-                    image = ax_field.imshow(p1, origin="lower", extent=extent, cmap=BINARY_CMAP,
-                                            vmin=0, vmax=1, interpolation="bilinear",
-                                            aspect="auto", zorder=0)
-                else:
-                    image.set_data(p1)
-                if 0 < p1.min() < 0.5 < p1.max():
-                    outlines.append(ax_field.contour(xs, ys, p1, levels=[0.5], colors="#212529",
-                                                     linewidths=1.4, zorder=1))
-            else:
-                rgb = _multiclass_image(proba, shape)
-                if image is None:
-                    image = ax_field.imshow(rgb, origin="lower", extent=extent,
-                                            interpolation="bilinear", aspect="auto", zorder=0)
-                else:
-                    image.set_data(rgb)
+            field = _draw_field(ax_field, _class_probabilities(proba_fn(grid), grid.shape[0]),
+                                xs, ys, colorbar=False)
+            ax_field.set_aspect("equal", adjustable="box")  # imshow left it "auto"
             scores = [f"train accuracy {_accuracy(proba_fn, X_train, y_train):.3f}"]
-            if has_test:
+            if X_test is not None:
                 scores.append(f"test {_accuracy(proba_fn, X_test, y_test):.3f}")
             ax_field.set_title(" · ".join(scores), fontsize=10)
-            if h is not None:
-                upto = min(epoch, len(h.loss))
-                loss_line.set_data(epochs[:upto], h.loss[:upto])
-                if val_line is not None:
-                    val_line.set_data(epochs[:upto], h.val_loss[:upto])
-                marker.set_data([upto], [h.loss[upto - 1]])
+            if show_loss_until is not None:
+                show_loss_until(epoch)
             heading.set_text(f"{title + ' · ' if title else ''}epoch {epoch}")
             frames.append(_render_rgb(fig))
     finally:
@@ -822,4 +808,4 @@ def save_figure(fig: Figure, path, *, dpi: int = 150) -> None:
     ``os.replace``), so a failure never leaves a half-written file or clobbers an old one.
     The format follows the file's extension (``.png``, ``.svg``, ``.pdf``)."""
     suffix = os.path.splitext(os.fspath(path))[1] or ".png"
-    _atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format=suffix.lstrip(".")), suffix)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format=suffix.lstrip(".")), suffix)

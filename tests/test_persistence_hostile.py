@@ -608,3 +608,13 @@ def test_the_cli_says_the_model_is_broken_not_the_data(tmp_path):
     assert "data row" not in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_save_refuses_a_header_that_load_would_refuse(tmp_path):
+    """The 4 MiB cap on the header holds on both sides: no file is written that cannot load."""
+    with pytest.raises(ValueError, match=r"header would take \d+ bytes of JSON, more than the "
+                                         r"4194304 a model file allows"):
+        snn.save(small_model(), tmp_path / "m.npz", metadata={"notes": "x" * (4 * MiB)})
+    assert list(tmp_path.iterdir()) == []
+    path = snn.save(small_model(), tmp_path / "m.npz", metadata={"notes": "x" * (3 * MiB)})
+    assert len(snn.load(path, return_header=True)[1]["metadata"]["notes"]) == 3 * MiB

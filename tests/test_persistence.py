@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import scratchnn as snn
+from scratchnn import persistence
 from scratchnn.persistence import FORMAT_VERSION, HEADER_KEY, ModelFileError, read_header
 
 
@@ -58,6 +59,14 @@ def members_of(path) -> dict[str, np.ndarray]:
 
 def header_array(header: dict) -> np.ndarray:
     return np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+
+
+def resealed(header: dict, members: dict[str, np.ndarray]) -> np.ndarray:
+    """The header array with a checksum that fits the edited header: a consistent file, so
+    that the checks behind the checksum are what refuses it."""
+    arrays = {name: array for name, array in members.items() if name != HEADER_KEY}
+    header["checksum"]["value"] = persistence._checksum(header, arrays)
+    return header_array(header)
 
 
 # --- round trips -------------------------------------------------------------------------------
@@ -512,7 +521,7 @@ def test_estimator_header_that_does_not_fit_the_weights(tmp_path):
     members = members_of(path)
     header = json.loads(members[HEADER_KEY].tobytes())
     header["estimator"]["classes"]["values"] = ["x", "y"]
-    members[HEADER_KEY] = header_array(header)
+    members[HEADER_KEY] = resealed(header, members)
     rewrite(path, members)
     with pytest.raises(ModelFileError, match="does not fit the header's 3 features and 2 classes"):
         snn.load(path)
@@ -525,7 +534,7 @@ def test_estimator_parameters_that_do_not_match_the_layers(tmp_path, change):
     members = members_of(path)
     header = json.loads(members[HEADER_KEY].tobytes())
     header["estimator"]["params"].update(change)
-    members[HEADER_KEY] = header_array(header)
+    members[HEADER_KEY] = resealed(header, members)
     rewrite(path, members)
     with pytest.raises(ModelFileError, match="do not match the estimator's parameters"):
         snn.load(path)

@@ -15,7 +15,15 @@ The teaching API reads like PyTorch::
         opt.step()
 """
 
-from .gradcheck import check_layer, check_loss, check_model, numerical_gradient, relative_error
+from .doctor import Finding, TrainingDoctor
+from .gradcheck import (
+    GradCheckReport,
+    check_layer,
+    check_loss,
+    check_model,
+    numerical_gradient,
+    relative_error,
+)
 from .init import glorot_uniform, he_normal
 from .layers import Dense, Dropout, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Tanh, activation
 from .losses import BinaryCrossEntropy, Loss, MeanSquaredError, SoftmaxCrossEntropy
@@ -39,12 +47,12 @@ __version__ = "0.1.0"
 
 __all__ = [
     "SGD", "Adam", "BinaryCrossEntropy", "ConstantLR", "Dense", "Dropout", "ExponentialLR",
-    "History", "Identity", "InverseScalingLR", "LRSchedule", "Layer", "LeakyReLU", "Loss",
-    "MLPClassifier", "MeanSquaredError", "ModelFileError", "Optimizer", "RMSprop", "ReLU",
-    "ReduceLROnPlateau", "Sequential", "Sigmoid", "SoftmaxCrossEntropy", "StepLR", "Tanh",
-    "TrainingDivergedError", "activation", "check_layer", "check_loss", "check_model", "fit",
-    "glorot_uniform", "he_normal", "load", "mlp", "numerical_gradient", "relative_error",
-    "save",
+    "Finding", "GradCheckReport", "History", "Identity", "InverseScalingLR", "LRSchedule",
+    "Layer", "LeakyReLU", "Loss", "MLPClassifier", "MeanSquaredError", "ModelFileError",
+    "Optimizer", "RMSprop", "ReLU", "ReduceLROnPlateau", "Sequential", "Sigmoid",
+    "SoftmaxCrossEntropy", "StepLR", "Tanh", "TrainingDivergedError", "TrainingDoctor",
+    "activation", "check_layer", "check_loss", "check_model", "fit", "glorot_uniform",
+    "he_normal", "load", "mlp", "numerical_gradient", "relative_error", "save",
 ]
 
 

@@ -171,6 +171,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"a GIF of training, {ANIMATION_FRAMES} frames (2-D inputs)")
     out.add_argument("--history", metavar="HISTORY.csv", help="loss and accuracy per epoch")
     out.add_argument("--quiet", action="store_true", help="no progress bar")
+    out.add_argument("--doctor", action="store_true",
+                     help="watch training and say in plain English what went wrong and what to "
+                          "try (dead units, vanishing gradients, a learning rate too high or too "
+                          "low, over-fitting, ...)")
     train.set_defaults(run=cmd_train)
 
     evaluate = commands.add_parser("evaluate", help="accuracy, log-loss and confusion matrix",
@@ -751,6 +755,12 @@ def cmd_train(args) -> int:
 
         recorder = TrainingRecorder(n_frames=ANIMATION_FRAMES)  # copes with early stopping
         callbacks.append(recorder)
+    doctor = None
+    if args.doctor:
+        from .doctor import TrainingDoctor
+
+        doctor = TrainingDoctor(inputs_train, stream=None)  # its report comes with the summary
+        callbacks.append(doctor)
     verbose = not args.quiet and sys.stderr.isatty()
     try:
         history = fit(model, inputs_train, y_train, optimizer=optimizer, lr=lr,
@@ -779,6 +789,8 @@ def cmd_train(args) -> int:
     finally:
         staged.discard()
 
+    if doctor is not None:
+        print(doctor.report())
     print(f"data: {description}; {len(y_train)} train / {len(y_test)} test")
     print(f"classes: {', '.join(map(str, classes))}")
     if args.features:

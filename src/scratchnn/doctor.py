@@ -8,7 +8,7 @@ the model and the ``History`` already hold, with no extra forward or backward pa
 - **dead ReLU units**: a unit whose output was zero for every point of the last forward pass,
   epoch after epoch;
 - **vanishing or exploding gradients**: each ``Dense``'s gradient norm ``||dW||``, the first
-  layer's against the last layer's;
+  layer's against the last layer's, and each against the layer's weights ``||W||``;
 - the **update-to-weight ratio** ``||W_now - W_before|| / ||W_before||`` per epoch, which is
   about 1e-3 per step in a healthy run (the rule of thumb of Stanford's CS231n notes);
 - a **loss that rises** for several epochs in a row;
@@ -68,8 +68,10 @@ class TrainingDoctor:
         reported (dead units, gradients, small updates, a rising loss, over-fitting); 5.
     stream : where findings are printed as they appear (default ``sys.stdout``); ``None``
         collects them silently in ``findings``.
-    vanishing, exploding : report when ``||dW||`` of the first ``Dense`` is below
-        ``vanishing`` (1e-3) or above ``exploding`` (1e3) times that of the last one.
+    vanishing, exploding : report vanishing gradients when ``||dW||`` of the first ``Dense``
+        stays below ``vanishing`` (1e-3) times that of the last one; exploding ones when it
+        stays above ``exploding`` (1e3) times that of the last one, or when some layer's
+        ``||dW||`` stays above ``exploding / 10`` (100) times its ``||W||``.
     large_updates, small_updates : report when one epoch changes some layer's weights by more
         than ``large_updates`` (1.0, i.e. 100%) of their size, or when every layer changes by
         less than ``small_updates`` (1e-5) per epoch, ``patience`` epochs in a row, while the
@@ -144,6 +146,7 @@ class TrainingDoctor:
         self.epochs: list[int] = []
         self._grad_norms: list[np.ndarray] = []
         self._grad_ratios: list[float] = []  # ||dW|| of the first Dense / of the last
+        self._grad_to_weight: list[float] = []  # the largest ||dW|| / ||W|| of a layer
         self._update_ratios: list[np.ndarray] = []
         self._dead: list[np.ndarray] = []
         self._streaks: list[np.ndarray | None] = []  # epochs in a row each unit was dead
@@ -191,6 +194,9 @@ class TrainingDoctor:
                                          self._buffer, self._before)
         norms = self._layer_norms(np.multiply(grads, grads, out=buffer))
         self._grad_norms.append(norms)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self._grad_to_weight.append(
+                float(np.nanmax(norms / self._layer_norms(np.square(values, out=buffer)))))
         first, last = norms[0], norms[-1]
         self._grad_ratios.append(first / last if first > 0 and last > 0 else math.nan)
         if len(self.epochs) == 1:
@@ -321,10 +327,8 @@ class TrainingDoctor:
         return ~(self._relus[j][1].x > 0).any(axis=0)
 
     def _check_gradients(self, epoch: int) -> None:
-        if len(self.layer_names) < 2:
-            return
         # NaN (an exactly zero gradient: a dead layer, reported above) fails both tests.
-        ratios = self._grad_ratios
+        ratios = self._grad_ratios if len(self.layer_names) > 1 else []
         first, last = self.layer_names[0], self.layer_names[-1]
         if self._lasting(ratios, lambda r: r < self.vanishing):
             self._report("vanishing_gradients", epoch, (
@@ -337,6 +341,12 @@ class TrainingDoctor:
                 f"the gradient reaching {first} is {ratios[-1]:.1e} times that of {last}: "
                 "it grows at every layer on the way back (exploding gradients). Try smaller "
                 "initial weights (He or Glorot), fewer layers, or a smaller learning rate."))
+        elif self._lasting(self._grad_to_weight, lambda r: r > self.exploding / 10):
+            self._report("exploding_gradients", epoch, (
+                f"a layer's gradient is {self._grad_to_weight[-1]:.0f} times as large as its "
+                "weights (exploding gradients): one step of gradient descent would throw the "
+                "weights far away. Try smaller initial weights (He or Glorot), standardised "
+                "inputs, or a smaller learning rate."))
 
     def _check_updates(self, epoch: int, history) -> None:
         rows = self._update_ratios[max(1, len(self._update_ratios) - self.patience):]

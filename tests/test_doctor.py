@@ -117,9 +117,12 @@ def test_findings_are_records_printed_once_each(moons):
     for layer in model.dense_layers:
         layer.b[:] = -5.0
     snn.fit(model, X, y, lr=0.1, epochs=80, callbacks=[doctor])
-    lines = stream.getvalue().splitlines()
-    assert lines == [str(f) for f in doctor.findings]  # each printed once, as it was found
+    printed = stream.getvalue()
+    assert printed == "".join(f.wrapped() + "\n" for f in doctor.findings)  # each once
+    assert all(len(line) <= 92 for line in printed.splitlines())
+    lines = [f.wrapped() for f in doctor.findings]
     assert len(set(lines)) == len(lines)
+    assert [" ".join(line.split()) for line in lines] == [str(f) for f in doctor.findings]
     for finding in doctor.findings:
         assert isinstance(finding, Finding) and finding.kind in KINDS
         assert finding.epoch >= 1 and finding.message.endswith(".")
@@ -182,7 +185,7 @@ def test_numbers_for_the_plot_have_one_row_per_look(moons):
     doctor = diagnose(snn.mlp([2, 8, 8, 1], rng=0), X, y, lr=0.5, epochs=80)
     assert doctor.layer_names == ["Dense 1", "Dense 2", "Dense 3"]
     assert doctor.relu_names == ["Dense 1", "Dense 2"]
-    assert doctor.epochs == list(range(1, 51)) + [60, 70, 80]
+    assert doctor.epochs == [*range(1, 51), 60, 70, 80]
     assert doctor.grad_norms.shape == doctor.update_ratios.shape == (53, 3)
     assert doctor.dead_units.shape == (53, 2)
     # A look after the warm-up compares with the epoch just before it, not ten epochs back.

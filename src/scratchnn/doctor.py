@@ -9,7 +9,7 @@ the model and the ``History`` already hold, with no extra forward or backward pa
   epoch after epoch;
 - **vanishing or exploding gradients**: each ``Dense``'s gradient norm ``||dW||``, the first
   layer's against the last layer's, and each against the layer's weights ``||W||``;
-- the **update-to-weight ratio** ``||W_now - W_before|| / ||W_before||`` per epoch, which is
+- the **update-to-weight ratio** ``||W_now - W_before|| / ||W_now||`` over one epoch, which is
   about 1e-3 per step in a healthy run (the rule of thumb of Stanford's CS231n notes);
 - a **loss that rises** for several epochs in a row;
 - **over-fitting**: training accuracy far above validation accuracy.
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import sys
+import textwrap
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import TextIO
@@ -38,6 +39,11 @@ KINDS = ("first_loss", "dead_units", "vanishing_gradients", "exploding_gradients
          "large_updates", "small_updates", "rising_loss", "overfitting")
 
 
+def _divide(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a / b`` elementwise, NaN where ``b`` is 0 (without a warning)."""
+    return np.divide(a, b, out=np.full(a.shape, np.nan), where=b > 0)
+
+
 @dataclass(frozen=True)
 class Finding:
     """One diagnosis: what (``kind``, one of ``doctor.KINDS``), when (the 1-based ``epoch``
@@ -49,6 +55,10 @@ class Finding:
 
     def __str__(self) -> str:
         return f"[doctor] epoch {self.epoch}, {self.kind.replace('_', ' ')}: {self.message}"
+
+    def wrapped(self, width: int = 92) -> str:
+        """``str(finding)`` folded into lines of at most ``width`` characters, for a terminal."""
+        return textwrap.fill(str(self), width, subsequent_indent="    ")
 
 
 class TrainingDoctor:
@@ -193,30 +203,26 @@ class TrainingDoctor:
         values, grads, buffer, before = (self._flat("W", "b"), self._flat("dW", "db"),
                                          self._buffer, self._before)
         norms = self._layer_norms(np.multiply(grads, grads, out=buffer))
+        sizes = self._layer_norms(np.multiply(values, values, out=buffer))
         self._grad_norms.append(norms)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self._grad_to_weight.append(
-                float(np.nanmax(norms / self._layer_norms(np.square(values, out=buffer)))))
+        self._grad_to_weight.append(float(np.fmax.reduce(_divide(norms, sizes))))
         first, last = norms[0], norms[-1]
         self._grad_ratios.append(first / last if first > 0 and last > 0 else math.nan)
         if len(self.epochs) == 1:
             ratios = np.full(norms.size, np.nan)
         else:
-            moved = self._layer_norms(np.square(np.subtract(values, before, out=buffer),
-                                                out=buffer))
-            size = self._layer_norms(np.square(before, out=buffer))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ratios = moved / size
+            moved = np.subtract(values, before, out=buffer)
+            ratios = _divide(self._layer_norms(np.multiply(moved, moved, out=buffer)), sizes)
         self._update_ratios.append(ratios)
         np.copyto(before, values)
         dead, rows = np.full(len(self._relus), np.nan), []
         for j, (_, relu) in enumerate(self._relus):
             x = getattr(relu, "x", None)  # the input of the last forward pass
-            if x is None or x.ndim != 2:
+            if x is None or x.ndim != 2 or x.shape[0] == 0:
                 self._streaks[j] = None
                 rows.append(0)
                 continue
-            zero = ~np.greater(x, 0).any(axis=0)
+            zero = x.max(axis=0) <= 0  # the unit's output max(x, 0) was 0 for every row
             streak = self._streaks[j]
             self._streaks[j] = zero.astype(np.intp) if streak is None else (streak + 1) * zero
             dead[j] = np.count_nonzero(zero)
@@ -231,7 +237,7 @@ class TrainingDoctor:
 
     @property
     def update_ratios(self) -> np.ndarray:
-        """``(n_epochs, n_dense)``: ``||W_e - W_(e-1)|| / ||W_(e-1)||`` (NaN at epoch 1)."""
+        """``(n_epochs, n_dense)``: ``||W_e - W_(e-1)|| / ||W_e||`` (NaN at epoch 1)."""
         return np.array(self._update_ratios).reshape(len(self.epochs), len(self.layer_names))
 
     @property
@@ -254,13 +260,13 @@ class TrainingDoctor:
         finding = Finding(kind, epoch, message)
         self.findings.append(finding)
         if self.stream is not None:
-            print(finding, file=self.stream, flush=True)
+            print(finding.wrapped(), file=self.stream, flush=True)
 
     def report(self) -> str:
         """Every finding, one per line; or a line saying that nothing looked wrong."""
         if not self.findings:
             return "[doctor] nothing looked wrong"
-        return "\n".join(str(finding) for finding in self.findings)
+        return "\n".join(finding.wrapped() for finding in self.findings)
 
     def __repr__(self) -> str:
         return (f"TrainingDoctor({len(self.findings)} finding(s) in {len(self.epochs)} "
@@ -350,7 +356,7 @@ class TrainingDoctor:
 
     def _check_updates(self, epoch: int, history) -> None:
         rows = self._update_ratios[max(1, len(self._update_ratios) - self.patience):]
-        if rows and np.nanmax(rows[-1]) > self.large_updates:
+        if rows and np.fmax.reduce(rows[-1]) > self.large_updates:
             worst = int(np.nanargmax(rows[-1]))
             self._report("large_updates", epoch, (
                 f"one epoch changed the weights of {self.layer_names[worst]} by "
@@ -361,9 +367,9 @@ class TrainingDoctor:
         other_cause = {"dead_units", "vanishing_gradients"} & set(self.kinds)
         still_high = len(history.loss) > 1 and history.loss[-1] > 0.9 * history.loss[0]
         if still_high and not other_cause and self._lasting(
-                rows, lambda r: 0 < np.nanmax(r) < self.small_updates):
+                rows, lambda r: 0 < np.fmax.reduce(r) < self.small_updates):
             self._report("small_updates", epoch, (
-                f"each epoch changes the weights by at most {np.nanmax(rows[-1]):.1e} of "
+                f"each epoch changes the weights by at most {np.fmax.reduce(rows[-1]):.1e} of "
                 "their size and the loss has hardly moved: the learning rate is too low. Try "
                 "one 10 to 100 times larger."))
 

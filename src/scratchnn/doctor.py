@@ -88,9 +88,10 @@ class TrainingDoctor:
         loss has not fallen by a tenth.
     overfit_gap : report when training accuracy exceeds validation accuracy by more than this
         (0.15).
-    warmup, every : the doctor looks after each of the first ``warmup`` epochs (50), where
-        most troubles show, then after every ``every``-th (10), so that it costs little even
-        when an epoch takes microseconds. ``patience`` counts looks, not epochs.
+    warmup, every : the doctor looks after each of the first ``warmup`` epochs (20), where
+        most troubles show, then after every ``every``-th (20), so that it costs little even
+        when an epoch takes microseconds. ``patience`` counts looks, not epochs (a rising
+        loss and over-fitting are judged on every epoch of ``History``, at each look).
 
     After ``fit``: ``findings`` (a list of ``Finding``), ``kinds`` (their kinds), ``epochs``
     and, per epoch, ``grad_norms`` ``(n_epochs, n_dense)``, ``update_ratios`` (same shape,
@@ -101,8 +102,8 @@ class TrainingDoctor:
     def __init__(self, X=None, *, patience: int = 5, stream: TextIO | None = sys.stdout,
                  dead_share: float = 0.25, min_rows: int = 100, vanishing: float = 1e-3,
                  exploding: float = 1e3, large_updates: float = 1.0,
-                 small_updates: float = 1e-5, overfit_gap: float = 0.15, warmup: int = 50,
-                 every: int = 10):
+                 small_updates: float = 1e-5, overfit_gap: float = 0.15, warmup: int = 20,
+                 every: int = 20):
         if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
             raise ValueError(f"TrainingDoctor: patience must be a positive integer, got "
                              f"{patience!r}")
@@ -160,6 +161,7 @@ class TrainingDoctor:
         self._update_ratios: list[np.ndarray] = []
         self._dead: list[np.ndarray] = []
         self._streaks: list[np.ndarray | None] = []  # epochs in a row each unit was dead
+        self._masks: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
         self._rows: list[list[int]] = []  # rows of each ReLU's last forward pass, per epoch
 
     def _start_run(self, model: Sequential) -> None:
@@ -222,13 +224,24 @@ class TrainingDoctor:
                 self._streaks[j] = None
                 rows.append(0)
                 continue
-            zero = x.max(axis=0) <= 0  # the unit's output max(x, 0) was 0 for every row
+            zero = self._never_positive(x)
             streak = self._streaks[j]
             self._streaks[j] = zero.astype(np.intp) if streak is None else (streak + 1) * zero
             dead[j] = np.count_nonzero(zero)
             rows.append(x.shape[0])
         self._dead.append(dead)
         self._rows.append(rows)
+
+    def _never_positive(self, x: np.ndarray) -> np.ndarray:
+        """``(units,)`` bool: columns of ``x`` with no positive entry (where ReLU gives 0 for
+        every row). Counted as ``ones @ (x > 0)``: on a narrow array such as 1000 x 4 that is
+        ten times faster than ``x.max(axis=0)``, and fit calls the doctor every epoch."""
+        key = (x.shape, x.dtype)
+        if key not in self._masks:  # buffers, once per shape
+            self._masks[key] = (np.empty(x.shape, x.dtype), np.ones(x.shape[0], x.dtype))
+        mask, ones = self._masks[key]
+        np.greater(x, 0, out=mask)
+        return ones @ mask == 0
 
     @property
     def grad_norms(self) -> np.ndarray:

@@ -93,10 +93,10 @@ def run(example: Example, tmp_path: Path) -> str:
     return result.stdout
 
 
-def params():
-    for example in EXAMPLES:
-        marks = [pytest.mark.slow] if any(s in example.code for s in SLOW) else []
-        yield pytest.param(example, id=example.id, marks=marks)
+def params() -> list:
+    return [pytest.param(example, id=example.id,
+                         marks=[pytest.mark.slow] if any(s in example.code for s in SLOW) else [])
+            for example in EXAMPLES]
 
 
 def test_the_readme_has_examples():

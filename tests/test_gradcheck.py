@@ -82,3 +82,51 @@ def test_model_with_dropout_in_eval_mode_passes_gradcheck():
                             snn.Dropout(0.5, rng=rng), snn.Dense(4, 1, rng=rng)]).eval()
     X, y = rng.standard_normal((5, 3)), rng.integers(0, 2, size=5)
     assert max(check_model(model, snn.BinaryCrossEntropy(), X, y).values()) < 1e-6
+
+
+# --- the report ------------------------------------------------------------------------------
+
+
+def test_check_model_names_every_array_by_layer_and_gives_verdicts():
+    rng = np.random.default_rng(0)
+    model = snn.mlp([2, 4, 3, 1], "tanh", rng=rng)
+    X, y = rng.standard_normal((5, 2)), rng.integers(0, 2, size=5)
+    report = check_model(model, snn.BinaryCrossEntropy(), X, y)
+    assert list(report) == ["X", "Dense 1 W", "Dense 1 b", "Dense 2 W", "Dense 2 b",
+                            "Dense 3 W", "Dense 3 b"]
+    assert [c.verdict for c in report.checks] == ["good"] * 7
+    assert report.ok
+    assert report["Dense 2 b"] == report.checks[4].error < 1e-7
+    text = str(report)
+    assert text.splitlines()[0].split() == ["array", "relative", "error", "verdict"]
+    assert "Dense 3 W" in text and text.splitlines()[-1].startswith("ok: 7 good")
+    assert repr(report).startswith("GradCheckReport(ok=True, 7 arrays, worst ")
+    with pytest.raises(KeyError, match="the checked arrays are: X, Dense 1 W"):
+        report["param0"]
+
+
+def test_a_wrong_backward_is_named_and_judged_wrong():
+    class BrokenTanh(snn.Tanh):
+        def backward(self, grad):
+            return grad * (1 - self.y)  # wrong: should be 1 - y^2
+
+    rng = np.random.default_rng(1)
+    model = snn.Sequential([snn.Dense(3, 4, rng=rng), BrokenTanh(), snn.Dense(4, 1, rng=rng)])
+    X, y = rng.standard_normal((6, 3)), rng.integers(0, 2, size=6)
+    report = check_model(model, snn.BinaryCrossEntropy(), X, y)
+    verdicts = {c.name: c.verdict for c in report.checks}
+    # The gradient is wrong below the broken layer, right above it.
+    assert verdicts == {"X": "wrong", "Dense 1 W": "wrong", "Dense 1 b": "wrong",
+                        "Dense 2 W": "good", "Dense 2 b": "good"}
+    assert not report.ok and report.worst.verdict == "wrong"
+    assert "NOT ok: 2 good, 3 wrong" in str(report)
+
+
+@pytest.mark.parametrize(("error", "expected"), [
+    (0.0, "good"), (9.9e-8, "good"), (1e-7, "check"), (1e-4, "check"), (1e-2, "check"),
+    (1.01e-2, "wrong"), (float("nan"), "wrong"),
+])
+def test_verdict_bands_follow_cs231n(error, expected):
+    from scratchnn.gradcheck import verdict
+
+    assert verdict(error) == expected

@@ -4,18 +4,34 @@ The teaching API reads like PyTorch::
 
     import numpy as np
     import scratchnn as snn
+    from scratchnn import datasets
 
+    X, y = datasets.moons(n_samples=1000, noise=0.2, random_state=0)
     rng = np.random.default_rng(0)
-    model = snn.Sequential([snn.Dense(2, 4, rng=rng), snn.ReLU(), snn.Dense(4, 1, rng=rng)])
+    model = snn.Sequential([snn.Dense(2, 4, rng=rng), snn.Tanh(), snn.Dense(4, 1, rng=rng)])
     loss = snn.BinaryCrossEntropy()
-    opt = snn.SGD(model.parameters(), lr=0.5)
-    for epoch in range(2000):
+    opt = snn.SGD(model.parameters(), lr=1.0)
+    for epoch in range(1, 2001):
         value = loss.forward(model.forward(X), y)
         model.backward(loss.backward())
         opt.step()
+        if epoch % 400 == 0:
+            print(f"epoch {epoch}: loss {value:.4f}")
+    print(f"training accuracy: {np.mean(model.predict(X) == y):.3f}")   # 0.967
+
+``model.summary()`` shows the layers, ``snn.check_model`` checks the gradients, and
+``fit(..., callbacks=[snn.TrainingDoctor()])`` says what goes wrong in a run.
 """
 
-from .gradcheck import check_layer, check_loss, check_model, numerical_gradient, relative_error
+from .doctor import Finding, TrainingDoctor
+from .gradcheck import (
+    GradCheckReport,
+    check_layer,
+    check_loss,
+    check_model,
+    numerical_gradient,
+    relative_error,
+)
 from .init import glorot_uniform, he_normal
 from .layers import Dense, Dropout, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Tanh, activation
 from .losses import BinaryCrossEntropy, Loss, MeanSquaredError, SoftmaxCrossEntropy
@@ -39,12 +55,12 @@ __version__ = "0.1.0"
 
 __all__ = [
     "SGD", "Adam", "BinaryCrossEntropy", "ConstantLR", "Dense", "Dropout", "ExponentialLR",
-    "History", "Identity", "InverseScalingLR", "LRSchedule", "Layer", "LeakyReLU", "Loss",
-    "MLPClassifier", "MeanSquaredError", "ModelFileError", "Optimizer", "RMSprop", "ReLU",
-    "ReduceLROnPlateau", "Sequential", "Sigmoid", "SoftmaxCrossEntropy", "StepLR", "Tanh",
-    "TrainingDivergedError", "activation", "check_layer", "check_loss", "check_model", "fit",
-    "glorot_uniform", "he_normal", "load", "mlp", "numerical_gradient", "relative_error",
-    "save",
+    "Finding", "GradCheckReport", "History", "Identity", "InverseScalingLR", "LRSchedule",
+    "Layer", "LeakyReLU", "Loss", "MLPClassifier", "MeanSquaredError", "ModelFileError",
+    "Optimizer", "RMSprop", "ReLU", "ReduceLROnPlateau", "Sequential", "Sigmoid",
+    "SoftmaxCrossEntropy", "StepLR", "Tanh", "TrainingDivergedError", "TrainingDoctor",
+    "activation", "check_layer", "check_loss", "check_model", "fit", "glorot_uniform",
+    "he_normal", "load", "mlp", "numerical_gradient", "relative_error", "save",
 ]
 
 

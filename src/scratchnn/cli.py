@@ -206,6 +206,10 @@ def _add_train_command(commands) -> None:
                      help=f"a GIF of training, {ANIMATION_FRAMES} frames (2-D inputs)")
     out.add_argument("--history", metavar="HISTORY.csv", help="loss and accuracy per epoch")
     out.add_argument("--quiet", action="store_true", help="no progress bar")
+    out.add_argument("--doctor", action="store_true",
+                     help="watch training and say in plain English what went wrong and what to "
+                          "try (dead units, vanishing gradients, a learning rate too high or too "
+                          "low, over-fitting, ...)")
     train.set_defaults(run=cmd_train)
 
 
@@ -533,6 +537,7 @@ class _Trained:
     lr: float
     train_accuracy: float
     test_accuracy: float
+    doctor: object = None  # the TrainingDoctor, with --doctor
 
 
 def cmd_train(args) -> int:
@@ -628,13 +633,20 @@ def _train(args, data: _TrainingData, model: Sequential, rng: np.random.Generato
 
         recorder = TrainingRecorder(n_frames=ANIMATION_FRAMES)  # copes with early stopping
     inputs_train, inputs_test = data.prep(data.X_train), data.prep(data.X_test)
+    callbacks = [] if recorder is None else [recorder]
+    doctor = None
+    if args.doctor:
+        from .doctor import TrainingDoctor
+
+        doctor = TrainingDoctor(inputs_train, stream=None)  # its report comes with the summary
+        callbacks.append(doctor)
     try:
         history = fit(model, inputs_train, data.y_train,
                       optimizer=make_optimizer(args.optimizer, model, lr), lr=lr,
                       epochs=args.epochs, batch_size=args.batch_size, rng=rng, alpha=args.alpha,
                       validation_split=0.1 if args.early_stopping else 0.0,
                       early_stopping=args.early_stopping, patience=args.patience,
-                      n_init=args.restarts, callbacks=[] if recorder is None else [recorder],
+                      n_init=args.restarts, callbacks=callbacks,
                       verbose=not args.quiet and sys.stderr.isatty())
     except TrainingDivergedError as error:
         raise CLIError(f"training diverged: {error} (--lr {lr:g})") from None
@@ -647,7 +659,7 @@ def _train(args, data: _TrainingData, model: Sequential, rng: np.random.Generato
     test_accuracy = _accuracy(model, inputs_test, data.y_test)
     data.prep.info["test_accuracy"] = round(test_accuracy, 6)
     return _Trained(history, recorder, lr, _accuracy(model, inputs_train, data.y_train),
-                    test_accuracy)
+                    test_accuracy, doctor)
 
 
 def _write_train_outputs(args, data: _TrainingData, model: Sequential, trained: _Trained
@@ -694,6 +706,8 @@ def _write_train_figures(args, data: _TrainingData, model: Sequential, trained: 
 def _report_training(args, data: _TrainingData, model: Sequential, trained: _Trained) -> None:
     """What was trained and how well; the last line is the test accuracy."""
     history = trained.history
+    if trained.doctor is not None:
+        print(trained.doctor.report())
     print(f"data: {data.description}; {len(data.y_train)} train / {len(data.y_test)} test")
     print(f"classes: {', '.join(map(str, data.prep.classes))}")
     if args.features:

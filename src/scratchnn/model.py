@@ -8,7 +8,7 @@ from itertools import pairwise
 import numpy as np
 
 from .init import as_generator
-from .layers import ACTIVATIONS, Dense, Layer, activation
+from .layers import ACTIVATIONS, Dense, Layer, activation, stable_sigmoid
 
 
 class Sequential:
@@ -108,7 +108,107 @@ class Sequential:
         return dense[0].dtype if dense else np.dtype(np.float64)
 
     def n_parameters(self) -> int:
+        """The number of trainable numbers: every ``W`` and ``b`` entry (``Dense(2, 4)`` has
+        2 * 4 + 4 = 12)."""
         return sum(p.size for p, _ in self.parameters())
+
+    def __len__(self) -> int:
+        """The number of layers (activations count: ``mlp([2, 4, 1])`` has 3)."""
+        return len(self.layers)
+
+    def __getitem__(self, index):
+        """``model[0]`` is the first layer, ``model[-1]`` the last; a slice such as
+        ``model[:2]`` is a ``Sequential`` of those same layer objects (sharing their weights,
+        which stay where they are: the whole model's optimizer keeps working)."""
+        if not isinstance(index, slice):
+            return self.layers[index]
+        layers = self.layers[index]
+        if not layers:
+            raise IndexError(f"the slice {index} of a {len(self)}-layer model has no layers")
+        part = Sequential.__new__(Sequential)  # no _pack_parameters: the layers stay packed
+        part.layers, part.training = layers, self.training
+        return part
+
+    # --- predictions, for classification outputs ----------------------------------------
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities in evaluation mode (no dropout; the mode is restored after).
+
+        One output (a sigmoid, as ``BinaryCrossEntropy`` assumes): ``X (n, n_in) -> (n,)``,
+        the probability of class 1. ``k`` outputs (a softmax, as ``SoftmaxCrossEntropy``):
+        ``X (n, n_in) -> (n, k)``, each row summing to 1."""
+        X = self._check_input(X)
+        was_training = self.training
+        self.eval()
+        try:
+            logits = self.forward(X)
+        finally:
+            self.train(was_training)
+        if logits.shape[1] == 1:
+            return stable_sigmoid(logits[:, 0])
+        shifted = logits - logits.max(axis=1, keepdims=True)  # exp never overflows
+        with np.errstate(under="ignore"):
+            e = np.exp(shifted)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def predict(self, X) -> np.ndarray:
+        """Class labels ``(n,)`` (integers): ``probability > 0.5`` for one output, the largest
+        logit for several. In evaluation mode, as ``predict_proba``."""
+        proba = self.predict_proba(X)
+        return (proba > 0.5).astype(np.intp) if proba.ndim == 1 else proba.argmax(axis=1)
+
+    def _check_input(self, X) -> np.ndarray:
+        try:
+            X = np.asarray(X, dtype=self.dtype)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"X must be numeric: {error}") from None
+        if X.ndim != 2:
+            raise ValueError(f"X must be a 2-D array of shape (n_samples, {self.n_inputs}), got "
+                             f"shape {X.shape}; reshape a single sample with X.reshape(1, -1)")
+        if X.shape[1] != self.n_inputs:
+            raise ValueError(f"X has {X.shape[1]} features, but the model expects "
+                             f"{self.n_inputs}")
+        return X
+
+    # --- looking inside -------------------------------------------------------------------
+
+    def _rows(self) -> list[tuple[str, str, int]]:
+        """``(layer, output shape, parameter count)`` for each layer."""
+        dense = self.dense_layers
+        width = dense[0].n_in if dense else None
+        rows = []
+        for layer in self.layers:
+            if isinstance(layer, Dense):
+                width = layer.n_out
+            count = sum(p.size for p, _ in layer.parameters())
+            rows.append((repr(layer), f"(n, {'?' if width is None else width})", count))
+        return rows
+
+    def summary(self, print_fn=print) -> None:
+        """Print a table of the layers, their output shapes and parameter counts, and the
+        total (as Keras' ``model.summary()``). ``print_fn`` receives the whole table as one
+        string (``summary(print_fn=lines.append)`` keeps it)."""
+        rows = [("layer", "output shape", "parameters")]
+        rows += [(name, shape, f"{count:,}") for name, shape, count in self._rows()]
+        widths = [max(len(row[i]) for row in rows) for i in range(3)]
+        rule = "  ".join("-" * w for w in widths)
+        lines = [f"{rows[0][0]:<{widths[0]}}  {rows[0][1]:<{widths[1]}}  {rows[0][2]:>{widths[2]}}",
+                 rule]
+        lines += [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:>{widths[2]}}" for a, b, c in rows[1:]]
+        n_in = self.dense_layers[0].n_in if self.dense_layers else "?"
+        lines += [rule, f"total: {self.n_parameters():,} parameters ({self.dtype.name}); "
+                  f"input shape (n, {n_in}), n = number of samples"]
+        print_fn("\n".join(lines))
+
+    def __repr__(self) -> str:
+        rows = self._rows()
+        width = max(len(name) for name, _, _ in rows) + 1
+        inner = []
+        for name, shape, count in rows:
+            note = f"-> {shape}" + (f", {count:,} parameters" if count else "")
+            inner.append(f"    {name + ',':<{width}}  # {note}")
+        body = "\n".join(inner)
+        return f"Sequential([\n{body}\n])  # {self.n_parameters():,} parameters"
 
     def get_weights(self) -> list[np.ndarray]:
         """Copies of every parameter array, in ``parameters()`` order."""
@@ -131,9 +231,6 @@ class Sequential:
         for layer in self.dense_layers:
             layer.reset_parameters(rng)
 
-    def __repr__(self) -> str:
-        inner = ",\n".join(f"    {layer!r}" for layer in self.layers)
-        return f"Sequential([\n{inner},\n])"
 
 
 def mlp(sizes: Sequence[int], activation_name: str = "relu", *, rng=None, init: str | None = None,

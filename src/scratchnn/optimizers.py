@@ -7,6 +7,7 @@ An optimizer holds ``(param, grad)`` pairs (from ``model.parameters()``) and upd
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import numpy as np
@@ -26,6 +27,20 @@ from ._workspace import join_views
 Params = list[tuple[np.ndarray, np.ndarray]]
 
 DECAY_RATE = Interval(Real, 0, 1, closed="left")  # momentum, Adam's betas, RMSprop's alpha
+
+
+def _settings_repr(obj, skip: tuple[str, ...]) -> str:
+    """``Name(arg=value, ...)`` from the constructor's arguments, read back from the object:
+    arguments whose default is 0/False are shown only when set (``SGD(lr=0.1)``)."""
+    shown = []
+    for name, parameter in inspect.signature(type(obj).__init__).parameters.items():
+        if name in ("self", *skip) or not hasattr(obj, name):
+            continue
+        value, default = getattr(obj, name), parameter.default
+        if default is not inspect.Parameter.empty and not default and value == default:
+            continue
+        shown.append(f"{name}={value!r}")
+    return f"{type(obj).__name__}({', '.join(shown)})"
 
 
 def _as_groups(params: Params) -> Params:
@@ -72,6 +87,11 @@ class Optimizer:
 
     def step(self) -> None:
         raise NotImplementedError
+
+    def __repr__(self) -> str:
+        """``Adam(lr=0.001, betas=(0.9, 0.999), eps=1e-08)``: the settings (``lr`` is the
+        current learning rate, which a schedule may have changed)."""
+        return _settings_repr(self, skip=("params",))
 
 
 class SGD(Optimizer):
@@ -224,6 +244,12 @@ class LRSchedule:
     @property
     def stop_training(self) -> bool:
         return False
+
+    def __repr__(self) -> str:
+        """``StepLR(step_size=50, gamma=0.5, base_lr=0.01, epoch=0)``."""
+        settings = _settings_repr(self, skip=("optimizer",))[:-1]
+        joint = "" if settings.endswith("(") else ", "
+        return f"{settings}{joint}base_lr={self.base_lr!r}, epoch={self.epoch})"
 
 
 class ConstantLR(LRSchedule):

@@ -809,3 +809,61 @@ def save_figure(fig: Figure, path, *, dpi: int = 150) -> None:
     The format follows the file's extension (``.png``, ``.svg``, ``.pdf``)."""
     suffix = os.path.splitext(os.fspath(path))[1] or ".png"
     atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format=suffix.lstrip(".")), suffix)
+
+
+# --- the training doctor's numbers -------------------------------------------------------------
+
+
+def plot_diagnostics(doctor, *, fig: Figure | None = None, title: str | None = None) -> Figure:
+    """What a ``TrainingDoctor`` measured, per epoch it looked: each ``Dense``'s gradient norm
+    ``||dW||`` (left, log scale), each one's update-to-weight ratio per epoch (middle, log
+    scale, with the healthy ~1e-3 per step marked) and each ReLU layer's dead units (right;
+    left out for networks without ReLU). Epochs of the doctor's findings are marked with
+    dotted lines. Pass the doctor after ``fit(..., callbacks=[doctor])``; returns the Figure.
+    """
+    epochs = np.asarray(getattr(doctor, "epochs", []), dtype=float)
+    if epochs.size == 0:
+        raise ValueError("the doctor has not looked at any epoch yet; pass it to fit first: "
+                         "fit(..., callbacks=[doctor])")
+    panels = ["gradients", "updates"] + (["dead"] if doctor.relu_names else [])
+    if fig is None:
+        fig = new_figure(figsize=(4.2 * len(panels), 3.6))
+    axes = list(fig.subplots(1, len(panels), squeeze=False)[0])
+    colors = [CLASS_COLORS[i % len(CLASS_COLORS)] for i in range(len(doctor.layer_names))]
+    series = {"gradients": (doctor.grad_norms, doctor.layer_names, "gradient norm ||dW||"),
+              "updates": (doctor.update_ratios, doctor.layer_names,
+                          "update ratio ||ΔW|| / ||W|| per epoch"),
+              "dead": (doctor.dead_units, [f"{n} → ReLU" for n in doctor.relu_names],
+                       "dead units")}
+    for name, axis in zip(panels, axes):
+        values, labels, ylabel = series[name]
+        for j, label in enumerate(labels):
+            column = values[:, j]
+            if name != "dead":  # zeros (a dead layer) and NaN cannot be drawn on a log scale
+                column = np.where(column > 0, column, np.nan)
+            axis.plot(epochs, column, color=colors[j % len(colors)], linewidth=1.6, label=label)
+        if name == "dead":
+            axis.yaxis.set_major_locator(MaxNLocator(integer=True))
+            axis.set_ylim(bottom=0)
+        elif np.isfinite(np.where(values > 0, values, np.nan)).any():
+            axis.set_yscale("log")
+        else:
+            axis.text(0.5, 0.5, "zero at every epoch\n(no gradient reaches W)",
+                      transform=axis.transAxes, ha="center", va="center", color="#495057")
+        if name == "updates":
+            axis.axhline(1e-3, color="#868e96", linestyle="--", linewidth=1.1)
+            axis.annotate("~1e-3 per step", xy=(1, 1e-3), xycoords=("axes fraction", "data"),
+                          xytext=(-3, 3), textcoords="offset points", ha="right", fontsize=8,
+                          color="#495057")
+        for finding in getattr(doctor, "findings", []):
+            axis.axvline(finding.epoch, color="#c92a2a", linestyle=":", linewidth=1.0)
+        axis.set_xlim(epochs[0], max(epochs[-1], epochs[0] + 1))
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(ylabel)
+        axis.grid(alpha=0.25)
+        axis.spines[["top", "right"]].set_visible(False)
+        if len(labels) <= 10:
+            axis.legend(frameon=False, fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=12)
+    return fig

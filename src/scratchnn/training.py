@@ -73,6 +73,21 @@ class History:
         """The monitored loss per epoch: ``val_loss`` if there was validation, else ``loss``."""
         return self.val_loss if self.val_loss else self.loss
 
+    def __repr__(self) -> str:
+        """One line: the epochs and the first and last values, not the lists."""
+        parts = [f"{self.epochs} epochs"]
+        for name in ("loss", "val_loss", "accuracy", "val_accuracy"):
+            values = getattr(self, name)
+            if values and not math.isnan(values[-1]):
+                parts.append(f"{name} {values[0]:.4g} -> {values[-1]:.4g}")
+        if self.best_epoch is not None:
+            parts.append(f"best_epoch={self.best_epoch}")
+        parts += [flag for flag in ("stopped_early", "restored_best", "interrupted")
+                  if getattr(self, flag)]
+        if len(self.restart_scores) > 1:
+            parts.append(f"best of {len(self.restart_scores)} restarts: #{self.best_restart}")
+        return f"History({', '.join(parts)})"
+
     def rows(self) -> list[dict[str, float]]:
         """One dict per epoch (for a CSV file)."""
         columns = {name: getattr(self, name) for name in

@@ -102,3 +102,22 @@ def test_a_classifier_with_per_layer_activations_saves_and_loads(iris, tmp_path)
                               max_iter=20, random_state=0), X, y)
     back = snn.load(snn.save(clf, tmp_path / "clf.npz"))
     np.testing.assert_array_equal(back.predict_proba(X), clf.predict_proba(X))
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_sparse_input_gives_the_dense_result(solver, fmt):
+    import scipy.sparse as sp
+
+    from scratchnn import MLPRegressor
+
+    X, y = load_iris(return_X_y=True)
+    X = X / X.max(axis=0)
+    X[X < 0.5] = 0  # mostly zeros
+    sparse = sp.csr_matrix(X) if fmt == "csr" else sp.csc_matrix(X)
+    for make in (lambda: MLPClassifier((8,), solver=solver, max_iter=30, random_state=0),
+                 lambda: MLPRegressor(hidden_layer_sizes=(8,), solver=solver, max_iter=30,
+                                      random_state=0)):
+        dense_fit, sparse_fit = quiet(make(), X, y), quiet(make(), sparse, y)
+        np.testing.assert_allclose(sparse_fit.predict(sparse), dense_fit.predict(X),
+                                   rtol=1e-9, atol=1e-9)

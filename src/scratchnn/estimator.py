@@ -135,7 +135,8 @@ class _BaseMLP(BaseEstimator):
         output ``(n_samples, n_outputs_)`` before the output activation (logits / the log-rate
         for ``loss='poisson'``)."""
         check_is_fitted(self)
-        out = validate_data(self, X, reset=False, dtype=self.model_.dtype)
+        out = validate_data(self, X, reset=False, dtype=self.model_.dtype,
+                            accept_sparse=["csr", "csc"])
         model, result = self.model_, []
         was_training = model.training
         model.eval()
@@ -206,9 +207,10 @@ class _BaseMLP(BaseEstimator):
 
     def _logits(self, X) -> np.ndarray:
         """Validated ``X (n, n_features_in_)`` -> network output ``(n, n_outputs_)`` (a fresh
-        array)."""
+        array). Sparse ``X`` (CSR/CSC): the first product is sparse, the rest dense."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=self.model_.dtype)
+        X = validate_data(self, X, reset=False, dtype=self.model_.dtype,
+                          accept_sparse=["csr", "csc"])
         model = self.model_
         was_training = model.training
         model.eval()
@@ -348,7 +350,8 @@ class _BaseMLP(BaseEstimator):
                                  "is too few. The minimum number of groups for any class "
                                  "cannot be less than 2. Classes with too few members are: "
                                  f"{few}; add samples or set early_stopping=False")
-        keys = np.column_stack([X, targets.reshape(n, -1).astype(X.dtype)])
+        dense = X.toarray() if hasattr(X, "toarray") else X  # sparse X: compare rows densely
+        keys = np.column_stack([dense, targets.reshape(n, -1).astype(X.dtype)])
         _, group = np.unique(keys, axis=0, return_inverse=True)
         group = group.ravel()
         n_groups = int(group.max()) + 1
@@ -394,8 +397,9 @@ class _BaseMLP(BaseEstimator):
                 self.validation_scores_, self.val_loss_curve_ = [], []
                 self.best_validation_score_ = -math.inf
         # Each epoch gathers a shuffled copy once (gather=True); batches are then plain slices.
+        # A sparse X is indexed batch by batch instead (it has no preallocated copy).
         batches = Batches(X, targets, sample_weight, batch_size=self._batch_size(X.shape[0]),
-                          shuffle=self.shuffle, rng=rng, gather=True)
+                          shuffle=self.shuffle, rng=rng, gather=isinstance(X, np.ndarray))
         rule = _EpochRule(self, val, samples_per_epoch=X.shape[0] if sample_weight is None
                           else float(sample_weight.sum()))
         self.n_iter_ = 0
@@ -755,6 +759,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
+        tags.input_tags.sparse = True
         return tags
 
     # --- what a classifier trains on -------------------------------------------------------
@@ -766,7 +771,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def _validate_training_data(self, X, y, first_pass: bool):
         X, y = validate_data(self, X, y, reset=first_pass, multi_output=True,
-                             dtype=self._fit_dtype(first_pass))
+                             dtype=self._fit_dtype(first_pass), accept_sparse=["csr"])
         if y.ndim == 2 and y.shape[1] == 1:
             warnings.warn("A column-vector y was passed when a 1d array was expected; it is "
                           "used as y.ravel()", DataConversionWarning, stacklevel=4)
@@ -996,6 +1001,7 @@ loss_curve_, best_loss_, n_layers_
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
         tags.target_tags.positive_only = self.loss == "poisson"
+        tags.input_tags.sparse = True
         return tags
 
     # --- what a regressor trains on --------------------------------------------------------
@@ -1009,7 +1015,7 @@ loss_curve_, best_loss_, n_layers_
 
     def _validate_training_data(self, X, y, first_pass: bool):
         X, y = validate_data(self, X, y, reset=first_pass, multi_output=True, y_numeric=True,
-                             dtype=self._fit_dtype(first_pass))
+                             dtype=self._fit_dtype(first_pass), accept_sparse=["csr"])
         self._train_dtype = X.dtype
         return X, y
 

@@ -361,7 +361,7 @@ class Batches:
             if not self.gather:
                 for start in range(0, n, size):
                     rows = order[start:start + size]
-                    yield (X.take(rows, axis=0), y.take(rows, axis=0),
+                    yield (X[rows], y.take(rows, axis=0),  # X[rows]: sparse X too
                            None if w is None else w.take(rows))
                 return
             X, y, w = self._shuffled

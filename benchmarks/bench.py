@@ -404,6 +404,45 @@ def t3_digits(args, torch) -> dict:
             "accuracy_kind": "test accuracy", "results": results, "notes": notes}
 
 
+# --- T5: digits, 64-128-10, L-BFGS ----------------------------------------------------------------
+
+
+def t5_digits_lbfgs(args, torch) -> dict:
+    """Time to fit with solver='lbfgs' (full batch, SciPy's L-BFGS-B for both), same split."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    from sklearn.neural_network import MLPClassifier as SkMLP
+    from sklearn.preprocessing import StandardScaler
+
+    max_iter = 5 if args.quick else 200
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, stratify=y,
+                                                        random_state=0)
+    scaler = StandardScaler().fit(X_train)
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    params = dict(hidden_layer_sizes=(128,), activation="relu", solver="lbfgs",
+                  max_iter=max_iter, random_state=0)
+
+    def run(cls) -> Contender:
+        def contender() -> dict:
+            clf = quiet_fit(cls(**params), X_train, y_train)
+            return {"accuracy": float(clf.score(X_test, y_test)), "n_iter": int(clf.n_iter_)}
+        return contender
+
+    contenders: dict[str, Contender] = {}
+    est, note = estimator_class()
+    if est is not None:
+        contenders["scratchnn.MLPClassifier lbfgs"] = run(est)
+    contenders["scikit-learn MLPClassifier lbfgs"] = run(SkMLP)
+    with threads(1, torch):
+        results = interleave(contenders, args.rounds)
+    return {"task": "T5 digits L-BFGS", "threads": 1,
+            "setup": f"load_digits standardised ({len(X_train)} train / {len(X_test)} test), "
+            f"64-128-10 ReLU + softmax, solver='lbfgs', max_iter={max_iter}, alpha 1e-4, float64",
+            "reference": "scikit-learn MLPClassifier lbfgs", "accuracy_kind": "test accuracy",
+            "results": results, "notes": [note] if note else []}
+
+
 # --- T4: throughput of a large network in float32 ------------------------------------------------
 
 
@@ -529,7 +568,7 @@ def t4_throughput(args, torch) -> dict:
 
 
 def targets(tasks: dict) -> list[dict]:
-    t1, t3, t4 = (tasks.get(k) for k in ("T1", "T3", "T4"))
+    t1, t3, t4, t5 = (tasks.get(k) for k in ("T1", "T3", "T4", "T5"))
     rows = []
 
     def add(name, value, op, goal, extra=""):
@@ -551,6 +590,13 @@ def targets(tasks: dict) -> list[dict]:
             "" if acc is None else f"test accuracy {acc:.3f} (goal >= 0.95)")
         if value is not None and acc is not None and acc < 0.95:
             rows[-1]["met"] = False
+    if t5:
+        r = t5["results"]
+        ours, theirs = (r.get(name, {}).get("accuracy") for name in
+                        ("scratchnn.MLPClassifier lbfgs", "scikit-learn MLPClassifier lbfgs"))
+        add("T5 scratchnn lbfgs / scikit-learn lbfgs",
+            ratio(r, "scratchnn.MLPClassifier lbfgs", "scikit-learn MLPClassifier lbfgs"), "<=",
+            0.5, "" if ours is None else f"test accuracy {ours:.3f} vs {theirs:.3f}")
     if t4:
         for name in ("scratchnn core loop", "scratchnn.fit"):
             add(f"T4 GFLOP/s / matmul GFLOP/s ({name})",
@@ -624,7 +670,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one round (a smoke test)")
     parser.add_argument("--rounds", type=int, default=None, help="timed rounds (default 5)")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
-    parser.add_argument("--tasks", default="T1,T3,T4", help="comma-separated subset of T1,T3,T4")
+    parser.add_argument("--tasks", default="T1,T3,T4,T5",
+                        help="comma-separated subset of T1,T3,T4,T5")
     parser.add_argument("--t4-threads", type=int, default=None,
                         help="threads for T4 (default: as many as NumPy's BLAS uses)")
     parser.add_argument("--out", type=Path, default=HERE, help="where results.json/.md go")
@@ -641,7 +688,7 @@ def main(argv: list[str] | None = None) -> dict:
                            "(threadpoolctl) and for PyTorch (torch.set_num_threads), T4 with "
                            f"{args.t4_threads or blas_threads()} for both; see `threads` in "
                            "bench.py for why.")
-    runners = {"T1": t1_moons, "T3": t3_digits, "T4": t4_throughput}
+    runners = {"T1": t1_moons, "T3": t3_digits, "T4": t4_throughput, "T5": t5_digits_lbfgs}
     for key in [k.strip().upper() for k in args.tasks.split(",") if k.strip()]:
         if key not in runners:
             parser.error(f"unknown task {key!r}; choose from {', '.join(runners)}")

@@ -22,7 +22,10 @@ def test_quick_benchmark_writes_table_and_json(tmp_path):
     machine = report["machine"]
     for key in ("cpu", "cores", "numpy", "scikit-learn", "torch", "blas"):
         assert key in machine
-    assert set(report["tasks"]) == {"T1", "T3", "T4"}
+    assert set(report["tasks"]) == {"T1", "T3", "T4", "T5"}
+    t5 = report["tasks"]["T5"]["results"]
+    for name in ("scratchnn.MLPClassifier lbfgs", "scikit-learn MLPClassifier lbfgs"):
+        assert len(t5[name]["times"]) == 1 and 0 <= t5[name]["accuracy"] <= 1
 
     t1 = report["tasks"]["T1"]["results"]
     for name in ("NumPy, hand-written", "scratchnn core loop", "scikit-learn MLPClassifier"):

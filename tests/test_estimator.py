@@ -103,9 +103,12 @@ def test_unfitted_estimator_refuses_to_predict(iris):
         MLPClassifier().predict(iris[0])
 
 
-def test_one_class_is_refused():
-    with pytest.raises(ValueError, match="at least 2 classes, got 1 class"):
-        MLPClassifier().fit(np.zeros((5, 2)), np.ones(5))
+def test_one_class_is_fitted_and_predicted_as_scikit_learn_does():
+    clf = quiet_fit(MLPClassifier((4,), max_iter=5), np.arange(10.0).reshape(5, 2),
+                    np.full(5, "only"))
+    assert clf.classes_.tolist() == ["only"]
+    assert clf.predict(np.zeros((3, 2))).tolist() == ["only"] * 3
+    np.testing.assert_array_equal(clf.predict_proba(np.zeros((3, 2))), np.ones((3, 1)))
 
 
 # --- the training loop -------------------------------------------------------------------------
@@ -151,8 +154,10 @@ def test_early_stopping_restores_the_best_epoch(iris):
     assert clf.best_loss_ is None and clf.best_validation_score_ == max(scores)
     assert stop_epoch(scores, 0.0, 8, higher_is_better=True) in (clf.n_iter_, None)
     assert all(np.isfinite(clf.val_loss_curve_))
-    # Training only up to the best epoch gives exactly the weights that were restored.
-    best_epoch = int(np.argmax(scores)) + 1
+    # Training only up to the best epoch gives exactly the weights that were restored: the
+    # highest score, and among equal scores the lowest validation loss.
+    best_epoch = min(range(len(scores)),
+                     key=lambda i: (-scores[i], clf.val_loss_curve_[i])) + 1
     short = quiet_fit(MLPClassifier(n_iter_no_change=1000, max_iter=best_epoch, **params), X, y)
     for a, b in zip(clf.coefs_ + clf.intercepts_, short.coefs_ + short.intercepts_):
         np.testing.assert_array_equal(a, b)
@@ -209,7 +214,6 @@ def test_sigmoid_is_another_name_for_logistic(iris):
     (dict(hidden_layer_sizes=(4, 0)), "hidden_layer_sizes must be"),
     (dict(hidden_layer_sizes="10"), "hidden_layer_sizes must be"),
     (dict(activation="swish"), "activation must be one of"),
-    (dict(solver="lbfgs"), "'lbfgs' is not available"),
     (dict(solver="newton"), "solver must be one of"),
     (dict(learning_rate="cyclic"), "learning_rate must be one of"),
     (dict(alpha=-1.0), "alpha must be >= 0"),
@@ -224,7 +228,14 @@ def test_sigmoid_is_another_name_for_logistic(iris):
     (dict(beta_2=1.0), "beta_2 must be in"),
     (dict(epsilon=0.0), "epsilon must be a positive number"),
     (dict(shuffle="yes"), "shuffle must be True or False"),
-    (dict(dtype=np.int32), "dtype must be numpy.float32 or numpy.float64"),
+    (dict(dtype=np.int32), "dtype must be None, numpy.float32 or numpy.float64"),
+    (dict(n_iter_no_change=0), "n_iter_no_change must be a positive integer or numpy.inf"),
+    (dict(max_fun=0), "max_fun must be a positive integer"),
+    (dict(activation=("relu", "tanh")), "activation has 2 names but there are 1 hidden layers"),
+    (dict(activation=("swish",)), "activation must be one of"),
+    (dict(class_weight="even"), "class_weight must be None, 'balanced' or a dict"),
+    (dict(class_weight={7: 2.0}), r"class_weight names classes \[7\]"),
+    (dict(class_weight={0: -1.0}), r"class_weight\[0\] must be a positive number"),
     (dict(random_state="seed"), "random_state must be"),
 ])
 def test_bad_parameters_are_refused_in_fit(iris, params, message):
@@ -248,11 +259,17 @@ def test_partial_fit(iris):
     assert clf.n_iter_ == 1 and len(clf.loss_curve_) == 31
     assert clf.t_ == 100 + 30 * 150
     assert clf.loss_curve_[-1] < clf.loss_curve_[1]
-    with pytest.raises(ValueError, match=r"y has classes \[7\]"):
+    with pytest.raises(ValueError, match=r"`y` has classes not in `self.classes_`"):
         clf.partial_fit(X[:3], [0, 1, 7])
     with pytest.raises(ValueError, match="X has 3 features"):
         clf.partial_fit(X[:, :3], y)
+    # scikit-learn's estimator checks call partial_fit whenever it exists, so with early
+    # stopping (or L-BFGS) it does not exist, and the AttributeError says why
     assert not hasattr(MLPClassifier(early_stopping=True), "partial_fit")
+    with pytest.raises(AttributeError) as error:
+        MLPClassifier(early_stopping=True).partial_fit(X, y, classes=[0, 1, 2])
+    assert "partial_fit does not support early_stopping=True" in str(error.value.__cause__)
+    assert not hasattr(MLPClassifier(solver="lbfgs"), "partial_fit")
 
 
 def test_warm_start_continues_from_the_previous_weights(iris):
@@ -262,7 +279,8 @@ def test_warm_start_continues_from_the_previous_weights(iris):
     quiet_fit(clf, X, y)
     assert clf.loss_curve_[:10] == first_curve and len(clf.loss_curve_) == 20
     assert clf.loss_curve_[10] < first_curve[0]
-    with pytest.raises(ValueError, match="warm_start needs y with the same classes"):
+    with pytest.raises(ValueError, match="warm_start can only be used where `y` has the same "
+                                         "classes as in the previous call to fit"):
         clf.fit(X[y < 2], y[y < 2])
 
 

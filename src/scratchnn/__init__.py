@@ -34,7 +34,15 @@ from .gradcheck import (
 )
 from .init import glorot_uniform, he_normal
 from .layers import Dense, Dropout, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Tanh, activation
-from .losses import BinaryCrossEntropy, Loss, MeanSquaredError, SoftmaxCrossEntropy
+from .losses import (
+    BinaryCrossEntropy,
+    HuberLoss,
+    Loss,
+    MeanAbsoluteError,
+    MeanSquaredError,
+    PoissonNLLLoss,
+    SoftmaxCrossEntropy,
+)
 from .model import Sequential, mlp
 from .optimizers import (
     SGD,
@@ -55,20 +63,21 @@ __version__ = "0.1.0"
 
 __all__ = [
     "SGD", "Adam", "BinaryCrossEntropy", "ConstantLR", "Dense", "Dropout", "ExponentialLR",
-    "Finding", "GradCheckReport", "History", "Identity", "InverseScalingLR", "LRSchedule",
-    "Layer", "LeakyReLU", "Loss", "MLPClassifier", "MeanSquaredError", "ModelFileError",
-    "Optimizer", "RMSprop", "ReLU", "ReduceLROnPlateau", "Sequential", "Sigmoid",
-    "SoftmaxCrossEntropy", "StepLR", "Tanh", "TrainingDivergedError", "TrainingDoctor",
-    "activation", "check_layer", "check_loss", "check_model", "fit", "glorot_uniform",
-    "he_normal", "load", "mlp", "numerical_gradient", "relative_error", "save",
+    "Finding", "GradCheckReport", "History", "HuberLoss", "Identity", "InverseScalingLR",
+    "LRSchedule", "Layer", "LeakyReLU", "Loss", "MLPClassifier", "MLPRegressor",
+    "MeanAbsoluteError", "MeanSquaredError", "ModelFileError", "Optimizer", "PoissonNLLLoss",
+    "RMSprop", "ReLU", "ReduceLROnPlateau", "Sequential", "Sigmoid", "SoftmaxCrossEntropy",
+    "StepLR", "Tanh", "TrainingDivergedError", "TrainingDoctor", "activation", "check_layer",
+    "check_loss", "check_model", "fit", "glorot_uniform", "he_normal", "load", "mlp",
+    "numerical_gradient", "relative_error", "save",
 ]
 
 
 def __getattr__(name: str):
-    # MLPClassifier needs scikit-learn: import it only when asked for, so that
+    # MLPClassifier and MLPRegressor need scikit-learn: import it only when asked for, so that
     # ``import scratchnn`` stays light (the core needs NumPy alone).
-    if name == "MLPClassifier":
-        from .estimator import MLPClassifier
+    if name in ("MLPClassifier", "MLPRegressor"):
+        from . import estimator
 
-        return MLPClassifier
+        return getattr(estimator, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,8 +1,9 @@
 """Toy datasets (as in TensorFlow Playground) and feature lifts.
 
-Every generator returns ``X (n_samples, 2)`` float64 and integer labels ``y (n_samples,)``,
-takes ``n_samples``, ``noise`` and ``random_state`` (a seed or a ``np.random.Generator``),
-and is deterministic for a given seed.
+Every classification generator returns ``X (n_samples, 2)`` float64 and integer labels
+``y (n_samples,)``; the regression generators (``plane``, ``multi_gaussian``, ``sine``) return
+float64 targets ``y (n_samples,)``. All take ``n_samples``, ``noise`` and ``random_state`` (a
+seed or a ``np.random.Generator``), and are deterministic for a given seed.
 """
 
 from __future__ import annotations
@@ -133,12 +134,67 @@ DATASETS: dict[str, tuple[Callable, str]] = {
 }
 
 
+# --- regression (TensorFlow Playground's two, and a sine) ---------------------------------------
+# Playground draws its points in [-6, 6]^2; here they are scaled to [-1, 1]^2 like xor's, and the
+# targets keep Playground's formulas. Its noise moves the point at which the target is read
+# (the input is noisy, not the target); ``sine`` adds Gaussian noise to the target itself.
+
+
+def plane(n_samples: int = 400, noise: float = 0.0, random_state=None
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """Playground's "plane": ``y = 0.6 (x1 + x2)`` (its ``(x + y) / 10`` on [-6, 6]^2), read at
+    the point shifted by uniform noise of up to ``noise`` times the range; y in [-1.2, 1.2]."""
+    _check_common(n_samples, noise)
+    rng = _generator(random_state)
+    X = rng.uniform(-1, 1, size=(n_samples, 2))
+    shifted = X + noise * rng.uniform(-1, 1, size=X.shape)
+    return X, 0.6 * shifted.sum(axis=1)
+
+
+_PLAYGROUND_GAUSSIANS = np.array([[-4, 2.5, 1], [0, 2.5, -1], [4, 2.5, 1],
+                                  [-4, -2.5, -1], [0, -2.5, 1], [4, -2.5, -1]], dtype=float)
+
+
+def multi_gaussian(n_samples: int = 400, noise: float = 0.0, random_state=None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Playground's "multi gaussian": six bumps of alternating sign on a 3 x 2 grid; the target
+    is the strongest bump's ``sign * max(0, 1 - distance / 2)`` (distances in Playground's
+    [-6, 6] units), in [-1, 1]; input noise as ``plane``."""
+    _check_common(n_samples, noise)
+    rng = _generator(random_state)
+    X = rng.uniform(-1, 1, size=(n_samples, 2))
+    shifted = 6 * (X + noise * rng.uniform(-1, 1, size=X.shape))
+    centres, signs = _PLAYGROUND_GAUSSIANS[:, :2], _PLAYGROUND_GAUSSIANS[:, 2]
+    distance = np.linalg.norm(shifted[:, None, :] - centres[None], axis=2)  # (n, 6)
+    bumps = signs * np.clip(1 - distance / 2, 0, 1)
+    strongest = np.abs(bumps).argmax(axis=1)
+    return X, bumps[np.arange(n_samples), strongest]
+
+
+def sine(n_samples: int = 200, noise: float = 0.1, random_state=None
+         ) -> tuple[np.ndarray, np.ndarray]:
+    """A noisy sine: ``x`` uniform in [-pi, pi] as ``X (n_samples, 1)``, ``y = sin(x)`` plus
+    Gaussian noise of standard deviation ``noise``."""
+    _check_common(n_samples, noise)
+    rng = _generator(random_state)
+    X = rng.uniform(-np.pi, np.pi, size=(n_samples, 1))
+    return X, np.sin(X[:, 0]) + noise * rng.standard_normal(n_samples)
+
+
+REGRESSION_DATASETS: dict[str, tuple[Callable, str]] = {
+    "plane": (plane, "a tilted plane, y = 0.6 (x1 + x2) (regression)"),
+    "multi_gaussian": (multi_gaussian, "six bumps of alternating sign (regression)"),
+    "sine": (sine, "a noisy sine of one input (regression)"),
+}
+
+
 def load(name: str, **kwargs) -> tuple[np.ndarray, np.ndarray]:
-    """A dataset by name (see ``DATASETS``), with the generator's keyword arguments."""
+    """A dataset by name (see ``DATASETS`` and ``REGRESSION_DATASETS``), with the generator's
+    keyword arguments."""
     try:
-        generator = DATASETS[name][0]
+        generator = {**DATASETS, **REGRESSION_DATASETS}[name][0]
     except (KeyError, TypeError):
-        choices = ", ".join(DATASETS)
+        choices = ", ".join([*DATASETS, *REGRESSION_DATASETS])
         raise ValueError(f"unknown dataset {name!r}; choose one of: {choices}") from None
     return generator(**kwargs)
 

@@ -122,6 +122,8 @@ class Dense(Layer):
 
     def _checked_input(self, x) -> np.ndarray:
         """``x`` as an array of shape ``(n, n_in)``, or a ``ValueError`` that says how to fix it."""
+        if hasattr(x, "tocsr") and getattr(x, "ndim", 0) == 2 and x.shape[1] == self.n_in:
+            return x  # a scipy.sparse matrix: the first product is sparse, the rest dense
         x = np.asarray(x)
         if x.dtype.kind not in "biuf":
             raise ValueError(f"{self!r} expects numbers, got an array of dtype {x.dtype}")

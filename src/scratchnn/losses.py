@@ -251,3 +251,103 @@ def get_loss(loss: str | Loss) -> Loss:
     except (KeyError, TypeError):
         choices = ", ".join(LOSSES)
         raise ValueError(f"unknown loss {loss!r}; choose one of: {choices}") from None
+
+
+# --- regression losses beyond the squared error ------------------------------------------------
+
+
+def _element_weights(sample_weight, z: np.ndarray) -> np.ndarray | None:
+    """Weights that turn a sum over every element of ``z (n, k)`` into the weighted mean over
+    samples of the mean over outputs: ``w_i / (sum(w) k)``, shaped ``(n, 1)`` (``(n,)`` for a
+    1-D ``z``); ``None`` for the plain mean over all elements."""
+    if sample_weight is None:
+        return None
+    n = z.shape[0]
+    w = _normalised_weights(sample_weight, z.reshape(n, -1)[:, :1])
+    return (w / (z.size // n)).reshape((n,) + (1,) * (z.ndim - 1))
+
+
+def _mean(per_element: np.ndarray, w: np.ndarray | None) -> float:
+    return float(per_element.mean()) if w is None else float(np.sum(per_element * w))
+
+
+def _scaled(grad: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+    """``d(per element)/dz`` -> ``dL/dz``: divided by the element count, or weighted."""
+    if w is None:
+        grad *= 1 / grad.size
+    else:
+        grad *= w
+    return grad
+
+
+class MeanAbsoluteError(Loss):
+    """Mean absolute error over all elements (PyTorch's ``L1Loss``).
+
+    Shapes: ``predictions (n, k)`` and ``y`` of the same size. ``L = mean(|z - y|)``;
+    ``dL/dz = sign(z - y) / z.size`` (0 where ``z == y``). Optional ``sample_weight (n,)``
+    gives the weighted mean over samples.
+    """
+
+    def forward(self, logits: np.ndarray, y: np.ndarray, sample_weight=None) -> float:
+        self.diff = logits - np.asarray(y).reshape(logits.shape)
+        self.w = _element_weights(sample_weight, logits)
+        return _mean(np.abs(self.diff), self.w)
+
+    def backward(self) -> np.ndarray:
+        return _scaled(np.sign(self.diff), self.w)
+
+
+class HuberLoss(Loss):
+    """Huber loss (PyTorch's ``HuberLoss``): squared for small errors, linear for large ones.
+
+    Shapes as ``MeanAbsoluteError``. Per element, with ``d = z - y``:
+    ``0.5 d^2`` if ``|d| <= delta``, else ``delta (|d| - 0.5 delta)``; its derivative is
+    ``clip(d, -delta, delta)``. The mean over all elements (or weighted over samples).
+    """
+
+    def __init__(self, delta: float = 1.0) -> None:
+        super().__init__()
+        if not (isinstance(delta, (int, float)) and not isinstance(delta, bool) and delta > 0
+                and np.isfinite(delta)):
+            raise ValueError(f"delta must be a positive number, got {delta!r}")
+        self.delta = float(delta)
+
+    def forward(self, logits: np.ndarray, y: np.ndarray, sample_weight=None) -> float:
+        d = self.diff = logits - np.asarray(y).reshape(logits.shape)
+        a = np.abs(d)
+        per_element = np.where(a <= self.delta, 0.5 * d * d, self.delta * (a - 0.5 * self.delta))
+        self.w = _element_weights(sample_weight, logits)
+        return _mean(per_element, self.w)
+
+    def backward(self) -> np.ndarray:
+        return _scaled(np.clip(self.diff, -self.delta, self.delta), self.w)
+
+    def __repr__(self) -> str:
+        return f"HuberLoss(delta={self.delta:g})"
+
+
+class PoissonNLLLoss(Loss):
+    """Poisson negative log-likelihood with a log link (PyTorch's ``PoissonNLLLoss`` with
+    ``log_input=True``, ``full=False``): the network's output ``z`` is the log of the rate.
+
+    Shapes as ``MeanAbsoluteError``; targets are counts (or any non-negative numbers).
+    Per element ``exp(z) - y z`` (the NLL without its constant ``log(y!)``); derivative
+    ``exp(z) - y``. Predict the rate with ``exp(z)``.
+    """
+
+    def forward(self, logits: np.ndarray, y: np.ndarray, sample_weight=None) -> float:
+        y = np.asarray(y).reshape(logits.shape)
+        self.rate, self.y = np.exp(logits), y
+        self.w = _element_weights(sample_weight, logits)
+        return _mean(self.rate - y * logits, self.w)
+
+    def backward(self) -> np.ndarray:
+        return _scaled(self.rate - self.y, self.w)
+
+
+LOSSES.update({
+    "mae": MeanAbsoluteError,
+    "l1": MeanAbsoluteError,
+    "huber": HuberLoss,
+    "poisson": PoissonNLLLoss,
+})

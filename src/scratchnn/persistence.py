@@ -196,7 +196,7 @@ def _describe(obj) -> tuple[dict, dict[str, np.ndarray]]:
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
         "library_version": _library_version(),
-        "kind": "Sequential" if estimator is None else "MLPClassifier",
+        "kind": "Sequential" if estimator is None else type(obj).__name__,
         "dtype": next(iter(dtypes)),
         "architecture": layers,
         "activation": activations[0] if len(activations) == 1 else activations,
@@ -211,8 +211,11 @@ def _describe(obj) -> tuple[dict, dict[str, np.ndarray]]:
 # --- the estimator part lives in estimator.py (imported lazily: the core needs NumPy alone) ------
 
 
+_ESTIMATOR_KINDS = ("MLPClassifier", "MLPRegressor")
+
+
 def _is_estimator(obj) -> bool:
-    return type(obj).__name__ == "MLPClassifier" and type(obj).__module__.startswith("scratchnn")
+    return type(obj).__name__ in _ESTIMATOR_KINDS and type(obj).__module__.startswith("scratchnn")
 
 
 def _describe_estimator(est) -> dict:
@@ -508,7 +511,7 @@ def _validate_header(header: dict, path: Path) -> dict:
     if version > FORMAT_VERSION:
         raise ModelFileError(f"{path} uses format version {version}, newer than this scratchnn "
                              f"reads ({FORMAT_VERSION}); upgrade scratchnn to load it")
-    if header.get("kind") not in ("Sequential", "MLPClassifier"):
+    if header.get("kind") not in ("Sequential", *_ESTIMATOR_KINDS):
         raise ModelFileError(f"{path}: unknown model kind {_brief(header.get('kind'))}")
     if header.get("dtype") not in _FLOAT_DTYPES:
         raise ModelFileError(f"{path}: dtype must be one of {_FLOAT_DTYPES}, got "
@@ -517,9 +520,9 @@ def _validate_header(header: dict, path: Path) -> dict:
     if not (isinstance(checksum, dict) and checksum.get("algorithm") == "sha256"
             and isinstance(checksum.get("value"), str)):
         raise ModelFileError(f"{path}: the header has no sha256 checksum")
-    if header.get("kind") == "MLPClassifier":
+    if header.get("kind") in _ESTIMATOR_KINDS:
         if not isinstance(header.get("estimator"), dict):
-            raise ModelFileError(f"{path}: an MLPClassifier file needs an estimator section")
+            raise ModelFileError(f"{path}: an {header['kind']} file needs an estimator section")
         _validate_classes_dtype(header["estimator"].get("classes"), path)
     _validate_architecture(header.get("architecture"), path)
     return header
@@ -717,6 +720,6 @@ def load(path: str | os.PathLike, *, return_header: bool = False):
         np.copyto(layer.b, arrays[f"dense_{i}_b"])
     model.eval()
     obj = model
-    if header["kind"] == "MLPClassifier":
+    if header["kind"] in _ESTIMATOR_KINDS:
         obj = _restore(header, model, path)
     return (obj, header) if return_header else obj

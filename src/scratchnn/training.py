@@ -30,7 +30,13 @@ import numpy as np
 from ._params import NON_NEGATIVE, POSITIVE_INT, POSITIVE_NUMBER, Interval, Real, validate
 from ._workspace import join_views
 from .init import as_generator
-from .losses import BinaryCrossEntropy, Loss, MeanSquaredError, SoftmaxCrossEntropy, get_loss
+from .losses import (
+    BinaryCrossEntropy,
+    Loss,
+    PoissonNLLLoss,
+    SoftmaxCrossEntropy,
+    get_loss,
+)
 from .model import Sequential
 from .optimizers import SGD, LRSchedule, Optimizer
 
@@ -48,12 +54,16 @@ class History:
     ``best_epoch`` is the 1-based epoch whose weights were best by the monitored loss
     (``val_loss`` when there is validation data, else ``loss``). With restarts, the lists
     describe the kept run; ``restart_scores`` gives every run's final monitored loss.
+    Classification losses record ``accuracy``; regression losses (MSE, Huber, MAE, Poisson)
+    record the coefficient of determination ``r2`` instead (averaged over the outputs).
     """
 
     loss: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
     accuracy: list[float] = field(default_factory=list)
     val_accuracy: list[float] = field(default_factory=list)
+    r2: list[float] = field(default_factory=list)
+    val_r2: list[float] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
     best_epoch: int | None = None
     best_loss: float = math.inf
@@ -91,7 +101,7 @@ class History:
     def rows(self) -> list[dict[str, float]]:
         """One dict per epoch (for a CSV file)."""
         columns = {name: getattr(self, name) for name in
-                   ("loss", "val_loss", "accuracy", "val_accuracy", "lr")}
+                   ("loss", "val_loss", "accuracy", "val_accuracy", "r2", "val_r2", "lr")}
         columns = {name: values for name, values in columns.items() if values}
         return [{"epoch": i + 1, **{name: values[i] for name, values in columns.items()}}
                 for i in range(self.epochs)]
@@ -164,6 +174,39 @@ def accuracy(logits: np.ndarray, y: np.ndarray, loss: Loss) -> float:
     return math.nan
 
 
+def is_classification(loss: Loss) -> bool:
+    return isinstance(loss, (BinaryCrossEntropy, SoftmaxCrossEntropy))
+
+
+class R2Sums:
+    """R² of predictions against targets ``(n, k)``, accumulated batch by batch from sums
+    (squared errors, targets, squared targets per output), so an epoch's R² costs no extra
+    forward pass. ``value()`` averages over the outputs, as ``sklearn.metrics.r2_score``
+    (a constant target counts 1 if predicted exactly, else 0). For ``PoissonNLLLoss`` the
+    network outputs the log of the rate, so the prediction is its exponential."""
+
+    def __init__(self, loss: Loss):
+        self.log_link = isinstance(loss, PoissonNLLLoss)
+        self.n, self.sse, self.sy, self.syy = 0, 0.0, 0.0, 0.0
+
+    def add(self, logits: np.ndarray, y: np.ndarray) -> None:
+        m = logits.shape[0]
+        z = logits.reshape(m, -1)
+        y = np.asarray(y).reshape(z.shape)
+        predicted = np.exp(z) if self.log_link else z
+        self.n += m
+        self.sse = self.sse + ((predicted - y) ** 2).sum(axis=0)
+        self.sy = self.sy + y.sum(axis=0)
+        self.syy = self.syy + (y * y).sum(axis=0)
+
+    def value(self) -> float:
+        ss_tot = self.syy - self.sy**2 / self.n
+        ss_tot = np.where(ss_tot > 1e-12 * np.maximum(self.syy, 1), ss_tot, 0.0)
+        exact = np.where(self.sse == 0, 1.0, 0.0)
+        score = np.where(ss_tot > 0, 1 - self.sse / np.where(ss_tot > 0, ss_tot, 1), exact)
+        return float(np.mean(score))
+
+
 def stratified_split(y: np.ndarray, fraction: float, rng: np.random.Generator,
                      stratify: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Indices ``(train, held_out)``, sorted, with ``round(fraction * n)`` samples held out
@@ -226,7 +269,8 @@ _EVAL_ROWS = 1024  # evaluate at least this many rows per forward pass
 
 def _evaluate(model: Sequential, loss: Loss, X: np.ndarray, y: np.ndarray, alpha: float,
               batch_size: int = _EVAL_ROWS, l1: float = 0.0) -> tuple[float, float]:
-    """``(loss, accuracy)`` of the model on ``(X, y)`` in evaluation mode.
+    """``(loss, score)`` of the model on ``(X, y)`` in evaluation mode: the score is the
+    accuracy for classification losses, R² for regression losses.
 
     Works through ``X`` in chunks of ``max(batch_size, 1024)`` rows: the layers then reuse the
     buffers of a training batch instead of allocating activations for the whole data set
@@ -236,19 +280,23 @@ def _evaluate(model: Sequential, loss: Loss, X: np.ndarray, y: np.ndarray, alpha
     n = X.shape[0]
     rows = max(batch_size, _EVAL_ROWS)
     total = correct = 0.0
+    sums = None if is_classification(loss) else R2Sums(loss)
     for start in range(0, n, rows):
         X_chunk, y_chunk = X[start:start + rows], y[start:start + rows]
         logits = model.forward(X_chunk)
         m = X_chunk.shape[0]
         total += loss.forward(logits, y_chunk) * m
-        correct += accuracy(logits, y_chunk, loss) * m
+        if sums is None:
+            correct += accuracy(logits, y_chunk, loss) * m
+        else:
+            sums.add(logits, y_chunk)
     value = total / n
     if alpha:
         value += 0.5 * alpha * sum(float(np.sum(d.W * d.W)) for d in model.dense_layers) / n
     if l1:
         value += l1 * sum(float(np.abs(d.W).sum()) for d in model.dense_layers) / n
     model.train(was_training)
-    return value, correct / n
+    return value, correct / n if sums is None else sums.value()
 
 
 def _diverged(value: float, epoch: int, optimizer: Optimizer) -> TrainingDivergedError:
@@ -328,7 +376,7 @@ class Batches:
             if not self.gather:
                 for start in range(0, n, size):
                     rows = order[start:start + size]
-                    yield (X.take(rows, axis=0), y.take(rows, axis=0),
+                    yield (X[rows], y.take(rows, axis=0),  # X[rows]: sparse X too
                            None if w is None else w.take(rows))
                 return
             X, y, w = self._shuffled
@@ -348,7 +396,8 @@ class StoppingRule(Protocol):
 
     def end_epoch(self, epoch: int, loss: float, accuracy: float) -> bool:
         """Called after epoch ``epoch`` (1, 2, ...) with its mean training loss (penalties
-        included) and accuracy (``nan`` if not tracked). Return True to stop training."""
+        included) and score: the accuracy, or R² for a regression loss (``nan`` if not
+        tracked). Return True to stop training."""
         ...
 
     def diverged(self, value: float, epoch: int) -> Exception:
@@ -370,10 +419,12 @@ def train_epochs(model: Sequential, loss: Loss, optimizer: Optimizer, batches: B
     model.train()
     n = batches.n
     epoch = 0
+    r2 = track_accuracy and not is_classification(loss)
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught via the loss
         while epoch < max_epochs:
             epoch += 1
             total = correct = 0.0
+            sums = R2Sums(loss) if r2 else None
             for X_b, y_b, w_b in batches.epoch():
                 m = X_b.shape[0]
                 logits = model.forward(X_b, copy=False)
@@ -390,9 +441,13 @@ def train_epochs(model: Sequential, loss: Loss, optimizer: Optimizer, batches: B
                     raise rule.diverged(value, epoch)
                 optimizer.step()
                 total += value * m
-                if track_accuracy:
+                if sums is not None:
+                    sums.add(logits, y_b)
+                elif track_accuracy:
                     correct += accuracy(logits, y_b, loss) * m
-            if rule.end_epoch(epoch, total / n, correct / n if track_accuracy else math.nan):
+            score = sums.value() if sums is not None else (
+                correct / n if track_accuracy else math.nan)
+            if rule.end_epoch(epoch, total / n, score):
                 break
     return epoch
 
@@ -433,15 +488,17 @@ class FitRule:
 
     def end_epoch(self, epoch: int, loss: float, accuracy: float) -> bool:
         history = self.history
+        classify = is_classification(self.loss)
         history.loss.append(loss)
-        history.accuracy.append(accuracy)
+        (history.accuracy if classify else history.r2).append(accuracy)
         history.lr.append(self.optimizer.lr)
         if self.val is not None:
-            val_loss, val_acc = _evaluate(self.model, self.loss, *self.val, 0.0, self.batch_size)
+            val_loss, val_score = _evaluate(self.model, self.loss, *self.val, 0.0,
+                                            self.batch_size)
             if not math.isfinite(val_loss):
                 raise self.diverged(val_loss, epoch)
             history.val_loss.append(val_loss)
-            history.val_accuracy.append(val_acc)
+            (history.val_accuracy if classify else history.val_r2).append(val_score)
         monitored = history.monitor[-1]
         stop = self.patience is not None and self.patience.update(monitored)
         self.best.offer(monitored, epoch)
@@ -506,7 +563,7 @@ def _validation_set(model: Sequential, loss: Loss, X: np.ndarray, y: np.ndarray,
         y_val = check_targets(y_val, loss, X_val.shape[0], model.n_outputs, model.dtype)
         return X, y, (X_val, y_val)
     if validation_split:
-        classify = not isinstance(loss, MeanSquaredError)
+        classify = is_classification(loss)
         train_rows, val_rows = stratified_split(y, validation_split, rng, stratify=classify)
         return X[train_rows], y[train_rows], (X[val_rows], y[val_rows])
     return X, y, None

@@ -223,8 +223,9 @@ def _onnx_type(onnx, dtype) -> int:
 
 
 def _emit_network(g, x: str, network: Sequential, dtype: np.dtype) -> str:
-    """``MatMul`` + ``Add`` per ``Dense`` and a node per activation; ``Dropout`` and
-    ``Identity`` leave no node (the graph is the network in eval mode). Returns the logits."""
+    """``MatMul`` + ``Add`` per ``Dense`` and a node per activation (a float64 LeakyReLU is
+    ``Max(x, Mul(x, slope))``); ``Dropout`` and ``Identity`` leave no node (the graph is the
+    network in eval mode). Returns the name of the logits."""
     activations = {ReLU: "Relu", Tanh: "Tanh", Sigmoid: "Sigmoid"}
     for index, layer in enumerate(network.layers):
         if isinstance(layer, Dense):
@@ -232,8 +233,11 @@ def _emit_network(g, x: str, network: Sequential, dtype: np.dtype) -> str:
             x = g.node("Add", [x, g.const(f"b{index}", layer.b.astype(dtype))], f"dense{index}")
         elif type(layer) in activations:
             x = g.node(activations[type(layer)], [x], f"act{index}")
-        elif type(layer) is LeakyReLU:
+        elif type(layer) is LeakyReLU and dtype == np.float32:
             x = g.node("LeakyRelu", [x], f"act{index}", alpha=layer.negative_slope)
+        elif type(layer) is LeakyReLU:  # LeakyRelu's alpha is a float32: 0.01 would be off
+            slope = g.const(f"slope{index}", np.array(layer.negative_slope, dtype))
+            x = g.node("Max", [x, g.node("Mul", [x, slope], f"scaled{index}")], f"act{index}")
         elif type(layer) not in (Dropout, Identity):
             raise TypeError(f"to_onnx cannot convert layer {index} ({type(layer).__name__}); "
                             "supported: Dense, ReLU, LeakyReLU, Tanh, Sigmoid, Identity, Dropout")

@@ -144,3 +144,21 @@ def test_export_without_onnx_says_what_to_install(folder, monkeypatch, capsys):
     assert cli.main(["export", "table.npz", "y.onnx"]) == 1
     assert 'pip install "scratchnn[onnx]"' in one_line_error_text(capsys.readouterr().err)
     assert not (folder / "y.onnx").exists()
+
+
+def test_export_of_a_saved_estimator_keeps_its_labels(tmp_path, monkeypatch, capsys):
+    import scratchnn as snn
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(90, 3))
+    y = np.array(["red", "green", "blue"])[np.digitize(X[:, 0] - X[:, 2], [-0.5, 0.5])]
+    clf = snn.MLPClassifier((5,), max_iter=50, random_state=0).fit(X, y)
+    snn.save(clf, tmp_path / "clf.npz")
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["export", "clf.npz", "clf.onnx"]) == 0
+    assert "3 classes: blue, green, red" in capsys.readouterr().out
+    session = ort.InferenceSession(str(tmp_path / "clf.onnx"),
+                                   providers=["CPUExecutionProvider"])
+    labels, proba = session.run(None, {"X": X})
+    np.testing.assert_array_equal(labels, clf.predict(X))
+    np.testing.assert_allclose(proba, clf.predict_proba(X), rtol=0, atol=1e-12)

@@ -147,6 +147,9 @@ def test_without_onnx_one_clear_import_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "onnx", None)
     with pytest.raises(ImportError, match=r"to_onnx needs .*pip install \"scratchnn\[onnx\]\""):
         bridges.to_onnx(snn.mlp([2, 1], rng=0))
+    monkeypatch.setitem(sys.modules, "skl2onnx", None)
+    with pytest.raises(ImportError, match=r"register_skl2onnx needs .*skl2onnx"):
+        bridges.register_skl2onnx()
 
 
 # --- skl2onnx: a Pipeline with a StandardScaler ------------------------------------------------

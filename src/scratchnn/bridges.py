@@ -27,7 +27,7 @@ from .layers import Dense, Dropout, Identity, Layer, LeakyReLU, ReLU, Sigmoid, T
 from .model import Sequential
 
 DEFAULT_OPSET = 17  # widely supported by runtimes; every operator used here exists since 13
-MIN_OPSET = 13  # Softmax's per-axis meaning (and Squeeze's axes input) start at 13
+MIN_OPSET = 13  # from opset 13 on, Softmax(axis=1) means per row for any input rank
 
 _EXTRAS = {"torch": ("torch", "torch"), "onnx": ("onnx", "onnx onnxruntime skl2onnx"),
            "skl2onnx": ("onnx", "onnx onnxruntime skl2onnx"),

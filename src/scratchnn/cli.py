@@ -5,6 +5,7 @@
     scratchnn evaluate model.npz --data test.csv --target label
     scratchnn predict model.npz new_points.csv --proba -o predictions.csv
     scratchnn plot s.npz --dataset spirals -o boundary.png
+    scratchnn export s.npz s.onnx
     scratchnn datasets
 
 ``python -m scratchnn`` is the same command. Errors end with one line on stderr,

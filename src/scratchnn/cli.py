@@ -5,6 +5,7 @@
     scratchnn evaluate model.npz --data test.csv --target label
     scratchnn predict model.npz new_points.csv --proba -o predictions.csv
     scratchnn plot s.npz --dataset spirals -o boundary.png
+    scratchnn export s.npz s.onnx
     scratchnn datasets
 
 ``python -m scratchnn`` is the same command. Errors end with one line on stderr,
@@ -249,6 +250,16 @@ def _add_model_commands(commands) -> None:
                       help="the figure to write (.png, .svg or .pdf)")
     plot.set_defaults(run=cmd_plot)
 
+    export = commands.add_parser("export", help="write a saved model as an ONNX file",
+                                 description="Write a saved model as an ONNX file that takes "
+                                 "the raw input columns (standardisation and feature lift "
+                                 "included) and outputs 'label' and 'probabilities'. Needs "
+                                 "pip install \"scratchnn[onnx]\".")
+    export.add_argument("model", metavar="MODEL.npz", help=MODEL_HELP)
+    export.add_argument("output", metavar="OUT.onnx", help="the ONNX file to write")
+    export.add_argument("--opset", type=_positive_int, default=None,
+                        help="ONNX operator set, 13 or newer (default 17)")
+    export.set_defaults(run=cmd_export)
 
 # --- data for a command ------------------------------------------------------------------------
 
@@ -812,6 +823,33 @@ def cmd_plot(args) -> int:
         _write_figure(outputs, args.output, ax)
     print(f"figure: {args.output}")
     print(f"accuracy: {accuracy:.4f}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    _check_output_path("OUT.onnx", args.output)
+    _check_not_an_input("OUT.onnx", args.output, [args.model])
+    model, prep = _load_model(args.model)
+    from .bridges import to_onnx  # onnx itself is imported there, only now
+
+    # ONNX labels are int64 or strings: other labels are written as the CLI prints them.
+    classes = prep.classes if all(type(c) is int for c in prep.classes) else [
+        str(c) for c in prep.classes]
+    standardize = None if prep.mean is None else (prep.mean, prep.scale)
+    options = {} if args.opset is None else {"opset": args.opset}
+    try:
+        to_onnx(model, args.output, classes=classes, standardize=standardize,
+                features=prep.features, feature_names=prep.feature_names, **options)
+    except ImportError as error:
+        raise CLIError(str(error)) from None
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    except OSError as error:
+        raise CLIError(error_message(error)) from None
+    print(f"input: X, {len(prep.feature_names)} columns ({', '.join(prep.feature_names)})")
+    print(f"outputs: label, probabilities ({len(classes)} classes: "
+          f"{', '.join(map(str, classes))})")
+    print(f"onnx: {args.output}")
     return 0
 
 

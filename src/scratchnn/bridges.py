@@ -1,0 +1,438 @@
+"""Bridges: the same network in PyTorch and in ONNX.
+
+* ``to_torch(model)`` / ``from_torch(module)``: a ``Sequential`` (or a fitted estimator's
+  network) as a ``torch.nn.Sequential`` with the same weights, and back.
+* ``to_onnx(model, path)``: an ONNX graph (``MatMul`` + ``Add`` per ``Dense``, one node per
+  activation), with scikit-learn's outputs for a classifier (``label``, ``probabilities``).
+* ``register_skl2onnx()``: teaches ``skl2onnx.to_onnx`` to convert ``scratchnn.MLPClassifier``,
+  alone or inside a ``Pipeline``.
+
+PyTorch, onnx, onnxruntime and skl2onnx are optional: they are imported inside the functions
+that need them, and a missing one raises one ``ImportError`` that says what to install.
+Tuning on several machines needs no code here: the estimators pickle, so scikit-learn's
+searches run on Dask through ``joblib.parallel_config(backend="dask")`` (see docs/bridges.md).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .layers import Dense, Dropout, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Tanh
+from .model import Sequential
+
+DEFAULT_OPSET = 17  # widely supported by runtimes; every operator used here exists since 13
+MIN_OPSET = 13  # from opset 13 on, Softmax(axis=1) means per row for any input rank
+
+_EXTRAS = {"torch": ("torch", "torch"), "onnx": ("onnx", "onnx onnxruntime skl2onnx"),
+           "skl2onnx": ("onnx", "onnx onnxruntime skl2onnx"),
+           "onnxruntime": ("onnx", "onnx onnxruntime skl2onnx")}
+
+
+def _require(module: str, what: str):
+    """Import an optional package, or raise one ``ImportError`` naming the pip command."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        extra, packages = _EXTRAS[module]
+        raise ImportError(f"{what} needs the optional package {module!r}, which is not "
+                          f"installed; install it with: pip install \"scratchnn[{extra}]\" "
+                          f"(or: pip install {packages})") from None
+
+
+def _network(obj) -> Sequential:
+    """The ``Sequential`` itself, or a fitted estimator's ``model_``."""
+    if isinstance(obj, Sequential):
+        return obj
+    if hasattr(obj, "get_params") and hasattr(obj, "fit"):  # a scikit-learn estimator
+        model = getattr(obj, "model_", None)
+        if not isinstance(model, Sequential):
+            raise ValueError(f"this {type(obj).__name__} is not fitted yet; call fit(X, y) "
+                             "before converting it")
+        return model
+    raise TypeError(f"expected a scratchnn Sequential or a fitted scratchnn estimator, got "
+                    f"{type(obj).__name__}")
+
+
+# --- PyTorch -----------------------------------------------------------------------------------
+
+
+def to_torch(model):
+    """The network as a ``torch.nn.Sequential`` with the same weights (copies).
+
+    ``model`` is a ``Sequential`` of ``Dense``, ``ReLU``, ``LeakyReLU``, ``Tanh``, ``Sigmoid``,
+    ``Identity`` and ``Dropout`` layers, or a fitted ``MLPClassifier`` (its ``model_``, which
+    outputs logits: apply ``torch.sigmoid`` / ``torch.softmax`` for probabilities).
+
+    ``nn.Linear`` stores its weight transposed: scratchnn's ``Dense`` computes
+    ``x @ W + b`` with ``W (n_in, n_out)``, PyTorch's ``Linear`` computes
+    ``x @ weight.T + bias`` with ``weight (n_out, n_in)``; so ``weight = W.T``. The tensors
+    keep the dtype (float32 / float64), and the module is in training mode exactly when the
+    scratchnn model is (an estimator's network comes back in eval mode).
+    """
+    torch = _require("torch", "to_torch")
+    network = _network(model)
+    modules = []
+    for index, layer in enumerate(network.layers):
+        if isinstance(layer, Dense):
+            dtype = getattr(torch, layer.dtype.name)
+            linear = torch.nn.Linear(layer.n_in, layer.n_out, dtype=dtype)
+            with torch.no_grad():
+                linear.weight.copy_(torch.from_numpy(np.ascontiguousarray(layer.W.T)))
+                linear.bias.copy_(torch.from_numpy(layer.b.copy()))
+            modules.append(linear)
+        elif type(layer) in _TO_TORCH:
+            modules.append(_TO_TORCH[type(layer)](torch.nn, layer))
+        else:
+            raise TypeError(f"to_torch cannot convert layer {index} ({type(layer).__name__}); "
+                            f"supported: Dense, {', '.join(t.__name__ for t in _TO_TORCH)}")
+    module = torch.nn.Sequential(*modules)
+    training = network.training and isinstance(model, Sequential)
+    return module.train(training)
+
+
+_TO_TORCH = {
+    ReLU: lambda nn, layer: nn.ReLU(),
+    LeakyReLU: lambda nn, layer: nn.LeakyReLU(layer.negative_slope),
+    Tanh: lambda nn, layer: nn.Tanh(),
+    Sigmoid: lambda nn, layer: nn.Sigmoid(),
+    Identity: lambda nn, layer: nn.Identity(),
+    Dropout: lambda nn, layer: nn.Dropout(layer.p),
+}
+
+
+def from_torch(module) -> Sequential:
+    """A scratchnn ``Sequential`` with the weights of a PyTorch module (copies).
+
+    ``module`` is a ``torch.nn.Sequential`` (nested ones are flattened) or a single layer, made
+    of ``nn.Linear`` (float32 or float64; ``bias=False`` gives a zero bias), ``nn.ReLU``,
+    ``nn.LeakyReLU``, ``nn.Tanh``, ``nn.Sigmoid``, ``nn.Identity`` and ``nn.Dropout``. Any other
+    layer is refused with a ``TypeError`` naming it. ``W = weight.T`` (see ``to_torch``).
+    """
+    torch = _require("torch", "from_torch")
+    nn = torch.nn
+    simple = {nn.ReLU: ReLU, nn.Tanh: Tanh, nn.Sigmoid: Sigmoid, nn.Identity: Identity}
+    leaves = _flatten(module, nn.Sequential)
+    layers: list[Layer] = []
+    for index, leaf in enumerate(leaves):
+        kind = type(leaf)
+        if kind is nn.Linear:
+            layers.append(_dense_from_linear(leaf, index, torch))
+        elif kind in simple:
+            layers.append(simple[kind]())
+        elif kind is nn.LeakyReLU:
+            layers.append(LeakyReLU(leaf.negative_slope))
+        elif kind is nn.Dropout:
+            layers.append(Dropout(leaf.p))
+        else:
+            supported = ", ".join(["Linear", "LeakyReLU", "Dropout", *(t.__name__ for t in simple)])
+            raise TypeError(f"from_torch cannot convert layer {index} ({kind.__name__}: "
+                            f"{leaf}); scratchnn has equivalents only for {supported}")
+    if not layers:
+        raise ValueError("from_torch: the module has no layers")
+    return Sequential(layers).train(module.training)
+
+
+def _flatten(module, sequential_type) -> list:
+    if isinstance(module, sequential_type):
+        return [leaf for child in module for leaf in _flatten(child, sequential_type)]
+    return [module]
+
+
+def _dense_from_linear(linear, index: int, torch) -> Dense:
+    dtypes = {torch.float32: np.float32, torch.float64: np.float64}
+    if linear.weight.dtype not in dtypes:
+        raise TypeError(f"from_torch: layer {index} (Linear) has weights of dtype "
+                        f"{linear.weight.dtype}; scratchnn uses float32 or float64: call "
+                        ".float() or .double() on the module first")
+    weight = linear.weight.detach().cpu().numpy()
+    dense = Dense(linear.in_features, linear.out_features, dtype=dtypes[linear.weight.dtype])
+    dense.W[...] = weight.T
+    dense.b[...] = 0 if linear.bias is None else linear.bias.detach().cpu().numpy()
+    return dense
+
+
+# --- ONNX: one description of the graph, two writers --------------------------------------------
+
+
+class _OnnxGraph:
+    """Collects nodes and constants with the ``onnx`` helpers (for ``to_onnx``)."""
+
+    def __init__(self, onnx) -> None:
+        self.onnx = onnx
+        self.nodes: list = []
+        self.initializers: list = []
+        self._used: set[str] = set()
+
+    def name(self, base: str) -> str:
+        name, k = base, 0
+        while name in self._used:
+            k += 1
+            name = f"{base}_{k}"
+        self._used.add(name)
+        return name
+
+    def const(self, base: str, array: np.ndarray) -> str:
+        name = self.name(base)
+        self.initializers.append(self.onnx.numpy_helper.from_array(np.asarray(array), name))
+        return name
+
+    def node(self, op: str, inputs: Sequence[str], base: str, *, out: str | None = None,
+             **attrs) -> str:
+        out = out or self.name(base)
+        self.nodes.append(self.onnx.helper.make_node(op, list(inputs), [out],
+                                                     name=self.name(f"{op}_node"), **attrs))
+        return out
+
+
+class _Skl2onnxGraph:
+    """The same interface on skl2onnx's scope and container (for the registered converter)."""
+
+    def __init__(self, scope, container, onnx) -> None:
+        self.scope, self.container, self.onnx = scope, container, onnx
+
+    def name(self, base: str) -> str:
+        return self.scope.get_unique_variable_name(base)
+
+    def const(self, base: str, array: np.ndarray) -> str:
+        array = np.asarray(array)
+        name = self.name(base)
+        if array.dtype.kind in "US":
+            onnx_type, values = self.onnx.TensorProto.STRING, [str(v) for v in array.ravel()]
+        else:
+            onnx_type = self.onnx.helper.np_dtype_to_tensor_dtype(array.dtype)
+            values = array.ravel().tolist()
+        self.container.add_initializer(name, onnx_type, list(array.shape), values)
+        return name
+
+    def node(self, op: str, inputs: Sequence[str], base: str, *, out: str | None = None,
+             **attrs) -> str:
+        out = out or self.name(base)
+        self.container.add_node(op, list(inputs), [out],
+                                name=self.scope.get_unique_operator_name(op), **attrs)
+        return out
+
+
+def _onnx_type(onnx, dtype) -> int:
+    return onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
+
+
+def _emit_network(g, x: str, network: Sequential, dtype: np.dtype) -> str:
+    """``MatMul`` + ``Add`` per ``Dense`` and a node per activation (a float64 LeakyReLU is
+    ``Max(x, Mul(x, slope))``); ``Dropout`` and ``Identity`` leave no node (the graph is the
+    network in eval mode). Returns the name of the logits."""
+    activations = {ReLU: "Relu", Tanh: "Tanh", Sigmoid: "Sigmoid"}
+    for index, layer in enumerate(network.layers):
+        if isinstance(layer, Dense):
+            x = g.node("MatMul", [x, g.const(f"W{index}", layer.W.astype(dtype))], f"matmul{index}")
+            x = g.node("Add", [x, g.const(f"b{index}", layer.b.astype(dtype))], f"dense{index}")
+        elif type(layer) in activations:
+            x = g.node(activations[type(layer)], [x], f"act{index}")
+        elif type(layer) is LeakyReLU and dtype == np.float32:
+            x = g.node("LeakyRelu", [x], f"act{index}", alpha=layer.negative_slope)
+        elif type(layer) is LeakyReLU:  # LeakyRelu's alpha is a float32: 0.01 would be off
+            slope = g.const(f"slope{index}", np.array(layer.negative_slope, dtype))
+            x = g.node("Max", [x, g.node("Mul", [x, slope], f"scaled{index}")], f"act{index}")
+        elif type(layer) not in (Dropout, Identity):
+            raise TypeError(f"to_onnx cannot convert layer {index} ({type(layer).__name__}); "
+                            "supported: Dense, ReLU, LeakyReLU, Tanh, Sigmoid, Identity, Dropout")
+    return x
+
+
+def _emit_classifier_head(g, logits: str, n_outputs: int, classes: np.ndarray, dtype: np.dtype,
+                          *, label: str, probabilities: str) -> None:
+    """scikit-learn's two outputs: ``label (N,)`` (a value of ``classes``) and
+    ``probabilities (N, n_classes)``. The label is chosen from the logits, as ``predict`` does,
+    so a probability rounded to 0.5 cannot flip it."""
+    if n_outputs == 1:  # binary: p = sigmoid(z), probabilities [1 - p, p], class 1 where z > 0
+        p = g.node("Sigmoid", [logits], "p_positive")
+        q = g.node("Sub", [g.const("one", np.ones(1, dtype)), p], "p_negative")
+        g.node("Concat", [q, p], "", out=probabilities, axis=1)
+        positive = g.node("Greater", [logits, g.const("zero", np.zeros(1, dtype))], "positive")
+        index = g.node("Cast", [positive], "index_2d", to=_onnx_type(g.onnx, np.int64))
+        index = g.node("Reshape", [index, g.const("flat", np.array([-1], np.int64))], "index")
+    else:
+        g.node("Softmax", [logits], "", out=probabilities, axis=1)
+        index = g.node("ArgMax", [logits], "index", axis=1, keepdims=0)
+    g.node("Gather", [g.const("classes", classes), index], "", out=label, axis=0)
+
+
+def _emit_preprocessing(g, x: str, dtype: np.dtype, standardize, features) -> str:
+    """The CLI's preprocessing: ``(x - mean) / scale``, then the 2-D feature lift."""
+    if standardize is not None:
+        mean, scale = (np.asarray(a, dtype=dtype) for a in standardize)
+        x = g.node("Sub", [x, g.const("mean", mean)], "centred")
+        x = g.node("Div", [x, g.const("scale", scale)], "standardized")
+    if not features:
+        return x
+    column = {}
+    for j in (0, 1):
+        index = g.const(f"col{j}", np.array([j], np.int64))
+        column[f"x{j + 1}"] = g.node("Gather", [x, index], f"x{j + 1}", axis=1)
+    x1, x2 = column["x1"], column["x2"]
+    recipes = {"x1": lambda: x1, "x2": lambda: x2,
+               "x1^2": lambda: g.node("Mul", [x1, x1], "x1_sq"),
+               "x2^2": lambda: g.node("Mul", [x2, x2], "x2_sq"),
+               "x1*x2": lambda: g.node("Mul", [x1, x2], "x1_x2"),
+               "sin(x1)": lambda: g.node("Sin", [x1], "sin_x1"),
+               "sin(x2)": lambda: g.node("Sin", [x2], "sin_x2")}
+    unknown = [name for name in features if name not in recipes]
+    if unknown:
+        raise ValueError(f"to_onnx: unknown feature {unknown[0]!r}; known: {', '.join(recipes)}")
+    return g.node("Concat", [recipes[name]() for name in features], "lifted", axis=1)
+
+
+def _class_constant(classes) -> np.ndarray:
+    """Class labels as ONNX can hold them: int64 for integer labels, strings otherwise."""
+    classes = np.asarray(classes)
+    if classes.dtype.kind in "biu":
+        return classes.astype(np.int64)
+    if classes.dtype.kind == "f" and np.array_equal(classes, np.round(classes)):
+        return classes.astype(np.int64)
+    if classes.dtype.kind in "USO" and all(isinstance(c, str) for c in classes.tolist()):
+        return classes.astype(str)
+    raise ValueError(f"to_onnx: class labels must be integers or strings, got "
+                     f"{classes.tolist()!r}; encode them as integers first")
+
+
+def to_onnx(model, path: str | os.PathLike | None = None, *, opset: int = DEFAULT_OPSET,
+            classes: Sequence | None = None, standardize: tuple | None = None,
+            features: Sequence[str] | None = None, feature_names: Sequence[str] | None = None):
+    """Write ``model`` as an ONNX model (returns the ``onnx.ModelProto``; ``path=None`` only
+    returns it).
+
+    Parameters
+    ----------
+    model : Sequential or fitted MLPClassifier
+        A ``Sequential`` becomes ``X (N, n_in) -> output (N, n_out)``, the network's own output
+        (logits). A classifier (an ``MLPClassifier``, or a ``Sequential`` with ``classes``)
+        gets scikit-learn's outputs as skl2onnx writes them with ``zipmap=False``:
+        ``label (N,)`` and ``probabilities (N, n_classes)``.
+    path : str or PathLike, optional
+        Where to write the file; written atomically (a temporary file, then a rename).
+    opset : int, default 17
+        The ONNX operator set (13 or newer).
+    classes : sequence, optional
+        Class labels of a ``Sequential`` classifier (one output: two classes, sigmoid;
+        several outputs: softmax). Integers or strings.
+    standardize : (mean, scale), optional
+        Put ``(X - mean) / scale`` in front of the network (the CLI's standardisation).
+    features : list of str, optional
+        Then the CLI's 2-D feature lift (``x1``, ``x2``, ``x1^2``, ``x2^2``, ``x1*x2``,
+        ``sin(x1)``, ``sin(x2)``), so the graph takes the raw columns.
+    feature_names : list of str, optional
+        Names of the input columns, recorded in the model's metadata (``feature_names``).
+
+    The input ``X`` and the outputs have the network's dtype (float32 or float64).
+    """
+    onnx = _require("onnx", "to_onnx")
+    network = _network(model)
+    if isinstance(opset, bool) or not isinstance(opset, int) or not (
+            MIN_OPSET <= opset <= onnx.defs.onnx_opset_version()):
+        raise ValueError(f"opset must be an integer from {MIN_OPSET} to "
+                         f"{onnx.defs.onnx_opset_version()}, got {opset!r}")
+    if classes is None and not isinstance(model, Sequential):
+        classes = model.classes_
+    dtype = np.result_type(*(layer.dtype for layer in network.dense_layers))
+    n_in = 2 if features else network.n_inputs
+    if standardize is not None:
+        n_in = len(np.asarray(standardize[0]))
+    g = _OnnxGraph(onnx)
+    x = g.name("X")
+    logits = _emit_network(g, _emit_preprocessing(g, x, dtype, standardize, features),
+                           network, dtype)
+    elem = _onnx_type(onnx, dtype)
+    make = onnx.helper.make_tensor_value_info
+    if classes is None:
+        output = g.node("Identity", [logits], "", out=g.name("output"))
+        outputs = [make(output, elem, [None, network.n_outputs])]
+    else:
+        classes = _class_constant(classes)
+        expected = 2 if network.n_outputs == 1 else network.n_outputs
+        if len(classes) != expected:
+            raise ValueError(f"to_onnx: {len(classes)} classes for a network with "
+                             f"{network.n_outputs} outputs (expected {expected} classes)")
+        label, proba = g.name("label"), g.name("probabilities")
+        _emit_classifier_head(g, logits, network.n_outputs, classes, dtype, label=label,
+                              probabilities=proba)
+        label_type = onnx.TensorProto.STRING if classes.dtype.kind == "U" else (
+            onnx.TensorProto.INT64)
+        outputs = [make(label, label_type, [None]), make(proba, elem, [None, len(classes)])]
+    graph = onnx.helper.make_graph(g.nodes, "scratchnn", [make(x, elem, [None, n_in])], outputs,
+                                   initializer=g.initializers)
+    proto = onnx.helper.make_model(graph, producer_name="scratchnn",
+                                   opset_imports=[onnx.helper.make_opsetid("", opset)])
+    if feature_names is not None:
+        onnx.helper.set_model_props(proto, {"feature_names": ",".join(map(str, feature_names))})
+    onnx.checker.check_model(proto)
+    if path is not None:
+        _write_atomically(Path(path), proto.SerializeToString())
+    return proto
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    from ._files import atomic_write
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f:
+            f.write(data)
+
+    atomic_write(path, write, ".onnx")
+
+
+# --- skl2onnx ------------------------------------------------------------------------------------
+
+
+def register_skl2onnx() -> None:
+    """Teach ``skl2onnx.to_onnx`` to convert ``scratchnn.MLPClassifier`` (alone or in a
+    ``Pipeline``). Call it once before converting; calling it again is harmless.
+
+    The classifier gets skl2onnx's usual outputs ``label`` and ``probabilities`` and accepts
+    the usual options: ``zipmap`` (``False`` gives a plain tensor of probabilities) and
+    ``nocl`` (``True`` gives class indices instead of the labels)."""
+    _require("skl2onnx", "register_skl2onnx")
+    from skl2onnx import update_registered_converter
+    from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
+
+    from .estimator import MLPClassifier
+
+    update_registered_converter(MLPClassifier, "ScratchnnMLPClassifier",
+                                calculate_linear_classifier_output_shapes,
+                                _convert_classifier_for_skl2onnx,
+                                options={"zipmap": [True, False, "columns"],
+                                         "nocl": [True, False]})
+
+
+def _convert_classifier_for_skl2onnx(scope, operator, container) -> None:
+    """skl2onnx's converter: cast the input to the network's dtype if needed, run the network,
+    and cast the probabilities to the type skl2onnx expects."""
+    import onnx
+
+    estimator = operator.raw_operator
+    network = _network(estimator)
+    dtype = np.result_type(*(layer.dtype for layer in network.dense_layers))
+    g = _Skl2onnxGraph(scope, container, onnx)
+    x = operator.inputs[0].full_name
+    if _skl2onnx_dtype(operator.inputs[0].type) != dtype:
+        x = g.node("Cast", [x], "X_cast", to=_onnx_type(onnx, dtype))
+    logits = _emit_network(g, x, network, dtype)
+    proba_dtype = _skl2onnx_dtype(operator.outputs[1].type) or np.dtype(np.float32)
+    proba = operator.outputs[1].full_name
+    inner = proba if proba_dtype == dtype else g.name("probabilities_net")
+    classes = _class_constant(estimator.classes_)
+    if scope.get_options(estimator, {"nocl": False})["nocl"]:
+        classes = np.arange(len(classes), dtype=np.int64)
+    _emit_classifier_head(g, logits, network.n_outputs, classes, dtype,
+                          label=operator.outputs[0].full_name, probabilities=inner)
+    if inner != proba:
+        g.node("Cast", [inner], "", out=proba, to=_onnx_type(onnx, proba_dtype))
+
+
+def _skl2onnx_dtype(tensor_type) -> np.dtype | None:
+    names = {"FloatTensorType": np.float32, "DoubleTensorType": np.float64}
+    found = names.get(type(tensor_type).__name__)
+    return None if found is None else np.dtype(found)

@@ -86,6 +86,7 @@ class Connection:
             try:
                 if len(text) > MAX_MESSAGE_CHARS:
                     raise SessionError("message too large: uploads are limited to 5 MB")
+                message = None
                 try:
                     message = json.loads(text)
                 except ValueError:
@@ -93,7 +94,12 @@ class Connection:
                 replies = await run_in_threadpool(self.session.handle, message)
             except SessionError as problem:
                 replies = [self.error(str(problem))]
+            # The page numbers its messages: an answer names the one it answers, so that the
+            # page can tell the layout of its newest settings from one already overtaken.
+            request = message.get("id") if isinstance(message, dict) else None
             for reply in replies:
+                if isinstance(request, int) and not isinstance(request, bool):
+                    reply["id"] = request
                 await self.websocket.send_text(json.dumps(reply))
 
     async def receive(self) -> None:

@@ -37,6 +37,8 @@ let drawPending = false;
 let nodes = [];
 let nodeMaps = [];
 let editing = null;
+let sent = 0; // messages are numbered; the server's answers carry the number they answer
+let newestLayoutRequest = 0; // the newest message that asks for a new layout
 
 // --- the URL ---------------------------------------------------------------------------------
 
@@ -345,8 +347,15 @@ function showMessage(text) {
 }
 
 function send(message) {
-  if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+  if (!socket || socket.readyState !== WebSocket.OPEN) return;
+  sent += 1;
+  if (["config", "upload", "reset"].includes(message.type)) newestLayoutRequest = sent;
+  socket.send(JSON.stringify({ ...message, id: sent }));
 }
+
+// An answer to an older request than the newest one for a layout is already overtaken: its
+// settings must not overwrite what the user changed since (the newer answer follows).
+const overtaken = (m) => newestLayoutRequest > 0 && m.id !== newestLayoutRequest;
 
 function setPlaying(value) {
   playing = value;
@@ -431,12 +440,14 @@ function saveModel(m) {
 
 function onMessage(event) {
   const m = JSON.parse(event.data);
-  if (m.type === "network") onNetwork(m);
+  if (m.type === "network") {
+    if (!overtaken(m)) onNetwork(m);
+  }
   else if (m.type === "frame") onFrame(m);
   else if (m.type === "state") setPlaying(m.playing);
   else if (m.type === "model") saveModel(m);
   else if (m.type === "error") {
-    if (m.settings) {
+    if (m.settings && !overtaken(m)) {
       settings = { ...m.settings };
       showControls();
       writeUrl();
@@ -509,5 +520,6 @@ window.playground = {
   get net() { return net; },
   get frame() { return frame; },
   get playing() { return playing; },
+  get nodes() { return nodes; },
 };
 connect();

@@ -82,11 +82,11 @@ class Connection:
     async def answer(self, text: str) -> None:
         """Handle one message and send its replies before any frame it produced (the send lock
         is held throughout), so the page always gets a layout before the frames drawn on it."""
+        message = None
         async with self.send_lock:
             try:
                 if len(text) > MAX_MESSAGE_CHARS:
                     raise SessionError("message too large: uploads are limited to 5 MB")
-                message = None
                 try:
                     message = json.loads(text)
                 except ValueError:

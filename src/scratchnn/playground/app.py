@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import anyio
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse
@@ -130,9 +131,12 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
             await sender
         if connection.session is not None:
-            # Closing the tab stops its training: join the worker (at most a second).
-            await run_in_threadpool(connection.session.close)
+            # Closing the tab stops its training: the flag is set at once (even if this task is
+            # being cancelled), then the worker is joined (at most a second).
+            connection.session.stop()
             connection.sessions.discard(connection.session)
+            with anyio.CancelScope(shield=True):
+                await run_in_threadpool(connection.session.close)
 
 
 def create_app() -> Starlette:

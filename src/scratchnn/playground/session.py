@@ -603,13 +603,19 @@ class Session:
         """True while the worker thread is alive."""
         return self._thread is not None and self._thread.is_alive()
 
-    def close(self, timeout: float = 1.0) -> None:
-        """Stop training and end the worker thread (waits up to ``timeout`` seconds)."""
+    def stop(self) -> None:
+        """Tell the worker thread to end after its current epoch (returns at once)."""
         self._closed = True
         self.playing = False
         self._wake.set()
+
+    def close(self, timeout: float = 1.0) -> bool:
+        """Stop training and end the worker thread; True once it has ended (waits up to
+        ``timeout`` seconds)."""
+        self.stop()
         if self._thread is not None:
             self._thread.join(timeout)
+        return not self.running
 
 
 # --- the code panel ----------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 // WebSocket to this tab's training session, and what to draw when a frame arrives.
 import {
   drawBoundary, drawLossChart, drawNetwork, f32, heatmap, layout, connectionPoints, bezier,
-  outputImage,
+  outputImage, classHeat, CLASS_COLOURS,
 } from "./draw.js";
 
 const $ = (id) => document.getElementById(id);
@@ -380,14 +380,29 @@ function onNetwork(m) {
   showControls();
   writeUrl();
   $("code").textContent = m.code;
-  $("legend-low").textContent = net.problem === "regression" ? "-1" : (m.classes[0] ?? "0");
-  $("legend-high").textContent = net.problem === "regression" ? "+1" : (m.classes[1] ?? "1");
+  showLegend(m);
   const canvas = $("network");
   canvas.height = Math.max(300, Math.max(...m.sizes) * 48 + 20);
   nodes = layout(m.sizes, canvas.width, canvas.height);
   layerControls();
   drawFeatureThumbs();
   scheduleDraw();
+}
+
+// Binary and regression: the orange..blue scale; 3 or more classes: one swatch per class.
+function showLegend(m) {
+  const legend = $("legend");
+  const swatch = (rgb) => Object.assign(document.createElement("span"), {
+    className: "swatch", style: `background: rgb(${rgb.join(",")})` });
+  const text = (t) => Object.assign(document.createElement("span"), { textContent: t });
+  if (net.k > 2) {
+    legend.replaceChildren(...m.classes.flatMap((name, c) => [
+      swatch(CLASS_COLOURS[c % CLASS_COLOURS.length]), text(name)]));
+    return;
+  }
+  const [low, high] = net.problem === "regression" ? ["-1", "+1"] : [m.classes[0] ?? "0", m.classes[1] ?? "1"];
+  const bar = Object.assign(document.createElement("span"), { className: "bar" });
+  legend.replaceChildren(swatch(CLASS_COLOURS[0]), text(low), bar, text(high), swatch(CLASS_COLOURS[1]));
 }
 
 function onFrame(m) {
@@ -488,8 +503,8 @@ function draw() {
     }
     image = outputImage(net, frame.boundary, view.discretize);
     const out = net.sizes[net.sizes.length - 1];
-    maps.push(out === 1 ? [image] : Array.from({ length: out }, (_, c) => heatmap(
-      frame.boundary.subarray(c * g, (c + 1) * g).map((p) => 2 * p - 1), net.grid)));
+    maps.push(out === 1 ? [image] : Array.from({ length: out }, (_, c) => classHeat(
+      frame.boundary, c * g, net.grid, CLASS_COLOURS[c % CLASS_COLOURS.length])));
   }
   nodeMaps = maps;
   drawNetwork($("network"), nodes, frame ? frame.layers.map((l) => l.W) : [], maps);

@@ -60,6 +60,20 @@ export function classMap(probs, k, grid, discretize = false) {
   return canvas;
 }
 
+// One class's probability map (values in [0, 1]) in that class's colour, white at 0.
+export function classHeat(values, offset, grid, colour) {
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = grid;
+  const ctx = canvas.getContext("2d");
+  const image = ctx.createImageData(grid, grid);
+  for (let i = 0; i < grid * grid; i++) {
+    const rgb = mix(MIDDLE, colour, Math.max(0, Math.min(1, values[offset + i])));
+    image.data.set([rgb[0], rgb[1], rgb[2], 255], 4 * i);
+  }
+  ctx.putImageData(image, 0, 0);
+  return canvas;
+}
+
 // The output map of a frame as an image (binary: p in [0, 1] -> [-1, 1]).
 export function outputImage(net, boundary, discretize) {
   if (net.problem === "regression") return heatmap(boundary, net.grid, 0, discretize);
@@ -73,8 +87,11 @@ export function drawBoundary(canvas, net, image, showTest) {
   const ctx = canvas.getContext("2d");
   const { width, height } = canvas;
   ctx.imageSmoothingEnabled = true;
-  ctx.clearRect(0, 0, width, height);
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, width, height);
+  ctx.globalAlpha = 0.75; // a lighter map, as in TF Playground, so the points stand out on it
   if (image) ctx.drawImage(image, 0, 0, width, height);
+  ctx.globalAlpha = 1;
   const [x0, x1, y0, y1] = net.domain;
   const n = showTest ? net.labels.length : net.nTrain;
   for (let i = 0; i < n; i++) {

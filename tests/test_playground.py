@@ -475,3 +475,16 @@ def test_the_command_is_listed_in_the_help_and_the_app_is_imported_lazily():
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("False False")
     assert "playground" in result.stdout
+
+
+def test_the_training_doctors_findings_reach_the_page_when_the_library_has_it():
+    pytest.importorskip("scratchnn.doctor", reason="this version of scratchnn has no "
+                        "TrainingDoctor: the page shows no doctor panel")
+    sick = Session(settings=Settings(activation="relu", lr=3.0, hidden=[8, 8]))
+    healthy = Session(settings=Settings())
+    for _ in range(30):
+        sick.train_epoch()
+        healthy.train_epoch()
+    findings = json.loads(sick.frame())["doctor"]
+    assert any("learning rate" in text for text in findings), findings
+    assert json.loads(healthy.frame())["doctor"] == []

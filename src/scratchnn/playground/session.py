@@ -21,6 +21,7 @@ import base64
 import json
 import math
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -34,7 +35,7 @@ from ..layers import Dense, activation
 from ..losses import BinaryCrossEntropy, MeanSquaredError, SoftmaxCrossEntropy
 from ..model import Sequential
 from ..optimizers import SGD, Adam
-from ..training import add_l1_penalty, add_l2_penalty
+from ..training import History, accuracy, add_l1_penalty, add_l2_penalty
 
 CLASSIFICATION = ("circles", "xor", "gaussians", "spirals", "moons")
 REGRESSION = ("plane", "multi-gaussian")
@@ -50,6 +51,15 @@ MAX_UPLOAD_ROWS = 5000
 MAX_MESSAGE_CHARS = 12 * 1024 * 1024  # an upload's CSV text, escaped as JSON, fits
 MAX_FPS = 50  # frames computed per second at most while training runs
 MAX_CLASSES = 8
+
+
+def _doctor_class():
+    """``scratchnn.doctor.TrainingDoctor`` where this version of the library has it."""
+    try:
+        from ..doctor import TrainingDoctor
+    except ImportError:
+        return None
+    return TrainingDoctor
 
 
 class SessionError(ValueError):
@@ -375,6 +385,11 @@ class Session:
         self.domain = _domain(np.vstack([X_train, X_test]))
         self.grid_inputs = self.lift.transform(_grid(self.domain))
         self.epoch, self.diverged = 0, False
+        doctor = _doctor_class()
+        # The training doctor watches the run as fit would let it (a callback after each
+        # epoch, with the test split as validation data) and its findings go into the frames.
+        self.doctor = None if doctor is None else doctor(X=self.inputs_train, stream=None)
+        self.history = History()
         self.version += 1
         self._last_frame = 0.0
 
@@ -384,21 +399,44 @@ class Session:
         """One pass over the training data in shuffled mini-batches (the teaching loop)."""
         s, n = self.settings, self.inputs_train.shape[0]
         order = self.rng.permutation(n)
-        value = 0.0
+        value = loss_sum = correct = 0.0
         for start in range(0, n, s.batch_size):
             rows = order[start:start + s.batch_size]
-            value = self.loss.forward(self.model.forward(self.inputs_train[rows], copy=False),
-                                      self.y_train[rows])
+            logits = self.model.forward(self.inputs_train[rows], copy=False)
+            value = self.loss.forward(logits, self.y_train[rows])
+            if self.doctor is not None:
+                correct += accuracy(logits, self.y_train[rows], self.loss) * len(rows)
             self.model.backward(self.loss.backward())
             if s.regularization == "L2" and s.reg_rate:
                 value += add_l2_penalty(self.model, s.reg_rate, len(rows))
             elif s.regularization == "L1" and s.reg_rate:
                 value += add_l1_penalty(self.model, s.reg_rate, len(rows))
             self.optimizer.step()
+            loss_sum += value * len(rows)
         self.epoch += 1
         self.epochs_trained += 1
         if not math.isfinite(value):
             self.diverged = True
+        elif self.doctor is not None:
+            self._consult_doctor(loss_sum / n, correct / n)
+
+    def _consult_doctor(self, train_loss: float, train_accuracy: float) -> None:
+        h = self.history
+        h.loss.append(train_loss)
+        h.accuracy.append(train_accuracy)
+        h.lr.append(self.optimizer.lr)
+        self.model.eval()
+        with np.errstate(over="ignore", invalid="ignore"):
+            logits = self.model.forward(self.inputs_test)
+            h.val_loss.append(self.eval_loss.forward(logits, self.y_test))
+            h.val_accuracy.append(accuracy(logits, self.y_test, self.eval_loss))
+        self.model.train()
+        try:
+            self.doctor(self.epoch, h, self.model)
+        except Exception as error:  # a doctor's bug must not stop training: say so, go on
+            print(f"scratchnn playground: the training doctor failed and is off for this run "
+                  f"({type(error).__name__}: {error})", file=sys.stderr)
+            self.doctor = None
 
     def losses(self) -> tuple[float, float]:
         """``(training loss, test loss)`` without the penalty, on the whole splits."""
@@ -445,6 +483,9 @@ class Session:
             "train_loss": train if math.isfinite(train) else None,
             "test_loss": test if math.isfinite(test) else None,
             "boundary": b64(boundary), "neurons": b64(neurons), "weights": b64(weights),
+            **({} if self.doctor is None else {"doctor": [
+                f"epoch {f.epoch}, {f.kind.replace('_', ' ')}: {f.message}"
+                for f in self.doctor.findings]}),
         })
 
     def network(self) -> dict:

@@ -168,7 +168,7 @@ def regression_multi_gaussian(n_samples: int = N_SAMPLES, noise: float = 0.1,
     signs = np.array([-1, 1, -1, 1, -1, 1])
     X = rng.uniform(-1, 1, size=(n_samples, 2))
     dist2 = ((X[:, None, :] - centres[None]) ** 2).sum(axis=2)
-    bumps = signs * np.exp(-dist2 / (2 * 0.2**2))
+    bumps = signs * np.exp(-dist2 / (2 * 0.25**2))
     y = bumps[np.arange(n_samples), np.abs(bumps).argmax(axis=1)]
     return X + noise * rng.standard_normal(X.shape), y
 
@@ -669,7 +669,7 @@ def python_code(session: Session) -> str:
              ""]
     if s.dataset in REGRESSION:
         func = "regression_plane" if s.dataset == "plane" else "regression_multi_gaussian"
-        lines[3:3] = [f"from scratchnn.playground.session import {func}"]
+        lines[4:4] = [f"from scratchnn.playground.session import {func}"]
         lines += [f"X, y = {func}({N_SAMPLES}, noise={s.noise:g}, random_state={s.seed})"]
     elif s.dataset == "upload":
         cols = ", ".join(repr(c) for c in session.names)

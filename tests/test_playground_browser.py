@@ -246,3 +246,17 @@ def test_hover_enlarges_a_neuron_and_a_click_edits_a_weight(page, server):
     editor.fill("2.5")
     editor.press("Enter")
     wait_for_frame(page, "frame.layers[0].W[0] === 2.5")
+
+
+def test_closing_a_tab_while_it_trains_leaves_the_server_well(browser, server):
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.goto(server + "?hidden=8,8,8")
+    page.wait_for_function("() => window.playground && window.playground.frame")
+    page.get_by_role("button", name="Play", exact=True).click()
+    page.wait_for_function("() => window.playground.frame.epoch > 10", timeout=WAIT_MS)
+    context.close()  # mid-training; the server's log must stay free of tracebacks (see server)
+    other = browser.new_context(bypass_csp=True).new_page()
+    other.goto(server)
+    other.wait_for_function("() => window.playground && window.playground.frame")
+    other.context.close()

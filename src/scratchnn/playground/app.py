@@ -128,7 +128,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         pass
     finally:
         sender.cancel()
-        with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+        with contextlib.suppress(asyncio.CancelledError, Exception):  # the socket is gone
             await sender
         if connection.session is not None:
             # Closing the tab stops its training: the flag is set at once (even if this task is

@@ -459,6 +459,21 @@ def test_another_host_prints_a_warning():
     assert process.returncode == 130
 
 
+def test_a_port_in_use_is_one_line_naming_the_fix():
+    process, url = start("--port", "0")
+    try:
+        port = url.rstrip("/").rsplit(":", 1)[1]
+        result = subprocess.run([sys.executable, "-m", "scratchnn", "playground", "--port", port,
+                                 "--no-browser"], capture_output=True, text=True, timeout=60)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"scratchnn: error: cannot listen on 127.0.0.1 port {port}: ")
+    assert "choose another --port" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 def test_a_bad_port_is_a_usage_error():
     result = subprocess.run([sys.executable, "-m", "scratchnn", "playground", "--port", "70000"],
                             capture_output=True, text=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -150,6 +151,22 @@ def create_app() -> Starlette:
     return app
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port``, or a one-line error (a port in use, a bad host)."""
+    from ..cli import CLIError
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as error:
+        raise CLIError(f"cannot listen on {host} port {port}: {error.strerror or error}; choose "
+                       "another --port (0 picks a free one) or --host") from None
+    return sock
+
+
 def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True) -> int:
     """Run the server until Ctrl-C; print the URL once it accepts connections."""
     import uvicorn
@@ -172,8 +189,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True) 
                             ws_max_size=MAX_MESSAGE_CHARS + 1024, timeout_graceful_shutdown=2,
                             lifespan="off")
     server = Server(config)
+    sock = _listen(host, port)  # bound here, so that a port in use is one clear line
     with contextlib.suppress(KeyboardInterrupt):
-        server.run()
+        server.run(sockets=[sock])
     if not server.started:
         return 1
     print("scratchnn playground: stopped", file=sys.stderr)

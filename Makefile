@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test test-fast lint bench gallery clean
+.PHONY: demo test test-fast lint bench gallery clean playground chromium docs notebooks
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,12 +16,27 @@ demo: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python train_circles.py --out outputs
 	MPLBACKEND=Agg $(BIN)/python train_moons.py --out outputs
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q
 
 # The suite without the full-size accuracy runs (tests marked slow): for the edit-test loop.
 test-fast: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q -m "not slow"
+
+# The playground's browser tests drive Debian's Chromium (Playwright cannot download its own
+# browser here): install it when we can (as root with apt, as CI runs); otherwise say loudly
+# that those tests will be skipped.
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update && apt-get install -y chromium; \
+	else \
+		echo "*** no chromium and not root: the playground's browser tests will be SKIPPED" \
+		     "(install it: sudo apt-get install chromium) ***"; \
+	fi
+
+playground: $(STAMP)
+	$(BIN)/scratchnn playground
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -29,8 +44,9 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py
 
-gallery: $(STAMP)
+gallery: $(STAMP) chromium
 	MPLBACKEND=Agg $(BIN)/python docs/make_gallery.py
+	$(BIN)/python -m scratchnn.playground.screenshot docs/images
 	MPLBACKEND=Agg $(BIN)/python train_circles.py --out docs/images
 	MPLBACKEND=Agg $(BIN)/python train_moons.py --out docs/images
 

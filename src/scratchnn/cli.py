@@ -163,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("datasets", help="list the built-in datasets",
                                   description="List the built-in datasets.")
     listing.set_defaults(run=cmd_datasets)
+    from .playground import add_parser as add_playground  # starlette is imported only on use
+
+    add_playground(commands)
     return parser
 
 

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench gallery clean
+.PHONY: demo test lint bench gallery docs notebooks clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,5 +30,13 @@ gallery: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python train_circles.py --out docs/images
 	MPLBACKEND=Agg $(BIN)/python train_moons.py --out docs/images
 
+# The documentation site (MkDocs Material) into site/; open site/index.html, no server needed.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict
+
+# Rebuild the tutorial notebooks from docs/tutorials/source/ and execute them (stores outputs).
+notebooks: $(STAMP)
+	$(BIN)/python docs/tutorials/build.py
+
 clean:
-	rm -rf $(VENV) outputs .pytest_cache
+	rm -rf $(VENV) outputs .pytest_cache site

@@ -363,6 +363,8 @@ def fit(model: Sequential, X, y, *, loss: Loss | str | None = None,
     callbacks : ``callback(epoch, history, model)`` after every epoch; return True to stop.
     verbose : show a tqdm progress bar with epoch, loss and validation loss.
 
+    Notes
+    -----
     Raises ``ValueError`` for bad input (before any training) and ``TrainingDivergedError`` if
     the loss becomes NaN or infinite. Ctrl-C stops training and keeps the best weights so far.
     """

@@ -2,7 +2,7 @@
 # # 4. Initialisation and depth
 #
 # **What you will learn.** Why deep networks were hard to train for so long: the gradient
-# that reaches the first layers of a deep *sigmoid* network is thousands of times smaller than
+# that reaches the first layers of a deep *sigmoid* network is a million times smaller than
 # the one at the last layer (it **vanishes**), while a network whose weights start too large
 # sees it grow layer after layer (it **explodes**). You will measure the gradient norm of every
 # layer yourself, see how ReLU with He initialisation keeps it level, and watch what that means

@@ -196,6 +196,15 @@ def test_non_finite_loss_stops_training_with_a_clear_error():
             X, [0, 1, 0, 1])
 
 
+def test_sigmoid_is_another_name_for_logistic(iris):
+    X, y = iris
+    params = dict(hidden_layer_sizes=(4,), max_iter=5, random_state=0)
+    named = quiet_fit(MLPClassifier(activation="sigmoid", **params), X, y)
+    logistic = quiet_fit(MLPClassifier(activation="logistic", **params), X, y)
+    for a, b in zip(named.coefs_ + named.intercepts_, logistic.coefs_ + logistic.intercepts_):
+        np.testing.assert_array_equal(a, b)  # same initialisation (Glorot's factor 2), same fit
+
+
 @pytest.mark.parametrize("params, message", [
     (dict(hidden_layer_sizes=(4, 0)), "hidden_layer_sizes must be"),
     (dict(hidden_layer_sizes="10"), "hidden_layer_sizes must be"),
@@ -203,17 +212,17 @@ def test_non_finite_loss_stops_training_with_a_clear_error():
     (dict(solver="lbfgs"), "'lbfgs' is not available"),
     (dict(solver="newton"), "solver must be one of"),
     (dict(learning_rate="cyclic"), "learning_rate must be one of"),
-    (dict(alpha=-1.0), "alpha must be a number >= 0"),
+    (dict(alpha=-1.0), "alpha must be >= 0"),
     (dict(batch_size=0), "batch_size must be 'auto' or a positive int"),
-    (dict(learning_rate_init=0.0), "learning_rate_init must be a number > 0"),
+    (dict(learning_rate_init=0.0), "learning_rate_init must be a positive number"),
     (dict(max_iter=0), "max_iter must be a positive int"),
     (dict(n_init=1.5), "n_init must be a positive int"),
-    (dict(momentum=1.5), r"momentum must be a number in \[0, 1\)"),
-    (dict(validation_fraction=1.0), r"validation_fraction must be a number in \[0, 1\)"),
+    (dict(momentum=1.5), r"momentum must be in \[0, 1\)"),
+    (dict(validation_fraction=1.0), r"validation_fraction must be in \[0, 1\)"),
     (dict(validation_fraction=0.0, early_stopping=True),
-     r"validation_fraction must be a number in \(0, 1\)"),
-    (dict(beta_2=1.0), "beta_2 must be a number in"),
-    (dict(epsilon=0.0), "epsilon must be a number > 0"),
+     r"validation_fraction must be in \(0, 1\)"),
+    (dict(beta_2=1.0), "beta_2 must be in"),
+    (dict(epsilon=0.0), "epsilon must be a positive number"),
     (dict(shuffle="yes"), "shuffle must be True or False"),
     (dict(dtype=np.int32), "dtype must be numpy.float32 or numpy.float64"),
     (dict(random_state="seed"), "random_state must be"),

@@ -85,3 +85,17 @@ def test_bad_weights_are_refused(iris):
         MLPClassifier(max_iter=2).fit(X, y, sample_weight=-np.ones(len(y)))
     with pytest.raises(ValueError, match="shape"):
         MLPClassifier(max_iter=2).fit(X, y, sample_weight=np.ones(3))
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_samples_seen_count_each_sample_by_its_weight_with_shuffled_minibatches(iris, dtype):
+    # A regression test: t_ (and 'invscaling', which reads it) once summed the weights of an
+    # uninitialised shuffle buffer instead of the sample weights.
+    X, y = iris
+    w = np.random.default_rng(1).integers(1, 4, len(y)).astype(float)
+    clf = MLPClassifier((5,), solver="sgd", learning_rate="invscaling", learning_rate_init=0.2,
+                        batch_size=20, max_iter=3, random_state=0, dtype=dtype)
+    clf.fit(X, y, sample_weight=w)
+    assert clf.t_ == 3 * w.sum()
+    assert clf._optimizer.lr == pytest.approx(0.2 / (3 * w.sum() + 1) ** 0.5)

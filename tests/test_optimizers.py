@@ -488,7 +488,8 @@ def test_schedule_reset_restores_the_initial_rate(make):
     (lambda o: snn.InverseScalingLR(o, samples_per_epoch=-5), "samples_per_epoch must be a pos"),
     (lambda o: snn.ReduceLROnPlateau(o, patience=-1), "patience must be an integer >= 0"),
     (lambda o: snn.ReduceLROnPlateau(o, patience=2.5), "patience must be an integer >= 0"),
-    (lambda o: snn.ReduceLROnPlateau(o, min_lr=-1), "min_delta and min_lr must be >= 0"),
+    (lambda o: snn.ReduceLROnPlateau(o, min_lr=-1), "min_lr must be >= 0, got -1"),
+    (lambda o: snn.ReduceLROnPlateau(o, min_delta=math.nan), "min_delta must be >= 0"),
 ])
 def test_schedule_arguments_are_validated(make, message):
     with pytest.raises(ValueError, match=message):

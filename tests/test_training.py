@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import scratchnn as snn
 from scratchnn import datasets
-from scratchnn.training import add_l2_penalty, stratified_split
+from scratchnn.training import Batches, Patience, add_l2_penalty, stratified_split, train_epochs
 
 
 @pytest.fixture(scope="module")
@@ -459,9 +459,9 @@ def bad_inputs():
         ("labels 1/2", dict(y=y + 1), "binary cross-entropy needs labels 0/1"),
         ("labels -1/1", dict(y=2 * y - 1), "binary cross-entropy needs labels 0/1"),
         ("features", dict(X=np.hstack([X, X])), "X has 4 features, but the model expects 2"),
-        ("lr 0", dict(lr=0), "learning rate must be a positive number"),
-        ("lr < 0", dict(lr=-0.1), "learning rate must be a positive number"),
-        ("lr nan", dict(lr=math.nan), "learning rate must be a positive number"),
+        ("lr 0", dict(lr=0), "lr must be a positive number"),
+        ("lr < 0", dict(lr=-0.1), "lr must be a positive number"),
+        ("lr nan", dict(lr=math.nan), "lr must be a positive number"),
         ("epochs 0", dict(epochs=0), "epochs must be a positive integer"),
         ("epochs float", dict(epochs=2.5), "epochs must be a positive integer"),
         ("batch 0", dict(batch_size=0), "batch_size must be a positive integer"),
@@ -634,3 +634,114 @@ def test_fit_with_l1_makes_weights_sparser_than_without():
     assert small[1] > small[0]
     with pytest.raises(ValueError, match="l1"):
         snn.fit(plain, X, y, l1=-1.0)
+
+
+# --- the shared loop: Batches, train_epochs and the stopping rules -------------------------------
+
+
+def batches_of(batches, epochs=2):
+    return [[tuple(None if a is None else a.copy() for a in batch) for batch in batches.epoch()]
+            for _ in range(epochs)]
+
+
+@pytest.mark.parametrize("with_weights", [False, True])
+def test_batches_gathered_once_or_taken_per_batch_are_the_same(with_weights):
+    X = np.arange(22.0).reshape(11, 2)
+    y, w = np.arange(11), (np.arange(11.0) if with_weights else None)
+    taken = batches_of(Batches(X, y, w, batch_size=4, rng=np.random.default_rng(5)))
+    gathered = batches_of(Batches(X, y, w, batch_size=4, rng=np.random.default_rng(5),
+                                  gather=True))
+    assert [len(epoch) for epoch in taken] == [3, 3]
+    for epoch_t, epoch_g in zip(taken, gathered):
+        for batch_t, batch_g in zip(epoch_t, epoch_g):
+            for a, b in zip(batch_t, batch_g):
+                np.testing.assert_array_equal(a, b)
+            X_b, y_b, w_b = batch_t
+            np.testing.assert_array_equal(X_b[:, 0], 2 * y_b)  # rows stay whole
+            if with_weights:
+                np.testing.assert_array_equal(w_b, y_b)  # weights travel with their rows
+            else:
+                assert w_b is None
+    assert not np.array_equal(taken[0][0][1], taken[1][0][1])  # a new order every epoch
+
+
+def test_batches_without_shuffle_are_slices_and_one_batch_is_the_data_itself():
+    X, y = np.arange(10.0).reshape(5, 2), np.arange(5)
+    in_order = list(Batches(X, y, batch_size=2, shuffle=False).epoch())
+    assert [b[1].tolist() for b in in_order] == [[0, 1], [2, 3], [4]]
+    rng = np.random.default_rng(0)
+    state = rng.bit_generator.state
+    (whole,) = list(Batches(X, y, batch_size=50, rng=rng, gather=True).epoch())
+    assert whole[0] is X and whole[1] is y and whole[2] is None
+    assert rng.bit_generator.state == state  # nothing to shuffle: no random numbers drawn
+
+
+def test_patience_counts_epochs_without_an_improvement_of_min_delta():
+    rule = Patience(patience=2, min_delta=0.05)
+    # 1.0: first; 0.9 improves by more than 0.05; 0.95 and 0.9 do not: the second one stops.
+    assert [rule.update(v) for v in (1.0, 0.9, 0.95, 0.9)] == [False, False, False, True]
+    assert rule.best == 0.9
+    again = Patience(patience=1)
+    assert [again.update(v) for v in (1.0, 0.5, 0.5)] == [False, False, True]  # equal: no gain
+
+
+class ListRule:
+    """A StoppingRule that records every epoch and stops after ``stop_after`` of them."""
+
+    def __init__(self, stop_after=None):
+        self.stop_after, self.seen = stop_after, []
+
+    def end_epoch(self, epoch, loss, accuracy):
+        self.seen.append((epoch, loss, accuracy))
+        return epoch == self.stop_after
+
+    def diverged(self, value, epoch):
+        return OverflowError(f"diverged with {value} at {epoch}")
+
+
+def test_train_epochs_asks_the_rule_after_every_epoch_and_stops_when_told(moons):
+    X, y = moons
+    y = y.reshape(-1, 1).astype(float)
+    model, reference = net(), net()
+    loss, rule = snn.BinaryCrossEntropy(), ListRule(stop_after=3)
+    ran = train_epochs(model, loss, snn.SGD(model.parameters(), lr=0.5),
+                       Batches(X, y, batch_size=len(X)), rule, max_epochs=10)
+    assert ran == 3 and [epoch for epoch, _, _ in rule.seen] == [1, 2, 3]
+    assert all(math.isnan(acc) for _, _, acc in rule.seen)  # accuracy was not asked for
+    ref_loss, opt = snn.BinaryCrossEntropy(), snn.SGD(reference.parameters(), lr=0.5)
+    for _, value, _ in rule.seen:  # the teaching loop, step by step
+        assert value == ref_loss.forward(reference.forward(X), y)
+        reference.backward(ref_loss.backward())
+        opt.step()
+    assert_weights_equal(model.get_weights(), reference.get_weights())
+    assert train_epochs(net(), loss, snn.SGD(net().parameters(), lr=0.1),
+                        Batches(X, y, batch_size=32), ListRule(), max_epochs=4) == 4
+
+
+def test_train_epochs_raises_the_rules_own_divergence_error():
+    X = np.array([[1e200, -1e200], [-1e200, 1e200], [1e200, 1e200], [-1e200, -1e200]])
+    y = np.array([[0.0], [1.0], [0.0], [1.0]])
+    model, rule = net((2, 3, 1)), ListRule()
+    with pytest.raises(OverflowError, match=r"diverged with (nan|inf) at \d"):
+        train_epochs(model, snn.BinaryCrossEntropy(), snn.SGD(model.parameters(), lr=10.0),
+                     Batches(X, y, batch_size=4), rule, max_epochs=20)
+    assert len(rule.seen) < 20
+
+
+def test_train_epochs_with_integer_weights_is_training_on_repeated_samples(moons):
+    X, y = moons
+    y = y.reshape(-1, 1).astype(float)
+    w = np.random.default_rng(0).integers(1, 4, len(X)).astype(float)
+    results = []
+    for data in ((X, y, w), (np.repeat(X, w.astype(int), axis=0),
+                             np.repeat(y, w.astype(int), axis=0), None)):
+        model, rule = net(), ListRule()
+        train_epochs(model, snn.BinaryCrossEntropy(), snn.SGD(model.parameters(), lr=0.3),
+                     Batches(*data, batch_size=10**6), rule, max_epochs=5, alpha=0.1, l1=0.01)
+        results.append(([loss for _, loss, _ in rule.seen], model.get_weights()))
+    (weighted, w_weights), (repeated, r_weights) = results
+    # The mean loss per epoch is over rows, so it differs; the penalties (scaled by the batch's
+    # weight) and the steps must not.
+    for a, b in zip(w_weights, r_weights):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    assert weighted != repeated

@@ -14,25 +14,64 @@ import numbers
 import warnings
 from collections.abc import Iterable
 from functools import partial
+from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._available_if import available_if
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from .layers import Dense, stable_sigmoid
+from ._params import (
+    BOOLEAN,
+    NON_NEGATIVE,
+    POSITIVE_INT,
+    POSITIVE_NUMBER,
+    Integral,
+    Interval,
+    Real,
+    StrOptions,
+    check,
+    validate,
+)
+from .layers import ACTIVATIONS, Dense, Sigmoid, stable_sigmoid
 from .layers import activation as make_activation
 from .losses import BinaryCrossEntropy, SoftmaxCrossEntropy
 from .model import Sequential
 from .optimizers import SGD, Adam, InverseScalingLR
-from .training import TrainingDivergedError, _BestWeights, add_l2_penalty
+from .persistence import ModelFileError
+from .training import Batches, BestWeights, TrainingDivergedError, train_epochs
 
-_ACTIVATIONS = ("identity", "logistic", "tanh", "relu", "leaky_relu")
-_SOLVERS = ("sgd", "adam")
-_LEARNING_RATES = ("constant", "invscaling", "adaptive")
 _MIN_ADAPTIVE_LR = 1e-6  # scikit-learn's: 'adaptive' stops once the rate is this small
+_FRACTION = Interval(Real, 0, 1, closed="left")  # in [0, 1)
+
+# What each parameter may be (see scratchnn._params), in scikit-learn's spirit; checked by
+# MLPClassifier._validate_params in this order. hidden_layer_sizes, dtype and random_state
+# have checks of their own.
+_PARAMETER_RULES = {
+    "activation": [StrOptions(*ACTIVATIONS)],  # the names scratchnn.layers knows
+    "solver": [StrOptions("sgd", "adam")],
+    "learning_rate": [StrOptions("constant", "invscaling", "adaptive")],
+    "alpha": [NON_NEGATIVE],
+    "batch_size": [StrOptions("auto"), POSITIVE_INT],
+    "learning_rate_init": [POSITIVE_NUMBER],
+    "power_t": [NON_NEGATIVE],
+    "max_iter": [POSITIVE_INT],
+    "n_iter_no_change": [POSITIVE_INT],
+    "n_init": [POSITIVE_INT],
+    "tol": [NON_NEGATIVE],
+    "momentum": [_FRACTION],
+    "validation_fraction": [_FRACTION],  # (0, 1) with early_stopping: checked below
+    "beta_1": [_FRACTION],
+    "beta_2": [_FRACTION],
+    "epsilon": [POSITIVE_NUMBER],
+    "shuffle": [BOOLEAN],
+    "warm_start": [BOOLEAN],
+    "nesterovs_momentum": [BOOLEAN],
+    "early_stopping": [BOOLEAN],
+    "verbose": [BOOLEAN, Interval(Integral, None, None, closed="neither")],
+}
 
 
 def _partial_fit_available(estimator) -> bool:
@@ -54,9 +93,10 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     hidden_layer_sizes : int or tuple of int, default=(100,)
         The ``i``-th element is the number of units in the ``i``-th hidden layer. An empty
         tuple gives no hidden layer (logistic regression).
-    activation : {'identity', 'logistic', 'tanh', 'relu', 'leaky_relu'}, default='relu'
-        Activation of the hidden layers. ``'leaky_relu'`` (slope 0.01) is scratchnn's
-        addition.
+    activation : {'identity', 'logistic', 'tanh', 'relu', 'leaky_relu', 'sigmoid'}, default='relu'
+        Activation of the hidden layers (any name in ``scratchnn.layers.ACTIVATIONS``).
+        ``'leaky_relu'`` (slope 0.01) and ``'sigmoid'`` (another name for ``'logistic'``) are
+        scratchnn's additions.
     solver : {'sgd', 'adam'}, default='adam'
         The weight optimizer. ``'lbfgs'`` is not provided.
     alpha : float, default=0.0001
@@ -294,39 +334,16 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         sizes = self.hidden_layer_sizes
         sizes = [sizes] if isinstance(sizes, numbers.Integral) else sizes
         if not isinstance(sizes, Iterable) or isinstance(sizes, str) or not all(
-                isinstance(s, numbers.Integral) and not isinstance(s, bool) and s > 0
-                for s in sizes):
+                POSITIVE_INT.accepts(s) for s in sizes):
             raise ValueError(f"hidden_layer_sizes must be a positive int or a tuple of positive "
                              f"ints, got {self.hidden_layer_sizes!r}")
         self._hidden = [int(s) for s in sizes]
-        _choice("activation", self.activation, _ACTIVATIONS)
         if self.solver == "lbfgs":
             raise ValueError("solver='lbfgs' is not available in scratchnn; use 'adam' or 'sgd'")
-        _choice("solver", self.solver, _SOLVERS)
-        _choice("learning_rate", self.learning_rate, _LEARNING_RATES)
-        _number("alpha", self.alpha, low=0)
-        if not (self.batch_size == "auto" or (isinstance(self.batch_size, numbers.Integral)
-                                              and not isinstance(self.batch_size, bool)
-                                              and self.batch_size >= 1)):
-            raise ValueError(f"batch_size must be 'auto' or a positive int, got "
-                             f"{self.batch_size!r}")
-        _number("learning_rate_init", self.learning_rate_init, low=0, strict=True)
-        _number("power_t", self.power_t, low=0)
-        _integer("max_iter", self.max_iter)
-        _integer("n_iter_no_change", self.n_iter_no_change)
-        _integer("n_init", self.n_init)
-        _number("tol", self.tol, low=0)
-        _number("momentum", self.momentum, low=0, high=1)
-        _number("validation_fraction", self.validation_fraction, low=0, high=1,
-                strict=bool(self.early_stopping))  # 0 is fine when nothing is held out
-        _number("beta_1", self.beta_1, low=0, high=1)
-        _number("beta_2", self.beta_2, low=0, high=1)
-        _number("epsilon", self.epsilon, low=0, strict=True)
-        for name in ("shuffle", "warm_start", "nesterovs_momentum", "early_stopping"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
-        if not isinstance(self.verbose, (bool, np.bool_, numbers.Integral)):
-            raise ValueError(f"verbose must be a bool or an int, got {self.verbose!r}")
+        validate(_PARAMETER_RULES, self.get_params(deep=False))
+        if self.early_stopping:  # something must be held out
+            check("validation_fraction", self.validation_fraction,
+                  [Interval(Real, 0, 1, closed="neither")])
         try:
             dtype = np.dtype(self.dtype)
         except TypeError:
@@ -411,7 +428,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         n_classes = len(self.classes_)
         n_out = 1 if n_classes == 2 else n_classes
         sizes = [n_features, *self._hidden, n_out]
-        factor = 2.0 if self.activation == "logistic" else 6.0
+        factor = 2.0 if ACTIVATIONS[self.activation] is Sigmoid else 6.0
         init = partial(_glorot_uniform, factor=factor)  # a partial pickles; a closure does not
         layers = []
         for i in range(len(sizes) - 1):
@@ -480,138 +497,150 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         return np.flatnonzero(~in_val), np.flatnonzero(in_val)
 
     def _train(self, X, y_index, sample_weight, rng, incremental: bool, split) -> None:
-        """Epochs of minibatch training, with scikit-learn's stopping rule. ``split`` is
-        ``(train_rows, validation_rows)`` with early stopping, else ``None``."""
+        """Epochs of minibatch training (one with ``incremental``) through the shared loop,
+        ``training.train_epochs``, with scikit-learn's end of an epoch (``_EpochRule``).
+        ``split`` is ``(train_rows, validation_rows)`` with early stopping, else ``None``."""
         model, dtype = self.model_, self.model_.dtype
         binary = self.n_outputs_ == 1
         loss = BinaryCrossEntropy() if binary else SoftmaxCrossEntropy()
         y = y_index.astype(dtype).reshape(-1, 1) if binary else y_index
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._make_optimizer()
-        optimizer = self._optimizer
         if not hasattr(self, "_no_improvement_count"):  # e.g. a model loaded from a file
             self._no_improvement_count = 0
-        sgd = self.solver == "sgd"
-        schedule = None
-        if sgd and self.learning_rate == "invscaling":
-            schedule = InverseScalingLR(optimizer, self.power_t)
-            schedule.base_lr = self.learning_rate_init  # t_ counts samples over every call
-
-        early = self.early_stopping
-        if early:
+        val = None
+        if self.early_stopping:
             train_rows, val_rows = split
-            X_val, y_val = X[val_rows], y[val_rows]
             w_val = None if sample_weight is None else sample_weight[val_rows]
-            val_index = y_index[val_rows]
+            val = (X[val_rows], y[val_rows], y_index[val_rows], w_val)
             X, y = X[train_rows], y[train_rows]
             sample_weight = None if sample_weight is None else sample_weight[train_rows]
-            val_loss = BinaryCrossEntropy() if binary else SoftmaxCrossEntropy()
-            best = _BestWeights(model)
             if self.validation_scores_ is None:  # warm start after a fit without validation
                 self.validation_scores_, self.val_loss_curve_ = [], []
                 self.best_validation_score_ = -math.inf
-        n = X.shape[0]
-        if self.batch_size == "auto":
-            batch_size = min(200, n)
-        else:
-            if self.batch_size > n:
-                warnings.warn(f"batch_size={self.batch_size} is larger than the {n} training "
-                              "samples; it is clipped to the full batch", stacklevel=3)
-            batch_size = min(self.batch_size, n)
-        shuffle = self.shuffle and batch_size < n
-        if shuffle:  # each epoch gathers a shuffled copy once; batches are then plain slices
-            X_all, y_all, w_all = X, y, sample_weight
-            X, y = np.empty_like(X_all), np.empty_like(y_all)
-            sample_weight = None if w_all is None else np.empty_like(w_all)
-        starts = range(0, n, batch_size)
-        total_weight = None if sample_weight is None else float(sample_weight.sum())
-        alpha = float(self.alpha)
-
+        # Each epoch gathers a shuffled copy once (gather=True); batches are then plain slices.
+        batches = Batches(X, y, sample_weight, batch_size=self._batch_size(X.shape[0]),
+                          shuffle=self.shuffle, rng=rng, gather=True)
+        rule = _EpochRule(self, val, samples_per_epoch=X.shape[0] if sample_weight is None
+                          else float(sample_weight.sum()))
         self.n_iter_ = 0
-        with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught via the loss
-            for _ in range(self.max_iter):
-                if shuffle:
-                    order = rng.permutation(n)
-                    np.take(X_all, order, axis=0, out=X)
-                    np.take(y_all, order, axis=0, out=y)
-                    if w_all is not None:
-                        np.take(w_all, order, out=sample_weight)
-                total = 0.0
-                for start in starts:
-                    stop = start + batch_size
-                    X_batch, y_batch = X[start:stop], y[start:stop]
-                    logits = model.forward(X_batch)
-                    if sample_weight is None:
-                        value = loss.forward(logits, y_batch)
-                        weight = X_batch.shape[0]
-                    else:
-                        w_batch = sample_weight[start:stop]
-                        value = loss.forward(logits, y_batch, w_batch)
-                        weight = float(w_batch.sum())
-                    model.backward(loss.backward(), input_grad=False)
-                    if alpha:
-                        value += add_l2_penalty(model, alpha, weight)
-                    if not math.isfinite(value):
-                        raise self._diverged(value)
-                    optimizer.step()
-                    total += value * X_batch.shape[0]
+        train_epochs(model, loss, self._optimizer, batches, rule,
+                     max_epochs=1 if incremental else self.max_iter, alpha=float(self.alpha))
+        if not (incremental or rule.stopped):
+            warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                          "reached and the optimization hasn't converged yet.",
+                          ConvergenceWarning, stacklevel=3)
+        if val is not None:
+            rule.best.restore()
 
-                self.n_iter_ += 1
-                self.loss_ = total / n
-                self.t_ += n if sample_weight is None else total_weight
-                self.loss_curve_.append(self.loss_)
-                if self.verbose:
-                    print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
-                if early:
-                    logits = model.forward(X_val)
-                    self.val_loss_curve_.append(val_loss.forward(logits, y_val))
-                    predicted = (logits[:, 0] > 0) if binary else logits.argmax(axis=1)
-                    correct = (predicted == val_index).astype(dtype)
-                    score = float(np.average(correct, weights=w_val))
-                    self.validation_scores_.append(score)
-                    if self.verbose:
-                        print(f"Validation score: {score:.6f}")
-                    improved = score >= self.best_validation_score_ + self.tol
-                    self.best_validation_score_ = max(self.best_validation_score_, score)
-                    best.offer(-score, self.n_iter_)
-                else:
-                    if self.best_loss_ is None:  # warm start after a fit with validation
-                        self.best_loss_ = math.inf
-                    improved = self.loss_ <= self.best_loss_ - self.tol
-                    self.best_loss_ = min(self.best_loss_, self.loss_)
-                self._no_improvement_count = 0 if improved else self._no_improvement_count + 1
-                if schedule is not None:
-                    optimizer.lr = schedule.lr_at(self.t_)  # lr_0 / (t + 1) ** power_t
+    def _batch_size(self, n: int) -> int:
+        """``batch_size`` for ``n`` training samples: ``'auto'`` is ``min(200, n)``; larger
+        values are clipped to ``n`` with a warning."""
+        if self.batch_size == "auto":
+            return min(200, n)
+        if self.batch_size > n:
+            warnings.warn(f"batch_size={self.batch_size} is larger than the {n} training "
+                          "samples; it is clipped to the full batch", stacklevel=4)
+        return min(self.batch_size, n)
 
-                if self._no_improvement_count > self.n_iter_no_change:
-                    what = "Validation score" if early else "Training loss"
-                    message = (f"{what} did not improve more than tol={self.tol:f} for "
-                               f"{self.n_iter_no_change} consecutive epochs.")
-                    if sgd and self.learning_rate == "adaptive" and (
-                            optimizer.lr > _MIN_ADAPTIVE_LR):
-                        optimizer.lr /= 5
-                        self._no_improvement_count = 0
-                        if self.verbose:
-                            print(f"{message} Setting learning rate to {optimizer.lr:f}")
-                    else:
-                        if self.verbose:
-                            print(f"{message} Stopping.")
-                        break
-                if incremental:
-                    break
-                if self.n_iter_ == self.max_iter:
-                    warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
-                                  "reached and the optimization hasn't converged yet.",
-                                  ConvergenceWarning, stacklevel=3)
-        if early:
-            best.restore()
-
-    def _diverged(self, value: float) -> TrainingDivergedError:
+    def _diverged(self, value: float, epoch: int) -> TrainingDivergedError:
         return TrainingDivergedError(
-            f"the training loss became {value} at epoch {self.n_iter_ + 1}: the learning rate "
+            f"the training loss became {value} at epoch {epoch}: the learning rate "
             f"({self.learning_rate_init:g}) is probably too high or the features are on very "
             "different scales; lower learning_rate_init or put a StandardScaler before the "
             "classifier")
+
+
+class _EpochRule:
+    """The estimator's ``StoppingRule`` (see ``training.train_epochs``): the end of an epoch as
+    in scikit-learn's ``_fit_stochastic``.
+
+    It updates the fitted attributes (``n_iter_``, ``t_``, ``loss_``, ``loss_curve_``, ...),
+    scores the validation data with early stopping (accuracy, weighted by the held-out sample
+    weights; the best epoch's weights are kept in ``best``), applies scikit-learn's rule
+    (``_update_no_improvement_count``: an epoch improves when the training loss falls by at
+    least ``tol`` below the best, or the validation score rises by at least ``tol`` above it;
+    more than ``n_iter_no_change`` epochs in a row without improvement end training), and the
+    'sgd' learning-rate schedules: 'invscaling' sets ``lr_0 / (t_ + 1) ** power_t`` after each
+    epoch, with ``t_`` the samples seen over every call, and 'adaptive' divides the rate by 5
+    instead of stopping, until it falls below 1e-6.
+
+    ``val`` is ``(X_val, y_val, labels_val, weights_val or None)`` or ``None``.
+    """
+
+    def __init__(self, est: MLPClassifier, val, *, samples_per_epoch: float):
+        self.est, self.val, self.samples_per_epoch = est, val, samples_per_epoch
+        self.optimizer = est._optimizer
+        sgd = est.solver == "sgd"
+        self.adaptive = sgd and est.learning_rate == "adaptive"
+        self.schedule = None
+        if sgd and est.learning_rate == "invscaling":
+            self.schedule = InverseScalingLR(self.optimizer, est.power_t)
+            self.schedule.base_lr = est.learning_rate_init  # t_ counts samples over every call
+        if val is not None:
+            self.best = BestWeights(est.model_)
+            self.val_loss = BinaryCrossEntropy() if est.n_outputs_ == 1 else SoftmaxCrossEntropy()
+        self.stopped = False
+
+    def end_epoch(self, epoch: int, loss: float, accuracy: float) -> bool:
+        est = self.est
+        est.n_iter_ += 1
+        est.loss_ = loss
+        est.t_ += self.samples_per_epoch
+        est.loss_curve_.append(loss)
+        if est.verbose:
+            print(f"Iteration {est.n_iter_}, loss = {loss:.8f}")
+        improved = self._validation_improved() if self.val is not None else (
+            self._loss_improved(loss))
+        est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
+        if self.schedule is not None:
+            self.optimizer.lr = self.schedule.lr_at(est.t_)  # lr_0 / (t + 1) ** power_t
+        if est._no_improvement_count > est.n_iter_no_change:
+            self.stopped = self._plateau()
+        return self.stopped
+
+    def _loss_improved(self, loss: float) -> bool:
+        est = self.est
+        if est.best_loss_ is None:  # warm start after a fit with validation
+            est.best_loss_ = math.inf
+        improved = loss <= est.best_loss_ - est.tol
+        est.best_loss_ = min(est.best_loss_, loss)
+        return improved
+
+    def _validation_improved(self) -> bool:
+        est = self.est
+        X_val, y_val, labels, weights = self.val
+        logits = est.model_.forward(X_val)
+        est.val_loss_curve_.append(self.val_loss.forward(logits, y_val))
+        predicted = (logits[:, 0] > 0) if logits.shape[1] == 1 else logits.argmax(axis=1)
+        correct = (predicted == labels).astype(logits.dtype)
+        score = float(np.average(correct, weights=weights))
+        est.validation_scores_.append(score)
+        if est.verbose:
+            print(f"Validation score: {score:.6f}")
+        improved = score >= est.best_validation_score_ + est.tol
+        est.best_validation_score_ = max(est.best_validation_score_, score)
+        self.best.offer(-score, est.n_iter_)
+        return improved
+
+    def _plateau(self) -> bool:
+        """No improvement for too long: lower the rate ('adaptive') or stop (True)."""
+        est = self.est
+        what = "Validation score" if self.val is not None else "Training loss"
+        message = (f"{what} did not improve more than tol={est.tol:f} for "
+                   f"{est.n_iter_no_change} consecutive epochs.")
+        if self.adaptive and self.optimizer.lr > _MIN_ADAPTIVE_LR:
+            self.optimizer.lr /= 5
+            est._no_improvement_count = 0
+            if est.verbose:
+                print(f"{message} Setting learning rate to {self.optimizer.lr:f}")
+            return False
+        if est.verbose:
+            print(f"{message} Stopping.")
+        return True
+
+    def diverged(self, value: float, epoch: int) -> TrainingDivergedError:
+        return self.est._diverged(value, epoch)
 
 
 def _glorot_uniform(n_in: int, n_out: int, rng: np.random.Generator, dtype, *,
@@ -621,22 +650,140 @@ def _glorot_uniform(n_in: int, n_out: int, rng: np.random.Generator, dtype, *,
     return rng.uniform(-bound, bound, (n_in, n_out)).astype(dtype)
 
 
-def _choice(name: str, value, choices: tuple[str, ...]) -> None:
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+# --- saving and loading (the model-file format itself is scratchnn.persistence's) ---------------
+# persistence.save / load call describe_estimator / restore_estimator: the header's "estimator"
+# section holds the parameters, the classes and the fitted attributes below; the weights are
+# the file's arrays, as for any Sequential.
+
+_FITTED_SCALARS = ("n_features_in_", "n_iter_", "t_", "loss_", "best_loss_",
+                   "best_validation_score_", "out_activation_", "n_layers_", "n_outputs_")
+_FITTED_LISTS = ("loss_curve_", "validation_scores_", "val_loss_curve_")
+_FLOAT_DTYPES = {"float32": np.float32, "float64": np.float64}
 
 
-def _number(name: str, value, *, low: float, high: float | None = None,
-            strict: bool = False) -> None:
-    """``value`` must be a real number ``>= low`` (``> low`` if ``strict``) and ``< high``."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-    ok = ok and (value > low if strict else value >= low) and (high is None or value < high)
-    if not ok:
-        bound = f"in {'(' if strict else '['}{low}, {high})" if high is not None else (
-            f"{'>' if strict else '>='} {low}")
-        raise ValueError(f"{name} must be a number {bound}, got {value!r}")
+def _json_value(value: Any, what: str) -> Any:
+    """A NumPy scalar as the matching Python scalar; refuses anything JSON cannot hold."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        if not math.isfinite(value):
+            raise ValueError(f"{what} contains the non-finite number {value!r}, which a model "
+                             "file cannot store")
+        return float(value)
+    if isinstance(value, (str, np.str_)):
+        return str(value)
+    if value is None:
+        return None
+    raise TypeError(f"{what} contains {value!r} of type {type(value).__name__}; a model file "
+                    "stores only ints, floats, strings, bools and None")
 
 
-def _integer(name: str, value) -> None:
-    if not (isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1):
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
+def _encode_classes(classes: np.ndarray) -> dict:
+    """Class labels as JSON values that keep their type: ints stay ints, strings strings."""
+    classes = np.asarray(classes)
+    values = [_json_value(c, "classes_") for c in classes.tolist()]
+    return {"dtype": classes.dtype.str if classes.dtype != object else "object",
+            "values": values}
+
+
+def _decode_classes(encoded: Any) -> np.ndarray:
+    if not (isinstance(encoded, dict) and isinstance(encoded.get("values"), list)
+            and isinstance(encoded.get("dtype"), str)):
+        raise ModelFileError("the header's classes are malformed: expected "
+                             '{"dtype": ..., "values": [...]}')
+    values = encoded["values"]
+    if not values or not all(isinstance(v, (bool, int, float, str)) for v in values):
+        raise ModelFileError("the header's class labels must be a non-empty list of ints, "
+                             "floats, strings or bools")
+    try:
+        dtype = np.dtype(encoded["dtype"]) if encoded["dtype"] != "object" else np.dtype(object)
+        if dtype.kind not in "biufUO":
+            raise TypeError(dtype)
+        return np.array(values, dtype=dtype)
+    except (TypeError, ValueError):
+        raise ModelFileError(f"the header's classes have an unusable dtype "
+                             f"{encoded['dtype']!r}") from None
+
+
+def describe_estimator(est: MLPClassifier) -> dict:
+    """The JSON-ready ``{"params", "classes", "fitted"}`` of a fitted estimator, for a model
+    file's header. Raises ``ValueError`` if it is not fitted, ``TypeError`` / ``ValueError``
+    for a parameter a file cannot hold."""
+    if not hasattr(est, "model_"):
+        raise ValueError("this MLPClassifier is not fitted yet: call fit(X, y) before saving it")
+    params = {}
+    for name, value in est.get_params(deep=False).items():
+        if name == "dtype":
+            value = np.dtype(value).name
+        elif name == "hidden_layer_sizes":
+            params[name] = [int(v) for v in np.atleast_1d(value)]
+            continue
+        elif name == "random_state" and not (value is None or isinstance(value, (int, np.integer))):
+            value = None  # a Generator/RandomState cannot be stored; the weights are what matter
+        params[name] = _json_value(value, f"parameter {name}")
+    fitted: dict[str, Any] = {name: _json_value(getattr(est, name, None), name)
+                              for name in _FITTED_SCALARS}
+    for name in _FITTED_LISTS:
+        values = getattr(est, name, None)
+        fitted[name] = None if values is None else [_json_value(v, name) for v in values]
+    names = getattr(est, "feature_names_in_", None)
+    fitted["feature_names_in_"] = None if names is None else [str(v) for v in names]
+    return {"params": params, "classes": _encode_classes(est.classes_), "fitted": fitted}
+
+
+def restore_estimator(info: Any, model: Sequential) -> MLPClassifier:
+    """A fitted ``MLPClassifier`` from a header's estimator section (``describe_estimator``'s
+    output, read back) and the network rebuilt from the file's arrays. Raises
+    ``ModelFileError`` when the two do not fit together."""
+    if not (isinstance(info, dict) and isinstance(info.get("params"), dict)
+            and isinstance(info.get("fitted"), dict)):
+        raise ModelFileError("the header's estimator section is malformed: expected params, "
+                             "classes and fitted")
+    params = dict(info["params"])
+    if params.get("dtype") in _FLOAT_DTYPES:
+        params["dtype"] = _FLOAT_DTYPES[params["dtype"]]
+    if isinstance(params.get("hidden_layer_sizes"), list):
+        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+    try:
+        est = MLPClassifier(**params)
+    except TypeError as error:
+        raise ModelFileError(f"the header's estimator parameters do not fit this version of "
+                             f"MLPClassifier: {error}") from None
+    classes = _decode_classes(info.get("classes"))
+    fitted = info["fitted"]
+    _check_architecture(params, model)
+    expected_outputs = 1 if len(classes) == 2 else len(classes)
+    if model.n_outputs != expected_outputs or fitted.get("n_features_in_") != model.n_inputs:
+        raise ModelFileError(f"the network ({model.n_inputs} inputs, {model.n_outputs} outputs) "
+                             f"does not fit the header's {fitted.get('n_features_in_')} features "
+                             f"and {len(classes)} classes")
+    est.classes_ = classes
+    for name in (*_FITTED_SCALARS, *_FITTED_LISTS):
+        value = fitted.get(name)
+        if value is not None or name in ("best_loss_", "validation_scores_",
+                                         "best_validation_score_", "val_loss_curve_"):
+            setattr(est, name, value)
+    names = fitted.get("feature_names_in_")
+    if names is not None:
+        est.feature_names_in_ = np.array(names, dtype=object)
+    est._set_model(model)
+    return est
+
+
+def _check_architecture(params: dict, model: Sequential) -> None:
+    """The layers must be what the estimator's parameters build: Dense layers of
+    ``hidden_layer_sizes`` with ``activation`` between them and none after the last."""
+    hidden = params.get("hidden_layer_sizes")
+    hidden = [hidden] if isinstance(hidden, int) else hidden
+    name = params.get("activation")
+    layer = ACTIVATIONS.get(name) if isinstance(name, str) else None
+    kind = None if layer is None else layer.__name__
+    sizes = [d.n_out for d in model.dense_layers[:-1]]
+    kinds = [type(layer).__name__ for layer in model.layers]
+    expected = ["Dense", *([kind, "Dense"] * len(sizes))]
+    if kind is None or not isinstance(hidden, (list, tuple)) or list(hidden) != sizes or (
+            kinds != expected):
+        raise ModelFileError(f"the layers {kinds} do not match the estimator's parameters "
+                             f"hidden_layer_sizes={hidden!r}, activation={name!r}")

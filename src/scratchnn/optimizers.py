@@ -11,21 +11,21 @@ import math
 
 import numpy as np
 
+from ._params import (
+    BOOLEAN,
+    NON_NEGATIVE,
+    POSITIVE_INT,
+    POSITIVE_NUMBER,
+    Integral,
+    Interval,
+    Real,
+    check,
+)
 from ._workspace import join_views
 
 Params = list[tuple[np.ndarray, np.ndarray]]
 
-
-def _check_positive(name: str, value: float) -> float:
-    if not (isinstance(value, (int, float, np.floating)) and math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
-    return float(value)
-
-
-def _check_unit_interval(name: str, value: float) -> float:
-    if not (isinstance(value, (int, float, np.floating)) and 0 <= value < 1):
-        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
-    return float(value)
+DECAY_RATE = Interval(Real, 0, 1, closed="left")  # momentum, Adam's betas, RMSprop's alpha
 
 
 def _as_groups(params: Params) -> Params:
@@ -51,11 +51,9 @@ class Optimizer:
             if not (isinstance(pair, tuple) and len(pair) == 2 and pair[0].shape == pair[1].shape):
                 raise ValueError("params must be (param, grad) pairs of equal shapes, "
                                  "as returned by model.parameters()")
-        self.lr = _check_positive("lr", lr)
+        self.lr = float(check("lr", lr, [POSITIVE_NUMBER]))
         self.initial_lr = self.lr
-        if weight_decay < 0:
-            raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
-        self.weight_decay = float(weight_decay)
+        self.weight_decay = float(check("weight_decay", weight_decay, [NON_NEGATIVE]))
         self.t = 0  # number of steps taken
         self.groups = _as_groups(self.params)
         self._scratch = [np.empty_like(p) for p, _ in self.groups]
@@ -87,7 +85,8 @@ class SGD(Optimizer):
     def __init__(self, params: Params, lr: float, momentum: float = 0.0,
                  nesterov: bool = False, weight_decay: float = 0.0):
         super().__init__(params, lr, weight_decay)
-        self.momentum = _check_unit_interval("momentum", momentum)
+        self.momentum = float(check("momentum", momentum, [DECAY_RATE]))
+        check("nesterov", nesterov, [BOOLEAN])
         if nesterov and self.momentum == 0:
             raise ValueError("nesterov=True needs a momentum > 0")
         self.nesterov = bool(nesterov)
@@ -135,9 +134,9 @@ class Adam(Optimizer):
         super().__init__(params, lr, weight_decay)
         if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        self.betas = (_check_unit_interval("betas[0]", betas[0]),
-                      _check_unit_interval("betas[1]", betas[1]))
-        self.eps = _check_positive("eps", eps)
+        self.betas = (float(check("betas[0]", betas[0], [DECAY_RATE])),
+                      float(check("betas[1]", betas[1], [DECAY_RATE])))
+        self.eps = float(check("eps", eps, [POSITIVE_NUMBER]))
         self.m = [np.zeros_like(p) for p, _ in self.groups]
         self.v = [np.zeros_like(p) for p, _ in self.groups]
         self._denominator = [np.empty_like(p) for p, _ in self.groups]
@@ -170,8 +169,8 @@ class RMSprop(Optimizer):
     def __init__(self, params: Params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0):
         super().__init__(params, lr, weight_decay)
-        self.alpha = _check_unit_interval("alpha", alpha)
-        self.eps = _check_positive("eps", eps)
+        self.alpha = float(check("alpha", alpha, [DECAY_RATE]))
+        self.eps = float(check("eps", eps, [POSITIVE_NUMBER]))
         self.v = [np.zeros_like(p) for p, _ in self.groups]
         self._denominator = [np.empty_like(p) for p, _ in self.groups]
 
@@ -192,7 +191,8 @@ class RMSprop(Optimizer):
             param -= self.lr * grad / denom
 
 
-OPTIMIZERS = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop}
+# The optimizers by name (the CLI's --optimizer, for one): name -> class.
+OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop}
 
 
 # --- learning-rate schedules -----------------------------------------------------------------
@@ -238,9 +238,8 @@ class StepLR(LRSchedule):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1):
         super().__init__(optimizer)
-        if not isinstance(step_size, (int, np.integer)) or step_size < 1:
-            raise ValueError(f"step_size must be a positive integer, got {step_size!r}")
-        self.step_size, self.gamma = int(step_size), _check_positive("gamma", gamma)
+        self.step_size = int(check("step_size", step_size, [POSITIVE_INT]))
+        self.gamma = float(check("gamma", gamma, [POSITIVE_NUMBER]))
 
     def lr_at(self, epoch: int) -> float:
         return self.base_lr * self.gamma ** (epoch // self.step_size)
@@ -251,7 +250,7 @@ class ExponentialLR(LRSchedule):
 
     def __init__(self, optimizer: Optimizer, gamma: float):
         super().__init__(optimizer)
-        self.gamma = _check_positive("gamma", gamma)
+        self.gamma = float(check("gamma", gamma, [POSITIVE_NUMBER]))
 
     def lr_at(self, epoch: int) -> float:
         return self.base_lr * self.gamma**epoch
@@ -263,13 +262,8 @@ class InverseScalingLR(LRSchedule):
 
     def __init__(self, optimizer: Optimizer, power_t: float = 0.5, samples_per_epoch: int = 1):
         super().__init__(optimizer)
-        if power_t < 0:
-            raise ValueError(f"power_t must be >= 0, got {power_t!r}")
-        if isinstance(samples_per_epoch, bool) or not isinstance(
-                samples_per_epoch, (int, np.integer)) or samples_per_epoch < 1:
-            raise ValueError("samples_per_epoch must be a positive integer (the training set's "
-                             f"size), got {samples_per_epoch!r}")
-        self.power_t, self.samples_per_epoch = float(power_t), int(samples_per_epoch)
+        self.power_t = float(check("power_t", power_t, [NON_NEGATIVE]))
+        self.samples_per_epoch = int(check("samples_per_epoch", samples_per_epoch, [POSITIVE_INT]))
 
     def lr_at(self, epoch: int) -> float:
         return self.base_lr / (epoch * self.samples_per_epoch + 1) ** self.power_t
@@ -283,15 +277,11 @@ class ReduceLROnPlateau(LRSchedule):
     def __init__(self, optimizer: Optimizer, factor: float = 0.2, patience: int = 10,
                  min_delta: float = 1e-4, min_lr: float = 1e-6):
         super().__init__(optimizer)
-        if not 0 < factor < 1:
-            raise ValueError(f"factor must be in (0, 1), got {factor!r}")
-        if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or (
-                patience < 0):
-            raise ValueError(f"patience must be an integer >= 0, got {patience!r}")
-        if not (min_delta >= 0 and min_lr >= 0):
-            raise ValueError(f"min_delta and min_lr must be >= 0, got {min_delta!r}, {min_lr!r}")
-        self.factor, self.patience = float(factor), int(patience)
-        self.min_delta, self.min_lr = float(min_delta), float(min_lr)
+        self.factor = float(check("factor", factor, [Interval(Real, 0, 1, closed="neither")]))
+        self.patience = int(check("patience", patience,
+                                  [Interval(Integral, 0, None, closed="left")]))
+        self.min_delta = float(check("min_delta", min_delta, [NON_NEGATIVE]))
+        self.min_lr = float(check("min_lr", min_lr, [NON_NEGATIVE]))
         self.reset()
 
     def reset(self) -> None:

@@ -108,52 +108,6 @@ def _array_checksum(arrays: dict[str, np.ndarray]) -> str:
     return digest.hexdigest()
 
 
-def _json_value(value: Any, what: str) -> Any:
-    """A NumPy scalar as the matching Python scalar; refuses anything JSON cannot hold."""
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        if not math.isfinite(value):
-            raise ValueError(f"{what} contains the non-finite number {value!r}, which a model "
-                             "file cannot store")
-        return float(value)
-    if isinstance(value, (str, np.str_)):
-        return str(value)
-    if value is None:
-        return None
-    raise TypeError(f"{what} contains {value!r} of type {type(value).__name__}; a model file "
-                    "stores only ints, floats, strings, bools and None")
-
-
-def _encode_classes(classes: np.ndarray) -> dict:
-    """Class labels as JSON values that keep their type: ints stay ints, strings strings."""
-    classes = np.asarray(classes)
-    values = [_json_value(c, "classes_") for c in classes.tolist()]
-    return {"dtype": classes.dtype.str if classes.dtype != object else "object",
-            "values": values}
-
-
-def _decode_classes(encoded: Any) -> np.ndarray:
-    if not (isinstance(encoded, dict) and isinstance(encoded.get("values"), list)
-            and isinstance(encoded.get("dtype"), str)):
-        raise ModelFileError("the header's classes are malformed: expected "
-                             '{"dtype": ..., "values": [...]}')
-    values = encoded["values"]
-    if not values or not all(isinstance(v, (bool, int, float, str)) for v in values):
-        raise ModelFileError("the header's class labels must be a non-empty list of ints, "
-                             "floats, strings or bools")
-    try:
-        dtype = np.dtype(encoded["dtype"]) if encoded["dtype"] != "object" else np.dtype(object)
-        if dtype.kind not in "biufUO":
-            raise TypeError(dtype)
-        return np.array(values, dtype=dtype)
-    except (TypeError, ValueError):
-        raise ModelFileError(f"the header's classes have an unusable dtype "
-                             f"{encoded['dtype']!r}") from None
-
-
 def _check_metadata(metadata: dict | None) -> dict | None:
     if metadata is None:
         return None
@@ -206,12 +160,7 @@ def _describe(obj) -> tuple[dict, dict[str, np.ndarray]]:
     return header, arrays
 
 
-# --- the estimator part (imported lazily: the core needs NumPy alone) ---------------------------
-
-# Fitted attributes kept in the header besides the weights and classes.
-_ESTIMATOR_SCALARS = ("n_features_in_", "n_iter_", "t_", "loss_", "best_loss_",
-                      "best_validation_score_", "out_activation_", "n_layers_", "n_outputs_")
-_ESTIMATOR_LISTS = ("loss_curve_", "validation_scores_", "val_loss_curve_")
+# --- the estimator part lives in estimator.py (imported lazily: the core needs NumPy alone) ------
 
 
 def _is_estimator(obj) -> bool:
@@ -219,85 +168,15 @@ def _is_estimator(obj) -> bool:
 
 
 def _describe_estimator(est) -> dict:
-    if not hasattr(est, "model_"):
-        raise ValueError("this MLPClassifier is not fitted yet: call fit(X, y) before saving it")
-    params = {}
-    for name, value in est.get_params(deep=False).items():
-        if name == "dtype":
-            value = np.dtype(value).name
-        elif name == "hidden_layer_sizes":
-            value = [int(v) for v in np.atleast_1d(value)]
-        elif name == "random_state" and not (value is None or isinstance(value, (int, np.integer))):
-            value = None  # a Generator/RandomState cannot be stored; the weights are what matter
-        params[name] = _json_value(value, f"parameter {name}") if name != "hidden_layer_sizes" \
-            else value
-    summary: dict[str, Any] = {}
-    for name in _ESTIMATOR_SCALARS:
-        summary[name] = _json_value(getattr(est, name, None), name)
-    for name in _ESTIMATOR_LISTS:
-        values = getattr(est, name, None)
-        summary[name] = None if values is None else [_json_value(v, name) for v in values]
-    names = getattr(est, "feature_names_in_", None)
-    summary["feature_names_in_"] = None if names is None else [str(v) for v in names]
-    return {"params": params, "classes": _encode_classes(est.classes_), "fitted": summary}
+    from .estimator import describe_estimator
+
+    return describe_estimator(est)
 
 
 def _restore_estimator(info: Any, model: Sequential):
-    from .estimator import MLPClassifier
+    from .estimator import restore_estimator
 
-    if not (isinstance(info, dict) and isinstance(info.get("params"), dict)
-            and isinstance(info.get("fitted"), dict)):
-        raise ModelFileError("the header's estimator section is malformed: expected params, "
-                             "classes and fitted")
-    params = dict(info["params"])
-    if params.get("dtype") in _FLOAT_DTYPES:
-        params["dtype"] = {"float32": np.float32, "float64": np.float64}[params["dtype"]]
-    if isinstance(params.get("hidden_layer_sizes"), list):
-        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
-    try:
-        est = MLPClassifier(**params)
-    except TypeError as error:
-        raise ModelFileError(f"the header's estimator parameters do not fit this version of "
-                             f"MLPClassifier: {error}") from None
-    classes = _decode_classes(info.get("classes"))
-    fitted = info["fitted"]
-    _check_estimator_architecture(params, model)
-    expected_outputs = 1 if len(classes) == 2 else len(classes)
-    if model.n_outputs != expected_outputs or fitted.get("n_features_in_") != model.n_inputs:
-        raise ModelFileError(f"the network ({model.n_inputs} inputs, {model.n_outputs} outputs) "
-                             f"does not fit the header's {fitted.get('n_features_in_')} features "
-                             f"and {len(classes)} classes")
-    est.classes_ = classes
-    for name in (*_ESTIMATOR_SCALARS, *_ESTIMATOR_LISTS):
-        value = fitted.get(name)
-        if value is not None or name in ("best_loss_", "validation_scores_",
-                                         "best_validation_score_", "val_loss_curve_"):
-            setattr(est, name, value)
-    names = fitted.get("feature_names_in_")
-    if names is not None:
-        est.feature_names_in_ = np.array(names, dtype=object)
-    est._set_model(model)
-    return est
-
-
-_ACTIVATION_LAYERS = {"relu": "ReLU", "tanh": "Tanh", "logistic": "Sigmoid",
-                      "identity": "Identity", "leaky_relu": "LeakyReLU"}
-
-
-def _check_estimator_architecture(params: dict, model: Sequential) -> None:
-    """The layers must be what the estimator's parameters build: Dense layers of
-    ``hidden_layer_sizes`` with ``activation`` between them and none after the last."""
-    hidden = params.get("hidden_layer_sizes")
-    hidden = [hidden] if isinstance(hidden, int) else hidden
-    kind = _ACTIVATION_LAYERS.get(params.get("activation"))
-    sizes = [d.n_out for d in model.dense_layers[:-1]]
-    kinds = [type(layer).__name__ for layer in model.layers]
-    expected = ["Dense", *([kind, "Dense"] * len(sizes))]
-    if kind is None or not isinstance(hidden, (list, tuple)) or list(hidden) != sizes or (
-            kinds != expected):
-        raise ModelFileError(f"the layers {kinds} do not match the estimator's parameters "
-                             f"hidden_layer_sizes={hidden!r}, activation="
-                             f"{params.get('activation')!r}")
+    return restore_estimator(info, model)
 
 
 # --- saving ---------------------------------------------------------------------------------

@@ -7,17 +7,27 @@ One step of training is always the same four lines (the teaching loop)::
     model.backward(loss.backward())                         # backward: fill dW, db
     optimizer.step()                                        # update W, b in place
 
+``train_epochs`` runs those lines over ``Batches`` epoch after epoch; it is the one training
+loop of the library, shared by ``fit`` and by ``MLPClassifier``. What differs between them is
+what happens at the end of an epoch (what to record, when to stop, how to change the learning
+rate): each hands in its own ``StoppingRule``, as scikit-learn's ``_fit_stochastic`` hands its
+rule to ``_update_no_improvement_count`` and Keras hands its rules to callbacks. ``fit``'s is
+``FitRule`` (Keras-style patience, schedules, callbacks); the estimator's lives in
+``estimator.py`` (scikit-learn's ``tol`` / ``n_iter_no_change``).
+
 Everything else in this module is bookkeeping around those lines.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
+from ._params import NON_NEGATIVE, POSITIVE_INT, POSITIVE_NUMBER, Interval, Real, validate
 from ._workspace import join_views
 from .init import as_generator
 from .losses import BinaryCrossEntropy, Loss, MeanSquaredError, SoftmaxCrossEntropy, get_loss
@@ -123,12 +133,6 @@ def check_targets(y, loss: Loss, n_samples: int, n_outputs: int, dtype) -> np.nd
     if not np.isfinite(y).all():
         raise ValueError("y contains NaN or infinite values")
     return y.reshape(n_samples, n_outputs)
-
-
-def _check_positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def default_loss(model: Sequential) -> Loss:
@@ -238,7 +242,7 @@ def _diverged(value: float, epoch: int, optimizer: Optimizer) -> TrainingDiverge
         "probably too high; try a smaller one (or standardise the features)")
 
 
-class _BestWeights:
+class BestWeights:
     """A copy of the parameters at the epoch with the lowest monitored loss so far."""
 
     def __init__(self, model: Sequential):
@@ -251,6 +255,7 @@ class _BestWeights:
         self.loss = math.inf
 
     def offer(self, loss: float, epoch: int) -> None:
+        """Keep a copy of the current weights if ``loss`` is the lowest offered so far."""
         if loss < self.loss:
             self.loss, self.epoch = loss, epoch
             for saved, p in zip(self.saved, self.params):
@@ -265,72 +270,317 @@ class _BestWeights:
         return True
 
 
-def _train_one_run(model, loss, optimizer, X, y, val, *, epochs, batch_size, shuffle, rng, alpha,
-                   l1, schedule, early_stopping, patience, min_delta, callbacks, progress,
-                   history: History, best: _BestWeights) -> None:
-    """Train once from the model's current weights, filling ``history`` and ``best``."""
-    n = X.shape[0]
-    full_batch = batch_size >= n
-    epochs_without_improvement = 0
+# --- the one training loop ---------------------------------------------------------------------
+
+
+class Batches:
+    """The training data ``X (n, n_features)``, targets ``y (n,)`` or ``(n, k)`` and optional
+    ``sample_weight (n,)``, cut into batches of ``batch_size`` rows (the last may be smaller).
+
+    With ``shuffle`` the rows are put in a new random order (``rng.permutation``; ``rng`` a
+    Generator or a seed) every epoch, unless one batch holds them all. Two ways to gather
+    them, with the same numbers:
+
+    * ``gather=False`` takes each batch's rows when it is needed (``X.take``): memory for one
+      batch only, the way for large data;
+    * ``gather=True`` copies the whole shuffled data once per epoch into arrays allocated here,
+      and batches are then plain slices: fewer NumPy calls per batch, the way for small data
+      and small batches (``MLPClassifier`` does this), at the cost of a second copy of ``X``.
+    """
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None, *,
+                 batch_size: int, shuffle: bool = True, rng: np.random.Generator | None = None,
+                 gather: bool = False):
+        self.X, self.y, self.sample_weight = X, y, sample_weight
+        self.n = X.shape[0]
+        self.batch_size = min(batch_size, self.n)
+        self.shuffle = shuffle and self.batch_size < self.n
+        self.rng = as_generator(rng) if self.shuffle else rng
+        self.gather = gather and self.shuffle
+        if self.gather:  # allocated once, filled every epoch
+            self._shuffled = (np.empty_like(X), np.empty_like(y),
+                              None if sample_weight is None else np.empty_like(sample_weight))
+
+    def epoch(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+        """Yield ``(X_batch, y_batch, weight_batch or None)`` for one pass over the data."""
+        X, y, w = self.X, self.y, self.sample_weight
+        n, size = self.n, self.batch_size
+        if size == n:
+            yield X, y, w
+            return
+        if self.shuffle:
+            order = self.rng.permutation(n)
+            if not self.gather:
+                for start in range(0, n, size):
+                    rows = order[start:start + size]
+                    yield (X.take(rows, axis=0), y.take(rows, axis=0),
+                           None if w is None else w.take(rows))
+                return
+            X, y, w = self._shuffled
+            np.take(self.X, order, axis=0, out=X)
+            np.take(self.y, order, axis=0, out=y)
+            if w is not None:
+                np.take(self.sample_weight, order, out=w)
+        for start in range(0, n, size):
+            stop = start + size
+            yield X[start:stop], y[start:stop], None if w is None else w[start:stop]
+
+
+class StoppingRule(Protocol):
+    """What a caller of ``train_epochs`` decides: what to do at the end of every epoch (record
+    it, validate, change the learning rate) and when to stop; and what error to raise when the
+    loss stops being a finite number."""
+
+    def end_epoch(self, epoch: int, loss: float, accuracy: float) -> bool:
+        """Called after epoch ``epoch`` (1, 2, ...) with its mean training loss (penalties
+        included) and accuracy (``nan`` if not tracked). Return True to stop training."""
+        ...
+
+    def diverged(self, value: float, epoch: int) -> Exception:
+        """The exception to raise when a batch's loss is ``value`` (NaN or infinite)."""
+        ...
+
+
+def train_epochs(model: Sequential, loss: Loss, optimizer: Optimizer, batches: Batches,
+                 rule: StoppingRule, *, max_epochs: int, alpha: float = 0.0, l1: float = 0.0,
+                 track_accuracy: bool = False) -> int:
+    """Train ``model`` in place for up to ``max_epochs`` passes over ``batches``, asking
+    ``rule.end_epoch`` after each whether to stop; return the number of epochs run.
+
+    Per batch ``(X_b (m, n_in), y_b, w_b)``: the forward pass and the loss (the weighted mean
+    with ``w_b``), the backward pass, the L2 (``alpha``) and L1 (``l1``) terms scaled by the
+    batch's weight (``m``, or ``sum(w_b)``), and one optimizer step. A NaN or infinite loss
+    raises ``rule.diverged(value, epoch)`` before the step that would spread it.
+    """
     model.train()
-    for epoch in range(1, epochs + 1):
-        # One pass over the data, in batches.
-        order = rng.permutation(n) if shuffle and not full_batch else None
-        loss_sum = correct = 0.0
-        for start in range(0, n, batch_size):
-            if full_batch:
-                X_batch, y_batch = X, y
-            elif order is None:
-                X_batch, y_batch = X[start:start + batch_size], y[start:start + batch_size]
-            else:
-                rows = order[start:start + batch_size]
-                X_batch, y_batch = X.take(rows, axis=0), y.take(rows, axis=0)
-            m = X_batch.shape[0]
-            logits = model.forward(X_batch, copy=False)
-            value = loss.forward(logits, y_batch)
-            model.backward(loss.backward())
-            if alpha:
-                value += add_l2_penalty(model, alpha, m)
-            if l1:
-                value += add_l1_penalty(model, l1, m)
-            if not math.isfinite(value):
-                raise _diverged(value, epoch, optimizer)
-            optimizer.step()
-            loss_sum += value * m
-            correct += accuracy(logits, y_batch, loss) * m
-        history.loss.append(loss_sum / n)
-        history.accuracy.append(correct / n)
-        history.lr.append(optimizer.lr)
-        if val is not None:
-            val_loss, val_acc = _evaluate(model, loss, val[0], val[1], 0.0, batch_size)
+    n = batches.n
+    epoch = 0
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught via the loss
+        while epoch < max_epochs:
+            epoch += 1
+            total = correct = 0.0
+            for X_b, y_b, w_b in batches.epoch():
+                m = X_b.shape[0]
+                logits = model.forward(X_b, copy=False)
+                if w_b is None:
+                    value, weight = loss.forward(logits, y_b), m
+                else:
+                    value, weight = loss.forward(logits, y_b, w_b), float(w_b.sum())
+                model.backward(loss.backward())
+                if alpha:
+                    value += add_l2_penalty(model, alpha, weight)
+                if l1:
+                    value += add_l1_penalty(model, l1, weight)
+                if not math.isfinite(value):
+                    raise rule.diverged(value, epoch)
+                optimizer.step()
+                total += value * m
+                if track_accuracy:
+                    correct += accuracy(logits, y_b, loss) * m
+            if rule.end_epoch(epoch, total / n, correct / n if track_accuracy else math.nan):
+                break
+    return epoch
+
+
+# --- fit's end of an epoch: Keras-style rules ---------------------------------------------------
+
+
+class Patience:
+    """Keras' ``EarlyStopping`` rule: an epoch improves when its loss is below the best so far
+    by more than ``min_delta``; ``update`` says stop once ``patience`` epochs in a row have
+    not improved."""
+
+    def __init__(self, patience: int, min_delta: float = 0.0):
+        self.patience, self.min_delta = patience, min_delta
+        self.best, self.wait = math.inf, 0
+
+    def update(self, loss: float) -> bool:
+        """Record an epoch's loss; True when it is time to stop."""
+        self.wait = 0 if loss < self.best - self.min_delta else self.wait + 1
+        self.best = min(self.best, loss)
+        return self.wait >= self.patience
+
+
+class FitRule:
+    """``fit``'s ``StoppingRule`` for one run: fills ``history``, evaluates the validation data,
+    keeps the ``best`` weights by the monitored loss, and stops when ``patience`` (a
+    ``Patience``, or None for no early stopping), the ``schedule`` or a callback says so."""
+
+    def __init__(self, model: Sequential, loss: Loss, optimizer: Optimizer, *, val=None,
+                 batch_size: int = _EVAL_ROWS, patience: Patience | None = None,
+                 schedule: LRSchedule | None = None, callbacks: Sequence[Callback] = (),
+                 progress=None):
+        self.model, self.loss, self.optimizer = model, loss, optimizer
+        self.val, self.batch_size = val, batch_size
+        self.patience, self.schedule = patience, schedule
+        self.callbacks, self.progress = callbacks, progress
+        self.history, self.best = History(), BestWeights(model)
+
+    def end_epoch(self, epoch: int, loss: float, accuracy: float) -> bool:
+        history = self.history
+        history.loss.append(loss)
+        history.accuracy.append(accuracy)
+        history.lr.append(self.optimizer.lr)
+        if self.val is not None:
+            val_loss, val_acc = _evaluate(self.model, self.loss, *self.val, 0.0, self.batch_size)
             if not math.isfinite(val_loss):
-                raise _diverged(val_loss, epoch, optimizer)
+                raise self.diverged(val_loss, epoch)
             history.val_loss.append(val_loss)
             history.val_accuracy.append(val_acc)
         monitored = history.monitor[-1]
-
-        if monitored < best.loss - min_delta:
-            epochs_without_improvement = 0
-        else:
-            epochs_without_improvement += 1
-        best.offer(monitored, epoch)
-        history.best_epoch, history.best_loss = best.epoch, best.loss
-
-        stop = early_stopping and epochs_without_improvement >= patience
-        if schedule is not None:
-            schedule.step(monitored)
-            stop = stop or schedule.stop_training
-        for callback in callbacks:
-            stop = bool(callback(epoch, history, model)) or stop
-        if progress is not None:
-            progress.update(1)
+        stop = self.patience is not None and self.patience.update(monitored)
+        self.best.offer(monitored, epoch)
+        history.best_epoch, history.best_loss = self.best.epoch, self.best.loss
+        if self.schedule is not None:
+            self.schedule.step(monitored)
+            stop = stop or self.schedule.stop_training
+        for callback in self.callbacks:
+            stop = bool(callback(epoch, history, self.model)) or stop
+        if self.progress is not None:
             shown = {"loss": f"{history.loss[-1]:.4f}"}
             if history.val_loss:
                 shown["val_loss"] = f"{history.val_loss[-1]:.4f}"
-            progress.set_postfix(shown, refresh=False)
-        if stop:
-            history.stopped_early = True
-            return
+            self.progress.update(1)
+            self.progress.set_postfix(shown, refresh=False)
+        history.stopped_early = stop
+        return stop
+
+    def diverged(self, value: float, epoch: int) -> TrainingDivergedError:
+        return _diverged(value, epoch, self.optimizer)
+
+
+# --- fit ---------------------------------------------------------------------------------------
+
+# fit's numeric arguments and what each may be (see _params).
+_FIT_CONSTRAINTS = {
+    "epochs": [POSITIVE_INT],
+    "n_init": [POSITIVE_INT],
+    "patience": [POSITIVE_INT],
+    "lr": [POSITIVE_NUMBER],
+    "batch_size": [POSITIVE_INT, None],
+    "validation_split": [Interval(Real, 0, 1, closed="left")],
+    "alpha": [NON_NEGATIVE],
+    "l1": [NON_NEGATIVE],
+    "min_delta": [NON_NEGATIVE],
+}
+
+
+def _optimizer_for(model: Sequential, optimizer: Optimizer | None, lr: float,
+                   schedule: LRSchedule | None) -> Optimizer:
+    """The given optimizer (checked to hold this model's parameters) or ``SGD(lr)``."""
+    if optimizer is None:
+        optimizer = SGD(model.parameters(), lr=lr)
+    own = {id(p) for p, _ in model.parameters()}
+    if not all(id(p) in own for p, _ in optimizer.params):
+        raise ValueError("the optimizer holds parameters that are not this model's; build it "
+                         "from this model: Adam(model.parameters(), ...)")
+    if schedule is not None and schedule.optimizer is not optimizer:
+        raise ValueError("the schedule wraps another optimizer than the one fit uses; pass both: "
+                         "fit(..., optimizer=opt, schedule=StepLR(opt, ...))")
+    return optimizer
+
+
+def _validation_set(model: Sequential, loss: Loss, X: np.ndarray, y: np.ndarray,
+                    validation_data: tuple | None, validation_split: float,
+                    rng: np.random.Generator):
+    """``(X_train, y_train, val)``: ``val`` is ``(X_val, y_val)`` checked like ``X`` and
+    ``y``, or held out from ``(X, y)`` (stratified for classification), or None."""
+    if validation_data is not None:
+        X_val, y_val = validation_data
+        X_val = check_X(X_val, model.n_inputs, name="X_val", dtype=model.dtype)
+        y_val = check_targets(y_val, loss, X_val.shape[0], model.n_outputs, model.dtype)
+        return X, y, (X_val, y_val)
+    if validation_split:
+        classify = not isinstance(loss, MeanSquaredError)
+        train_rows, val_rows = stratified_split(y, validation_split, rng, stratify=classify)
+        return X[train_rows], y[train_rows], (X[val_rows], y[val_rows])
+    return X, y, None
+
+
+@dataclass
+class _Training:
+    """Everything ``fit`` needs for its runs, checked: ``run`` trains once from the model's
+    current weights, ``restarts`` runs ``n_init`` times and keeps the best."""
+
+    model: Sequential
+    loss: Loss
+    optimizer: Optimizer
+    batches: Batches
+    val: tuple | None
+    epochs: int
+    alpha: float
+    l1: float
+    schedule: LRSchedule | None
+    patience: int | None  # None: no early stopping
+    min_delta: float
+    restore_best: bool
+    callbacks: Sequence[Callback]
+    progress: object
+
+    def run(self) -> History:
+        """One run: train, then restore the best weights if asked (or after Ctrl-C) and score
+        the result by the monitored loss (``final_loss``)."""
+        patience = None if self.patience is None else Patience(self.patience, self.min_delta)
+        rule = FitRule(self.model, self.loss, self.optimizer, val=self.val,
+                       batch_size=self.batches.batch_size, patience=patience,
+                       schedule=self.schedule, callbacks=self.callbacks, progress=self.progress)
+        history, best = rule.history, rule.best
+        try:
+            train_epochs(self.model, self.loss, self.optimizer, self.batches, rule,
+                         max_epochs=self.epochs, alpha=self.alpha, l1=self.l1,
+                         track_accuracy=True)
+        except KeyboardInterrupt:
+            history.interrupted = True
+        except TrainingDivergedError:
+            best.restore()  # leave the model usable
+            raise
+        if self.restore_best or history.interrupted:
+            history.restored_best = best.restore()
+        score = self._score()
+        if not math.isfinite(score):  # the very last step can still blow up
+            best.restore()
+            raise _diverged(score, history.epochs, self.optimizer)
+        history.final_loss = score
+        return history
+
+    def _score(self) -> float:
+        """The monitored loss of the current weights: on the validation data, else on the
+        training data with the penalties (a second loss instance: no training state touched)."""
+        loss, batch_size = type(self.loss)(), self.batches.batch_size
+        if self.val is not None:
+            return _evaluate(self.model, loss, *self.val, 0.0, batch_size)[0]
+        return _evaluate(self.model, loss, self.batches.X, self.batches.y, self.alpha,
+                         batch_size, self.l1)[0]
+
+    def restarts(self, n_init: int, rng: np.random.Generator) -> History:
+        """``n_init`` runs, each from fresh weights after the first; the model ends with the
+        weights of the run with the lowest ``final_loss``, whose History is returned."""
+        best_history, best_weights = None, None
+        scores: list[float] = []
+        interrupted = False
+        for run in range(n_init):
+            if run > 0:
+                self.model.reset_parameters(rng)
+                self.optimizer.reset()
+                if self.schedule is not None:
+                    self.schedule.reset()
+            try:
+                history = self.run()
+            except TrainingDivergedError:
+                if best_weights is not None:  # an earlier run is better than a broken one
+                    self.model.set_weights(best_weights)
+                raise
+            scores.append(history.final_loss)
+            if best_history is None or history.final_loss < best_history.final_loss:
+                best_history, best_weights = history, self.model.get_weights()
+                history.best_restart = run
+            interrupted = history.interrupted
+            if interrupted:
+                break
+        self.model.set_weights(best_weights)
+        best_history.restart_scores = scores
+        best_history.interrupted = interrupted
+        return best_history
 
 
 def fit(model: Sequential, X, y, *, loss: Loss | str | None = None,
@@ -370,105 +620,31 @@ def fit(model: Sequential, X, y, *, loss: Loss | str | None = None,
     """
     if not isinstance(model, Sequential):
         raise TypeError(f"model must be a Sequential, got {type(model).__name__}")
-    epochs = _check_positive_int("epochs", epochs)
-    n_init = _check_positive_int("n_init", n_init)
-    patience = _check_positive_int("patience", patience)
-    if isinstance(lr, bool) or not (isinstance(lr, (int, float, np.floating))
-                                    and math.isfinite(lr) and lr > 0):
-        raise ValueError(f"the learning rate must be a positive number, got {lr!r}")
-    if not 0 <= validation_split < 1:
-        raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
-    if not (alpha >= 0 and math.isfinite(alpha)):
-        raise ValueError(f"alpha must be >= 0, got {alpha!r}")
-    if not (l1 >= 0 and math.isfinite(l1)):
-        raise ValueError(f"l1 must be >= 0, got {l1!r}")
-    if not (min_delta >= 0 and math.isfinite(min_delta)):
-        raise ValueError(f"min_delta must be >= 0, got {min_delta!r}")
-    dtype = model.dtype
+    validate(_FIT_CONSTRAINTS, {"epochs": epochs, "n_init": n_init, "patience": patience,
+                                "lr": lr, "batch_size": batch_size,
+                                "validation_split": validation_split, "alpha": alpha, "l1": l1,
+                                "min_delta": min_delta})
     loss = default_loss(model) if loss is None else get_loss(loss)
-    X = check_X(X, model.n_inputs, dtype=dtype)
-    y = check_targets(y, loss, X.shape[0], model.n_outputs, dtype)
+    X = check_X(X, model.n_inputs, dtype=model.dtype)
+    y = check_targets(y, loss, X.shape[0], model.n_outputs, model.dtype)
     rng = as_generator(rng)
-    batch_size = X.shape[0] if batch_size is None else _check_positive_int("batch_size", batch_size)
-    if optimizer is None:
-        optimizer = SGD(model.parameters(), lr=lr)
-    own = {id(p) for p, _ in model.parameters()}
-    if not all(id(p) in own for p, _ in optimizer.params):
-        raise ValueError("the optimizer holds parameters that are not this model's; build it "
-                         "from this model: Adam(model.parameters(), ...)")
-    if schedule is not None and schedule.optimizer is not optimizer:
-        raise ValueError("the schedule wraps another optimizer than the one fit uses; pass both: "
-                         "fit(..., optimizer=opt, schedule=StepLR(opt, ...))")
-
-    val = None
-    if validation_data is not None:
-        X_val, y_val = validation_data
-        X_val = check_X(X_val, model.n_inputs, name="X_val", dtype=dtype)
-        val = (X_val, check_targets(y_val, loss, X_val.shape[0], model.n_outputs, dtype))
-    elif validation_split:
-        classify = not isinstance(loss, MeanSquaredError)
-        train_rows, val_rows = stratified_split(y, validation_split, rng, stratify=classify)
-        val = (X[val_rows], y[val_rows])
-        X, y = X[train_rows], y[train_rows]
-    restore_best = early_stopping if restore_best is None else restore_best
-    val_loss_fn = type(loss)()  # a second instance, so evaluation never disturbs training state
-
+    optimizer = _optimizer_for(model, optimizer, lr, schedule)
+    X, y, val = _validation_set(model, loss, X, y, validation_data, validation_split, rng)
+    batches = Batches(X, y, batch_size=X.shape[0] if batch_size is None else int(batch_size),
+                      shuffle=shuffle, rng=rng)
     progress = None
     if verbose:
         from tqdm.auto import tqdm  # imported only when asked for: the core needs NumPy alone
 
         progress = tqdm(total=epochs * n_init, desc="training", unit="epoch")
-
-    best_history, best_score, best_run_weights = None, math.inf, None
-    scores: list[float] = []
-    interrupted = False
+    training = _Training(
+        model, loss, optimizer, batches, val, epochs=int(epochs), alpha=alpha, l1=l1,
+        schedule=schedule, patience=int(patience) if early_stopping else None,
+        min_delta=min_delta, restore_best=early_stopping if restore_best is None else restore_best,
+        callbacks=callbacks, progress=progress)
     try:
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught via the loss
-            for run in range(n_init):
-                if run > 0:
-                    model.reset_parameters(rng)
-                    optimizer.reset()
-                    if schedule is not None:
-                        schedule.reset()
-                history, best = History(), _BestWeights(model)
-                try:
-                    _train_one_run(
-                        model, loss, optimizer, X, y, val, epochs=epochs, batch_size=batch_size,
-                        shuffle=shuffle, rng=rng, alpha=alpha, l1=l1, schedule=schedule,
-                        early_stopping=early_stopping, patience=patience, min_delta=min_delta,
-                        callbacks=callbacks, progress=progress, history=history, best=best)
-                except KeyboardInterrupt:
-                    interrupted = history.interrupted = True
-                except TrainingDivergedError:
-                    if best_run_weights is not None:
-                        model.set_weights(best_run_weights)  # leave the model usable
-                    else:
-                        best.restore()
-                    raise
-                if restore_best or interrupted:
-                    history.restored_best = best.restore()
-                if val is not None:
-                    score = _evaluate(model, val_loss_fn, val[0], val[1], 0.0, batch_size)[0]
-                else:
-                    score = _evaluate(model, val_loss_fn, X, y, alpha, batch_size, l1)[0]
-                if not math.isfinite(score):  # the very last step can still blow up
-                    if best_run_weights is not None:
-                        model.set_weights(best_run_weights)
-                    else:
-                        best.restore()
-                    raise _diverged(score, history.epochs, optimizer)
-                history.final_loss = score
-                scores.append(score)
-                if best_history is None or score < best_score:
-                    best_history, best_score = history, score
-                    best_run_weights = model.get_weights()
-                    best_history.best_restart = run
-                if interrupted:
-                    break
+            return training.restarts(int(n_init), rng)
     finally:
         if progress is not None:
             progress.close()
-    model.set_weights(best_run_weights)
-    best_history.restart_scores = scores
-    best_history.interrupted = interrupted
-    return best_history

@@ -50,5 +50,13 @@ gallery: $(STAMP) chromium
 	MPLBACKEND=Agg $(BIN)/python train_circles.py --out docs/images
 	MPLBACKEND=Agg $(BIN)/python train_moons.py --out docs/images
 
+# The documentation site (MkDocs Material) into site/; open site/index.html, no server needed.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict
+
+# Rebuild the tutorial notebooks from docs/tutorials/source/ and execute them (stores outputs).
+notebooks: $(STAMP)
+	$(BIN)/python docs/tutorials/build.py
+
 clean:
-	rm -rf $(VENV) outputs .pytest_cache
+	rm -rf $(VENV) outputs .pytest_cache site

@@ -327,6 +327,8 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, opset: int = DEFAUL
     feature_names : list of str, optional
         Names of the input columns, recorded in the model's metadata (``feature_names``).
 
+    Notes
+    -----
     The input ``X`` and the outputs have the network's dtype (float32 or float64).
     """
     onnx = _require("onnx", "to_onnx")

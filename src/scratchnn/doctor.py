@@ -93,6 +93,8 @@ class TrainingDoctor:
         when an epoch takes microseconds. ``patience`` counts looks, not epochs (a rising
         loss and over-fitting are judged on every epoch of ``History``, at each look).
 
+    Notes
+    -----
     After ``fit``: ``findings`` (a list of ``Finding``), ``kinds`` (their kinds), ``epochs``
     and, per epoch, ``grad_norms`` ``(n_epochs, n_dense)``, ``update_ratios`` (same shape,
     NaN at epoch 1) and ``dead_units`` ``(n_epochs, n_relu)`` as arrays; ``layer_names``.

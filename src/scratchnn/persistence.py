@@ -248,6 +248,8 @@ def save(obj, path: str | os.PathLike, *, metadata: dict | None = None) -> Path:
         JSON-serialisable information stored in the header under ``"metadata"`` (feature
         names, preprocessing, ...). Anything else is refused before a byte is written.
 
+    Notes
+    -----
     Returns the path written. Raises ``TypeError`` / ``ValueError`` for an unsupported or
     unfitted object or bad metadata, and then writes nothing.
     """

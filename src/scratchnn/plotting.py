@@ -272,6 +272,8 @@ def plot_decision_boundary(predict_proba, X_train, y_train, X_test=None, y_test=
         width, say), so they are not drawn to a common scale; ``x1``, ``x2`` are, when their
         ranges are within a factor 3 of each other.
 
+    Notes
+    -----
     Binary problems show ``P(class 1)`` as a heatmap on a diverging blue-white-orange map with
     the 0.5 contour (the decision boundary) in black; multiclass problems colour each point of the
     plane by its predicted class, faded to white where the network is unsure. The title gives

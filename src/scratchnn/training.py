@@ -175,6 +175,7 @@ def accuracy(logits: np.ndarray, y: np.ndarray, loss: Loss) -> float:
 
 
 def is_classification(loss: Loss) -> bool:
+    """True for the losses that take class labels (binary and softmax cross-entropy)."""
     return isinstance(loss, (BinaryCrossEntropy, SoftmaxCrossEntropy))
 
 
@@ -685,6 +686,8 @@ def fit(model: Sequential, X, y, *, loss: Loss | str | None = None,
     callbacks : ``callback(epoch, history, model)`` after every epoch; return True to stop.
     verbose : show a tqdm progress bar with epoch, loss and validation loss.
 
+    Notes
+    -----
     Raises ``ValueError`` for bad input (before any training) and ``TrainingDivergedError`` if
     the loss becomes NaN or infinite. Ctrl-C stops training and keeps the best weights so far.
     """

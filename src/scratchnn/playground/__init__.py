@@ -37,6 +37,8 @@ def add_parser(commands) -> None:
 
 
 def run(args) -> int:
+    """``scratchnn playground``: start the server for ``args`` (host, port, browser); returns
+    the exit code. A missing Starlette or uvicorn is one line naming the pip command."""
     from ..cli import CLIError
 
     try:

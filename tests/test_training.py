@@ -248,6 +248,53 @@ def test_restarts_score_by_validation_loss_when_there_is_validation():
     assert kept == pytest.approx(min(history.restart_scores), rel=1e-12)
 
 
+def test_a_single_run_reuses_the_epochs_losses_instead_of_a_pass_over_the_data():
+    # history.loss is the mean of the batch losses measured during each epoch; after training,
+    # fit evaluates only one batch (a check that the final weights give a finite loss), not
+    # the whole training set again.
+    X, y = datasets.moons(100, noise=0.2, random_state=0)
+    recorder = Recorder()
+    model = snn.Sequential([recorder, *net((2, 4, 1)).layers])
+    history = snn.fit(model, X, y, lr=0.3, epochs=3, batch_size=30, rng=0)
+    assert [len(b) for b in recorder.evaluated] == [30]
+    assert history.final_loss == history.loss[-1]
+    losses = []  # the same epoch by hand: the mean over batches of each batch's loss
+    check = snn.Sequential([Recorder(), *net((2, 4, 1)).layers])
+    loss, opt = snn.BinaryCrossEntropy(), snn.SGD(check.parameters(), lr=0.3)
+    order = np.random.default_rng(0).permutation(100)
+    for start in range(0, 100, 30):
+        rows = order[start:start + 30]
+        losses.append(loss.forward(check.forward(X[rows]), y[rows].reshape(-1, 1)) * len(rows))
+        check.backward(loss.backward())
+        opt.step()
+    assert history.loss[0] == pytest.approx(sum(losses) / 100, rel=1e-12)
+
+
+def test_final_loss_with_validation_is_the_kept_epochs_validation_loss():
+    X, y, val = overfitting_problem()
+    recorder = Recorder()
+    model = snn.Sequential([recorder, *net((2, 64, 64, 1)).layers])
+    history = snn.fit(model, X, y, optimizer=snn.Adam(model.parameters(), lr=0.03), epochs=300,
+                      validation_data=val, early_stopping=True, patience=5, rng=0)
+    assert history.restored_best
+    assert history.final_loss == history.val_loss[history.best_epoch - 1]
+    assert len(recorder.evaluated) == history.epochs  # one validation pass per epoch, no more
+    model.eval()
+    kept = snn.BinaryCrossEntropy().forward(model.forward(val[0]), val[1])
+    assert kept == pytest.approx(history.final_loss, rel=1e-12)
+
+
+def test_restored_weights_without_validation_are_scored_on_the_training_data():
+    X, y = datasets.moons(100, noise=0.2, random_state=0)
+    model = net((2, 4, 1))
+    history = snn.fit(model, X, y, lr=0.5, epochs=20, batch_size=25, early_stopping=True,
+                      patience=3, rng=0)
+    assert history.restored_best
+    model.eval()
+    kept = snn.BinaryCrossEntropy().forward(model.forward(X), y)
+    assert history.final_loss == pytest.approx(kept, rel=1e-12)
+
+
 # --- L2 penalty ----------------------------------------------------------------------------------
 
 

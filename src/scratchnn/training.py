@@ -51,9 +51,20 @@ class TrainingDivergedError(FloatingPointError):
 class History:
     """What happened during ``fit``, one entry per epoch.
 
+    ``loss[i]`` is epoch ``i + 1``'s mean training loss (penalties included): the mean of
+    the losses its batches had while it trained, each measured just before that batch's step
+    (as Keras' ``loss`` and scikit-learn's ``loss_curve_``), so it trails the weights at the
+    end of the epoch by a fraction of an epoch; no extra pass over the data is made for it.
+    ``val_loss[i]`` is the validation loss of the weights at the end of epoch ``i + 1``.
+
     ``best_epoch`` is the 1-based epoch whose weights were best by the monitored loss
-    (``val_loss`` when there is validation data, else ``loss``). With restarts, the lists
-    describe the kept run; ``restart_scores`` gives every run's final monitored loss.
+    (``val_loss`` when there is validation data, else ``loss``). ``final_loss`` is the
+    monitored loss of the weights ``fit`` kept: the last ``val_loss`` (or the best epoch's,
+    when its weights were restored); without validation the last ``loss``, except where one
+    evaluation over the training data is needed to compare like with like (restarts, or the
+    best weights restored), where it is the loss of the kept weights on all training data.
+    With restarts, the lists describe the kept run; ``restart_scores`` gives every run's
+    ``final_loss``.
     Classification losses record ``accuracy``; regression losses (MSE, Huber, MAE, Poisson)
     record the coefficient of determination ``r2`` instead (averaged over the outputs).
     """
@@ -589,6 +600,7 @@ class _Training:
     restore_best: bool
     callbacks: Sequence[Callback]
     progress: object
+    compare_runs: bool = False  # set by restarts(n_init > 1): runs are compared by final_loss
 
     def run(self) -> History:
         """One run: train, then restore the best weights if asked (or after Ctrl-C) and score
@@ -609,25 +621,41 @@ class _Training:
             raise
         if self.restore_best or history.interrupted:
             history.restored_best = best.restore()
-        score = self._score()
+        score = self._score(history)
         if not math.isfinite(score):  # the very last step can still blow up
             best.restore()
             raise _diverged(score, history.epochs, self.optimizer)
         history.final_loss = score
         return history
 
-    def _score(self) -> float:
-        """The monitored loss of the current weights: on the validation data, else on the
-        training data with the penalties (a second loss instance: no training state touched)."""
+    def _score(self, history: History) -> float:
+        """The monitored loss of the kept weights (``history.final_loss``), evaluated only
+        where the epochs did not already measure it.
+
+        With validation, the end of every epoch measured the validation loss of that epoch's
+        weights: the last one, or the best epoch's after a restore. Without validation and a
+        single run, it is the last epoch's mean batch loss (``history.loss[-1]``), after a
+        forward pass over one batch checks that the final weights still give a finite loss.
+        Restarts, or restored weights, need the training loss of the kept weights themselves
+        (restarts compare runs by it): one evaluation over the training data, with the
+        penalties, by a second loss instance (no training state touched)."""
         loss, batch_size = type(self.loss)(), self.batches.batch_size
+        restored, finished = history.restored_best, bool(history.loss)
         if self.val is not None:
+            if finished and (restored or not history.interrupted):
+                return history.val_loss[history.best_epoch - 1 if restored else -1]
             return _evaluate(self.model, loss, *self.val, 0.0, batch_size)[0]
-        return _evaluate(self.model, loss, self.batches.X, self.batches.y, self.alpha,
-                         batch_size, self.l1)[0]
+        X, y = self.batches.X, self.batches.y
+        if finished and not restored and not history.interrupted and not self.compare_runs:
+            probe = _evaluate(self.model, loss, X[:batch_size], y[:batch_size], self.alpha,
+                              batch_size, self.l1)[0]
+            return history.loss[-1] if math.isfinite(probe) else probe
+        return _evaluate(self.model, loss, X, y, self.alpha, batch_size, self.l1)[0]
 
     def restarts(self, n_init: int, rng: np.random.Generator) -> History:
         """``n_init`` runs, each from fresh weights after the first; the model ends with the
         weights of the run with the lowest ``final_loss``, whose History is returned."""
+        self.compare_runs = n_init > 1
         best_history, best_weights = None, None
         scores: list[float] = []
         interrupted = False
@@ -685,6 +713,15 @@ def fit(model: Sequential, X, y, *, loss: Loss | str | None = None,
         weights), keep the run with the lowest final monitored loss.
     callbacks : ``callback(epoch, history, model)`` after every epoch; return True to stop.
     verbose : show a tqdm progress bar with epoch, loss and validation loss.
+
+    Returns
+    -------
+    History : one entry per epoch. ``history.loss`` holds each epoch's mean training loss
+        (penalties included) as measured by its batches during the epoch, each just before
+        its step; ``history.val_loss`` the validation loss at the end of each epoch;
+        ``history.final_loss`` the monitored loss of the kept weights (see ``History``).
+        The training data is evaluated once more after training only for restarts or when
+        the best weights are restored without validation data.
 
     Notes
     -----

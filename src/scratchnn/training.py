@@ -21,7 +21,7 @@ Everything else in this module is bookkeeping around those lines.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -375,27 +375,37 @@ class Batches:
         if self.gather:  # allocated once, filled every epoch
             self._shuffled = (np.empty_like(X), np.empty_like(y),
                               None if sample_weight is None else np.empty_like(sample_weight))
+        # Without shuffling every epoch has the same batches: cut them once, not every epoch
+        # (a full-batch epoch of a small network takes ~30 us, a generator ~1 us of that).
+        self._fixed = None if self.shuffle else list(self._slices(X, y, sample_weight))
 
-    def epoch(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
-        """Yield ``(X_batch, y_batch, weight_batch or None)`` for one pass over the data."""
+    def epoch(self) -> Iterable[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+        """The ``(X_batch, y_batch, weight_batch or None)`` of one pass over the data."""
+        return self._fixed if self._fixed is not None else self._shuffled_batches()
+
+    def _shuffled_batches(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
         X, y, w = self.X, self.y, self.sample_weight
+        n, size = self.n, self.batch_size
+        order = self.rng.permutation(n)
+        if not self.gather:
+            for start in range(0, n, size):
+                rows = order[start:start + size]
+                yield (X[rows], y.take(rows, axis=0),  # X[rows]: sparse X too
+                       None if w is None else w.take(rows))
+            return
+        X, y, w = self._shuffled
+        np.take(self.X, order, axis=0, out=X)
+        np.take(self.y, order, axis=0, out=y)
+        if w is not None:
+            np.take(self.sample_weight, order, out=w)
+        yield from self._slices(X, y, w)
+
+    def _slices(self, X, y, w) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+        """Consecutive batches of ``batch_size`` rows (views; the whole arrays for one batch)."""
         n, size = self.n, self.batch_size
         if size == n:
             yield X, y, w
             return
-        if self.shuffle:
-            order = self.rng.permutation(n)
-            if not self.gather:
-                for start in range(0, n, size):
-                    rows = order[start:start + size]
-                    yield (X[rows], y.take(rows, axis=0),  # X[rows]: sparse X too
-                           None if w is None else w.take(rows))
-                return
-            X, y, w = self._shuffled
-            np.take(self.X, order, axis=0, out=X)
-            np.take(self.y, order, axis=0, out=y)
-            if w is not None:
-                np.take(self.sample_weight, order, out=w)
         for start in range(0, n, size):
             stop = start + size
             yield X[start:stop], y[start:stop], None if w is None else w[start:stop]

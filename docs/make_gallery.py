@@ -1,4 +1,4 @@
-"""Regenerate the README's pictures in docs/images/ (``make gallery``; under a minute).
+"""Regenerate the pictures in docs/images/ (``make gallery``; under a minute).
 
     python docs/make_gallery.py [--out docs/images]
 
@@ -86,7 +86,7 @@ def moons_animation(out: Path) -> None:
 
 
 def minibatch_adam(out: Path) -> None:
-    """The README's training-toolkit example, drawn: two moons, 2-16-16-1 ReLU, Adam on
+    """docs/training.md's mini-batch example, drawn: two moons, 2-16-16-1 ReLU, Adam on
     mini-batches of 32, early stopping on a 20% validation split (the same code and seeds)."""
     X, y = datasets.moons(1000, noise=0.2, random_state=0)
     X_train, X_test, y_train, y_test = datasets.train_test_split(X, y, test_size=0.25,
@@ -110,7 +110,7 @@ def minibatch_adam(out: Path) -> None:
 
 
 def spirals_multiclass(out: Path) -> None:
-    """The README's multiclass example, drawn: 900 spiral points, 2-64-64-3 ReLU, Adam with
+    """docs/training.md's multiclass example, drawn: 900 spiral points, 2-64-64-3 ReLU, Adam with
     the rate halved every 50 epochs (the same code and seeds)."""
     X, y = datasets.spirals(900, noise=0.2, n_classes=3, random_state=0)
     X_train, X_test, y_train, y_test = datasets.train_test_split(X, y, test_size=0.25,

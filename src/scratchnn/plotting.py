@@ -113,13 +113,7 @@ def model_predict_proba(model: Sequential, transform=None) -> ProbaFunction:
         X = np.asarray(X, dtype=np.float64)
         if apply is not None:
             X = apply(X)
-        was_training = model.training
-        model.eval()
-        try:
-            logits = model.forward(np.asarray(X, dtype=model.dtype))
-        finally:
-            model.train(was_training)
-        return probabilities_from_logits(logits)
+        return probabilities_from_logits(model.predict_logits(X))  # eval mode, in chunks
 
     return predict_proba
 

@@ -719,5 +719,6 @@ def fit(model: Sequential, X, y, *, loss: Loss | str | None = None,
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught via the loss
             return training.restarts(int(n_init), rng)
     finally:
+        model.release()  # the batches' buffers and last inputs: a trained model holds neither
         if progress is not None:
             progress.close()

@@ -35,6 +35,7 @@ import numpy as np
 
 from ._csv import DataError, read_labels, read_table, sorted_classes
 from ._files import StagedOutputs, Terminated, error_message, sigterm_raises
+from ._memory import data_estimate
 from ._prep import Prep
 from ._scripts import fraction as _fraction
 from ._scripts import non_negative_float as _non_negative_float
@@ -291,6 +292,8 @@ def _load_labelled(args, seed: int) -> tuple[np.ndarray, list, list[str], str]:
         from . import datasets
 
         kwargs = _dataset_kwargs(args, seed)
+        if args.n_samples is not None:
+            _check_memory(data_estimate(args.n_samples, 2), "fewer --n-samples")
         try:
             X, y = datasets.load(args.dataset, **kwargs)
         except ValueError as error:
@@ -558,6 +561,7 @@ def cmd_train(args) -> int:
     _check_train_outputs(args)
     rng = np.random.default_rng(args.seed)  # one generator: the split, the weights, the batches
     data = _load_training_data(args, rng)
+    _check_training_memory(args, data)
     model = _build_model(args, data, rng)
     trained = _train(args, data, model, rng)
     _write_train_outputs(args, data, model, trained)
@@ -627,6 +631,30 @@ def _standardise(prep: Prep, X_train: np.ndarray, path: str) -> None:
         raise CLIError(f"{path}: column {huge[0]!r} has values too large to standardise (near "
                        "the float64 limit, 1.8e308); rescale it")
     prep.mean, prep.scale = mean, np.where(scale > 0, scale, 1.0)
+
+
+def _check_memory(estimate, fix: str) -> None:
+    """Refuse a run whose ``estimate`` (``_memory.Estimate``) exceeds the memory available,
+    before anything of that size is allocated; ``fix`` is the advice that ends the message."""
+    from ._memory import too_large
+
+    problem = too_large(estimate)
+    if problem:
+        raise UsageError(f"{problem}; use {fix}")
+
+
+def _check_training_memory(args, data: _TrainingData) -> None:
+    """Parameters with their gradients and optimizer state, a batch's activations and the
+    data, against the memory there is (``--hidden 100000,100000`` would take 320 GB)."""
+    from ._memory import training_estimate
+
+    n_classes = len(data.prep.classes)
+    estimate = training_estimate(
+        len(data.y_train) + len(data.y_test), data.prep(data.X_train[:1]).shape[1],
+        args.hidden, 1 if n_classes == 2 else n_classes, args.batch_size, args.optimizer)
+    fix = {"network": "smaller or fewer --hidden layers", "activations": "a smaller "
+           "--batch-size or smaller --hidden layers", "data": "fewer rows"}
+    _check_memory(estimate, fix[estimate.largest()])
 
 
 def _build_model(args, data: _TrainingData, rng: np.random.Generator) -> Sequential:
@@ -880,6 +908,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             with contextlib.suppress(OSError, ValueError):
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error
             return 141  # 128 + SIGPIPE, what a shell reports for a command stopped by a pipe
+        except MemoryError as error:  # what the estimates before a run did not foresee
+            print(f"{PROG}: error: out of memory ({error}); use less data, smaller --hidden "
+                  "layers or a smaller --batch-size", file=sys.stderr)
+            return 1
         except Exception as error:  # a bug: still one line, but say what it was
             if os.environ.get("SCRATCHNN_DEBUG"):
                 raise

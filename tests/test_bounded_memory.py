@@ -1,0 +1,161 @@
+"""Big data in bounded memory: inference in chunks, models that let go of their buffers, CSV
+files read by pandas' C parser (and streamed by ``scratchnn predict``), and runs too large for
+the machine refused up front. Memory is measured with tracemalloc, to which NumPy reports its
+allocations: its peaks are deterministic, not timing."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import scratchnn as snn
+from scratchnn import model as model_module
+
+
+def _layer_arrays(layer) -> list[np.ndarray]:
+    """Every array a layer holds besides its parameters and gradients: its attributes and the
+    arrays of its workspace."""
+    params = {id(a) for pair in layer.parameters() for a in pair}
+    found = [v for v in vars(layer).values() if isinstance(v, np.ndarray) and id(v) not in params]
+    return found + list(layer.ws._arrays.values())
+
+
+def _largest_held(model) -> int:
+    return max((a.nbytes for layer in model.layers for a in _layer_arrays(layer)), default=0)
+
+
+def _peak_bytes(function) -> int:
+    """tracemalloc's peak, above what was allocated before, while ``function()`` runs."""
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        function()
+        return tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.fixture
+def small_budget(monkeypatch):
+    """Chunks of about 1 MB, so a test shows chunking with a few MB of data."""
+    monkeypatch.setattr(model_module, "INFERENCE_BYTES", 2**20)
+    return 2**20
+
+
+def test_chunk_rows_keeps_the_working_set_at_the_budget():
+    model = snn.mlp([8, 256, 256, 3], rng=0)
+    rows = model.chunk_rows()
+    per_row = 8 * (256 + 256 + 256 + 256 + 3 + 256)
+    assert rows % 64 == 0 and rows * per_row <= model_module.INFERENCE_BYTES
+    assert (rows + 64) * per_row > model_module.INFERENCE_BYTES
+    assert snn.mlp([2, 10**6, 1], rng=0).chunk_rows() == 64  # at least one tile of rows
+
+
+@pytest.mark.parametrize("sizes", [[5, 32, 32, 1], [5, 16, 4]])
+def test_chunked_inference_gives_the_results_of_one_pass(sizes):
+    rng = np.random.default_rng(0)
+    model = snn.mlp(sizes, "tanh", rng=rng)
+    X = rng.normal(size=(5000, sizes[0]))
+    whole = model.predict_logits(X, chunk_rows=X.shape[0])
+    chunked = model.predict_logits(X, chunk_rows=640)
+    assert chunked.shape == whole.shape
+    np.testing.assert_allclose(chunked, whole, rtol=1e-13, atol=1e-13)
+    np.testing.assert_array_equal(chunked[:4480], whole[:4480])  # whole chunks: the same bits
+    proba = model.predict_proba(X)
+    assert proba.shape == ((5000,) if sizes[-1] == 1 else (5000, sizes[-1]))
+    labels = (whole[:, 0] > 0).astype(np.intp) if sizes[-1] == 1 else whole.argmax(axis=1)
+    np.testing.assert_array_equal(model.predict(X), labels)
+
+
+def test_predict_leaves_no_array_larger_than_a_chunk(small_budget):
+    model = snn.mlp([8, 64, 64, 3], rng=0)
+    X = np.random.default_rng(1).normal(size=(30000, 8))
+    model.predict(X)
+    assert _largest_held(model) <= small_budget
+    assert all(layer.x is None for layer in model.layers)  # nor the last input
+    model.predict(X[:10])
+    assert _largest_held(model) == 0
+
+
+def test_a_small_predict_after_a_large_one_holds_nothing_large():
+    """Without any budget patched: 300,000 rows through (256, 256), as in the issue."""
+    rng = np.random.default_rng(0)
+    clf = snn.MLPClassifier((64, 64), max_iter=2, random_state=0).fit(
+        rng.normal(size=(200, 4)), rng.integers(0, 2, 200))
+    assert _largest_held(clf.model_) == 0  # fit lets go of its batches too
+    clf.predict_proba(rng.normal(size=(300_000, 4)))
+    clf.predict(rng.normal(size=(10, 4)))
+    assert _largest_held(clf.model_) <= 4096
+
+
+def test_fit_releases_the_training_buffers():
+    rng = np.random.default_rng(0)
+    model = snn.mlp([2, 32, 1], rng=0)
+    X, y = rng.normal(size=(500, 2)), rng.integers(0, 2, 500)
+    snn.fit(model, X, y, epochs=2, batch_size=100, rng=0)
+    assert _largest_held(model) == 0 and all(layer.x is None for layer in model.layers)
+    reg = snn.MLPRegressor(hidden_layer_sizes=(16,), max_iter=3, solver="lbfgs").fit(X, X[:, 0])
+    assert _largest_held(reg.model_) == 0
+
+
+def test_backward_after_release_asks_for_a_forward():
+    layer = snn.Dense(2, 3, rng=0)
+    layer.forward(np.ones((4, 2)))
+    layer.release()
+    with pytest.raises(RuntimeError, match="backward called before forward"):
+        layer.backward(np.ones((4, 3)))
+
+
+@pytest.mark.parametrize("predict", ["sequential", "classifier", "regressor"])
+def test_predict_memory_does_not_grow_with_the_rows(small_budget, predict):
+    """Besides its input and output, a large predict takes the chunk's buffers: the peak for
+    80,000 rows exceeds the one for 20,000 by no more than the larger output."""
+    rng = np.random.default_rng(0)
+    if predict == "sequential":
+        model = snn.mlp([8, 128, 128, 4], rng=0)
+        run = model.predict_proba
+    elif predict == "classifier":
+        run = snn.MLPClassifier((128, 128), max_iter=1, random_state=0).fit(
+            rng.normal(size=(100, 8)), rng.integers(0, 4, 100)).predict_proba
+    else:
+        run = snn.MLPRegressor(hidden_layer_sizes=(128, 128), max_iter=1, random_state=0).fit(
+            rng.normal(size=(100, 8)), rng.normal(size=(100, 4))).predict
+    small, large = rng.normal(size=(20_000, 8)), rng.normal(size=(80_000, 8))
+    run(small[:100])  # warm-up: first-call allocations of NumPy and scikit-learn
+    peak_small, peak_large = _peak_bytes(lambda: run(small)), _peak_bytes(lambda: run(large))
+    outputs = 60_000 * 4 * 8  # the larger result: 60,000 more rows of 4 float64s
+    assert peak_small < 5 * small_budget + 20_000 * 4 * 8 * 3
+    assert peak_large - peak_small <= 3 * outputs, (peak_small, peak_large)
+
+
+# --- runs too large for the machine are refused before they allocate --------------------------
+
+
+def test_training_estimate_counts_parameters_state_activations_and_data():
+    from scratchnn._memory import training_estimate
+
+    estimate = training_estimate(1000, 2, [100_000, 100_000], 1, 32, "adam")
+    n_params = 2 * 100_000 + 100_000 + 100_000 * 100_000 + 100_000 + 100_000 + 1
+    assert estimate.parts["network"] == n_params * 8 * 6  # weights, grads, 2 copies, m and v
+    assert estimate.parts["activations"] == 3 * 1000 * 200_001 * 8
+    assert estimate.parts["data"] == 4 * 1000 * 3 * 8
+    assert estimate.largest() == "network"
+    assert "480.0 GB" in estimate.describe()
+
+
+@pytest.mark.parametrize(("options", "fix"), [
+    (["--hidden", "100000,100000"], "use smaller or fewer --hidden layers"),
+    (["--n-samples", "10000000000"], "use fewer --n-samples"),
+])
+def test_cli_refuses_a_run_larger_than_the_memory_and_says_how_large(capsys, options, fix):
+    from scratchnn import cli
+
+    code = cli.main(["train", "--dataset", "moons", "--epochs", "1", "--quiet", *options])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.startswith("scratchnn: error: this run would need about ")
+    assert " GB of memory (" in err and "is available" in err and fix in err
+    assert "MemoryError" not in err and len(err.strip().splitlines()) == 1

@@ -159,3 +159,153 @@ def test_cli_refuses_a_run_larger_than_the_memory_and_says_how_large(capsys, opt
     assert err.startswith("scratchnn: error: this run would need about ")
     assert " GB of memory (" in err and "is available" in err and fix in err
     assert "MemoryError" not in err and len(err.strip().splitlines()) == 1
+
+
+# --- CSV files: pandas' C parser, a header line of bounded length, predict in chunks -------------
+
+
+def _write_points(path, n: int, seed: int = 0, bad_row: int | None = None) -> None:
+    """``n`` rows of x1,x2,x3 (17 significant digits) and a label 0/1/2."""
+    rng = np.random.default_rng(seed)
+    X, y = rng.normal(size=(n, 3)), rng.integers(0, 3, n)
+    lines = ["x1,x2,x3,label"] + [f"{a!r},{b!r},{c!r},{k}" for (a, b, c), k in
+                                  zip(X.tolist(), y.tolist())]
+    if bad_row is not None:
+        lines[bad_row] = "1.0,oops,2.0,1"
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_reading_a_csv_does_not_import_pandas_until_a_file_is_read():
+    import subprocess
+    import sys
+
+    code = ("import sys; from scratchnn import cli; cli.build_parser(); "
+            "print('pandas' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.stdout.strip() == "False", done.stderr
+
+
+def test_read_chunks_gives_the_rows_of_read_table(tmp_path):
+    from scratchnn._csv import read_chunks, read_labels, read_table
+
+    path = tmp_path / "p.csv"
+    _write_points(path, 2500)
+    table = read_table(str(path))
+    chunks = list(read_chunks(str(path), 1000))
+    assert [c.n_rows for c in chunks] == [1000, 1000, 500]
+    assert [c.first_row for c in chunks] == [0, 1000, 2000]
+    names = ["x1", "x2", "x3"]
+    np.testing.assert_array_equal(np.vstack([c.numeric(names) for c in chunks]),
+                                  table.numeric(names))
+    labels = [label for c in chunks for label in read_labels(c, "label")]
+    assert labels == read_labels(table, "label")
+    assert chunks[2].lines[:2] == [2002, 2003]
+    # the numbers are Python's float() of the text, to the last bit
+    text_rows = path.read_text().splitlines()[1:4]
+    assert table.numeric(names)[:3].tolist() == [[float(v) for v in row.split(",")[:3]]
+                                                 for row in text_rows]
+
+
+def test_an_error_in_a_later_chunk_names_its_line(tmp_path):
+    from scratchnn._csv import DataError, read_chunks
+
+    path = tmp_path / "p.csv"
+    _write_points(path, 3000, bad_row=2500)
+    with pytest.raises(DataError, match=r"p.csv line 2501 \(data row 2500\), column 'x2': "
+                                        r"'oops' is not a number; correct it or drop the row"):
+        for chunk in read_chunks(str(path), 1000):
+            chunk.numeric(["x1", "x2", "x3"])
+
+
+@pytest.mark.parametrize("content", ["device", "no line ends"])
+def test_a_device_or_a_file_without_line_ends_is_refused_at_once(tmp_path, content):
+    from scratchnn._csv import DataError, read_table
+
+    if content == "device":
+        path, message = "/dev/zero", "/dev/zero is not a regular file"
+    else:
+        path = tmp_path / "one_line.csv"
+        path.write_bytes(b"1," * 10_000_000)  # 20 MB, no line end
+        path, message = str(path), "no line end in the first 1 MB"
+
+    def attempt():
+        with pytest.raises(DataError, match=message):
+            read_table(path)
+
+    assert _peak_bytes(attempt) < 4 * 2**20  # a few MB at most, whatever the file
+
+
+def test_training_time_reading_takes_at_most_three_times_the_file(tmp_path):
+    """What ``train --data`` reads (the table, the feature columns, the labels), measured by
+    tracemalloc: NumPy's and Python's allocations (pandas' tokenizer works in chunks of its
+    own, a constant that ``benchmarks/memory.py`` measures with the rest)."""
+    from scratchnn._csv import read_labels, read_table
+
+    path = tmp_path / "big.csv"
+    _write_points(path, 100_000)  # about 6 MB
+    small = tmp_path / "small.csv"
+    _write_points(small, 100)
+
+    def read(p):
+        table = read_table(str(p))
+        return table.numeric(table.header[:-1]), read_labels(table, "label")
+
+    read(small)  # first-use imports and caches
+    size = path.stat().st_size
+    peak = _peak_bytes(lambda: read(path))
+    assert peak <= 3 * size, peak / size
+
+
+def test_cli_predict_streams_in_chunks_with_memory_independent_of_rows(tmp_path, monkeypatch,
+                                                                       capsys):
+    """Chunks of 1,000 rows: the peak for 60,000 rows is that for 20,000 (tracemalloc), the
+    output is the library's prediction row for row."""
+    import csv
+
+    from scratchnn import _csv, cli
+
+    monkeypatch.setattr(cli, "PREDICT_CHUNK_ROWS", 1000)
+    monkeypatch.setattr(_csv, "SCAN_BLOCK", 2**16)
+    train = tmp_path / "train.csv"
+    _write_points(train, 300)
+    model_path = tmp_path / "m.npz"
+    assert cli.main(["train", "--data", str(train), "--target", "label", "--epochs", "2",
+                     "--quiet", "--save", str(model_path)]) == 0
+    peaks = {}
+    for n in (20_000, 60_000):
+        data, out = tmp_path / f"d{n}.csv", tmp_path / f"out{n}.csv"
+        _write_points(data, n, seed=1)
+        args = ["predict", str(model_path), str(data), "--proba", "-o", str(out)]
+        cli.main(args)  # warm-up
+        peaks[n] = _peak_bytes(lambda args=args: cli.main(args))
+    capsys.readouterr()
+    assert peaks[60_000] - peaks[20_000] < 2**20, peaks
+    model, prep = cli._load_model(str(model_path))
+    with open(tmp_path / "out20000.csv") as f:
+        rows = list(csv.reader(f))
+    from scratchnn._csv import read_table
+
+    X = read_table(str(tmp_path / "d20000.csv")).numeric(prep.feature_names)
+    proba = cli._probabilities(model, prep(X))
+    assert len(rows) == 20_001 and rows[0][0] == "prediction"
+    assert [int(r[0]) for r in rows[1:]] == [prep.classes[i] for i in proba.argmax(axis=1)]
+    np.testing.assert_allclose(np.array([r[1:] for r in rows[1:]], float), proba, atol=1e-6)
+
+
+def test_cli_predict_error_in_a_later_chunk_writes_no_file(tmp_path, monkeypatch, capsys):
+    from scratchnn import cli
+
+    monkeypatch.setattr(cli, "PREDICT_CHUNK_ROWS", 1000)
+    train, data, out = tmp_path / "train.csv", tmp_path / "d.csv", tmp_path / "out.csv"
+    _write_points(train, 300)
+    _write_points(data, 3000, bad_row=2500)
+    model_path = tmp_path / "m.npz"
+    assert cli.main(["train", "--data", str(train), "--target", "label", "--epochs", "2",
+                     "--quiet", "--save", str(model_path)]) == 0
+    capsys.readouterr()
+    assert cli.main(["predict", str(model_path), str(data), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "d.csv line 2501 (data row 2500), column 'x2': 'oops' is not a number" in err
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == [
+        "d.csv", "m.npz", "train.csv"]

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import itertools
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -33,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._csv import DataError, read_labels, read_table, sorted_classes
+from ._csv import DataError, read_chunks, read_labels, read_table, sorted_classes
 from ._files import StagedOutputs, Terminated, error_message, sigterm_raises
 from ._memory import data_estimate
 from ._prep import Prep
@@ -454,18 +455,20 @@ def _network_of(obj, path: str) -> tuple[Sequential, dict]:
     return model, defaults
 
 
-def _probabilities(model: Sequential, X: np.ndarray, source: str = "the data") -> np.ndarray:
+def _probabilities(model: Sequential, X: np.ndarray, source: str = "the data",
+                   first_row: int = 0) -> np.ndarray:
     """Class probabilities ``(n, k)`` (``k = 2`` for a single-output network); ``source`` names
-    the rows of ``X`` in the error for a row the network cannot handle."""
+    the rows of ``X`` (the first being data row ``first_row + 1``) in the error for a row the
+    network cannot handle."""
     from .plotting import model_predict_proba
 
     with np.errstate(over="ignore", invalid="ignore"):
         proba = model_predict_proba(model)(X)
     bad = np.flatnonzero(~np.isfinite(proba.reshape(len(X), -1)).all(axis=1))
     if bad.size:
-        raise CLIError(f"{source}, data row {bad[0] + 1}: its values are so large that the "
-                       "network's output overflows (no probability can be computed); check "
-                       "that row")
+        raise CLIError(f"{source}, data row {first_row + bad[0] + 1}: its values are so large "
+                       "that the network's output overflows (no probability can be computed); "
+                       "check that row")
     return np.column_stack([1 - proba, proba]) if proba.ndim == 1 else proba
 
 
@@ -803,35 +806,57 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+PREDICT_CHUNK_ROWS = 50_000  # predict reads, predicts and writes this many rows at a time
+
+
 def cmd_predict(args) -> int:
+    """Stream the file: read, predict and write ``PREDICT_CHUNK_ROWS`` rows at a time, so the
+    memory does not grow with the file. With ``-o`` the output appears only when complete
+    (atomically); on stdout, rows before a bad row are already printed when its error comes."""
     if args.output:
         _check_output_path("-o", args.output)
         _check_not_an_input("-o", args.output, [args.model, args.data])
     model, prep = _load_model(args.model)
-    table = read_table(args.data)
-    columns = list(table.header)
+    chunks = read_chunks(args.data, PREDICT_CHUNK_ROWS)
+    first = next(chunks)
+    columns = list(first.header)
     target = prep.info.get("target")
     if target in columns and target not in prep.feature_names:
         columns.remove(target)  # a labelled file is fine: its label column is ignored
     prep.check_columns(columns, args.data)
-    X = table.numeric(prep.feature_names)
-    proba = _probabilities(model, prep(X), args.data)
-    labels = [prep.classes[i] for i in proba.argmax(axis=1)]
-    header = ["prediction"]
-    if args.proba:
-        header += [f"p_{c}" for c in prep.classes]
-        rows = [[label, *(f"{p:.6f}" for p in ps)] for label, ps in zip(labels, proba)]
-    else:
-        rows = [[label] for label in labels]
+    tables = itertools.chain([first], chunks)
     if args.output:
+        written = []
         with _outputs() as outputs:
-            outputs.write(args.output, lambda tmp: _write_rows(tmp, header, rows), ".csv")
-        print(f"wrote {len(rows)} predictions to {args.output}")
+            outputs.write(args.output, lambda tmp: written.append(
+                _write_predictions(tmp, tables, model, prep, args)), ".csv")
+        print(f"wrote {written[0]} predictions to {args.output}")
     else:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
+        _write_predictions(None, tables, model, prep, args)
     return 0
+
+
+def _write_predictions(path: str | None, tables, model: Sequential, prep: Prep, args) -> int:
+    """Write the header and one row per data row of ``tables`` (chunks of the input) to
+    ``path`` (``None``: stdout); return the number of rows."""
+    with contextlib.ExitStack() as stack:
+        stream = sys.stdout if path is None else stack.enter_context(
+            open(path, "w", newline="", encoding="utf-8"))
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(["prediction", *(f"p_{c}" for c in prep.classes)] if args.proba
+                        else ["prediction"])
+        n = 0
+        for table in tables:
+            X = table.numeric(prep.feature_names)
+            proba = _probabilities(model, prep(X), args.data, first_row=n)
+            labels = [prep.classes[i] for i in proba.argmax(axis=1)]
+            if args.proba:
+                writer.writerows([label, *(f"{p:.6f}" for p in ps)]
+                                 for label, ps in zip(labels, proba.tolist()))
+            else:
+                writer.writerows([label] for label in labels)
+            n += len(labels)
+    return n
 
 
 def cmd_plot(args) -> int:

@@ -309,3 +309,25 @@ def test_cli_predict_error_in_a_later_chunk_writes_no_file(tmp_path, monkeypatch
     assert "d.csv line 2501 (data row 2500), column 'x2': 'oops' is not a number" in err
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == [
         "d.csv", "m.npz", "train.csv"]
+
+
+def test_memory_benchmark_runs_at_small_sizes_and_reports_its_goals(tmp_path):
+    """benchmarks/memory.py end to end with --quick (no figure is asserted: they depend on the
+    machine)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "memory.py"
+    done = subprocess.run([sys.executable, str(script), "--quick", "--out", str(tmp_path),
+                           "--tmp", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads((tmp_path / "memory.json").read_text())
+    for kind in ("scratchnn", "pandas"):
+        assert report["reading"]["results"][kind]["peak_bytes"] > 0
+    assert report["predict"]["large"]["rows"] > report["predict"]["small"]["rows"] > 0
+    assert {row["goal"].split(",")[0] for row in report["goals"]} >= {
+        "training-time reading", "predict peak memory"}
+    assert "QUICK sizes" in (tmp_path / "memory.md").read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["memory.json", "memory.md"]

@@ -90,7 +90,13 @@ class Scores:
                    float(np.sqrt(np.mean(error**2))))
 
     def line(self) -> str:
-        return f"R²: {self.r2:.4f}  MAE: {self.mae:.6g}  RMSE: {self.rmse:.6g}"
+        return f"R²: {self.r2:.4f}  MAE: {_in_units(self.mae)}  RMSE: {_in_units(self.rmse)}"
+
+
+def _in_units(value: float) -> str:
+    """A value in the target's units (an error, a mean): 4 significant digits, whole numbers
+    from 10,000 on (never ``1.235e+04``)."""
+    return f"{value:.4g}" if abs(value) < 1e4 else f"{value:.0f}"
 
 
 def predict_values(model: Sequential, prep: Prep, X: np.ndarray, source: str = "the data"
@@ -209,8 +215,9 @@ def _report(args, data: _TrainingData, model: Sequential, trained: _Trained, los
     """What was trained and how well; the last line is the test scores, R² first."""
     prep = data.prep
     _report_run(args, data, model, trained,
-                f"target: {prep.info.get('target', 'y')}, mean {prep.target_mean:.6g}, standard "
-                f"deviation {prep.target_scale:.6g} (the network learns it standardised)", loss)
+                f"target: {prep.info.get('target', 'y')}, mean {_in_units(prep.target_mean)}, "
+                f"standard deviation {_in_units(prep.target_scale)} (the network learns it "
+                "standardised)", loss)
     print(f"train {scores[0].line()}")
     print(f"test {scores[1].line()}")
 
@@ -224,8 +231,8 @@ def evaluate_regression(args, model: Sequential, prep: Prep) -> int:
     scores = Scores.of(y, predict_values(model, prep, X, args.data or args.dataset))
     print(f"data: {description}")
     print(f"samples: {len(y)}")
-    print(f"MAE: {scores.mae:.6g}")
-    print(f"RMSE: {scores.rmse:.6g}")
+    print(f"MAE: {_in_units(scores.mae)}")
+    print(f"RMSE: {_in_units(scores.rmse)}")
     print(f"R²: {scores.r2:.4f}")
     return 0
 

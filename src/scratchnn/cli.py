@@ -159,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
   scratchnn predict s.npz my_points.csv --proba -o predictions.csv
   scratchnn train --data measurements.csv --target species --save m.npz
   scratchnn evaluate m.npz --data test.csv --target species
+  scratchnn train --data flats.csv --target rent --task regression --plot r.png --save r.npz
 
 'scratchnn COMMAND --help' describes each command's options.""")
     from . import __version__
@@ -178,9 +179,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_train_command(commands) -> None:
-    train = commands.add_parser("train", help="train a network and report its test accuracy",
+    train = commands.add_parser("train", help="train a network and report its test score",
                                 description="Train a multilayer perceptron on a built-in dataset "
-                                "or a CSV file. The last line printed is the test accuracy.")
+                                "or a CSV file, to classify (the default) or to predict a number "
+                                "(--task regression). The last line printed is the test "
+                                "accuracy (regression: the test R², MAE and RMSE).")
     _add_source(train)
     net = train.add_argument_group("network and training")
     net.add_argument("--task", choices=TASKS, default=None,
@@ -236,7 +239,8 @@ def _add_train_command(commands) -> None:
 
 def _add_model_commands(commands) -> None:
     """evaluate, predict and plot: the commands that use a saved model."""
-    evaluate = commands.add_parser("evaluate", help="accuracy, log-loss and confusion matrix",
+    evaluate = commands.add_parser("evaluate", help="accuracy, log-loss and confusion matrix "
+                                   "(regression: R², MAE, RMSE)",
                                    description="Evaluate a saved model on a dataset sample or a "
                                    "labelled CSV file.")
     evaluate.add_argument("model", metavar="MODEL.npz", help=MODEL_HELP)
@@ -247,9 +251,11 @@ def _add_model_commands(commands) -> None:
     _add_task_check(evaluate)
     evaluate.set_defaults(run=cmd_evaluate)
 
-    predict = commands.add_parser("predict", help="predict the class of every row of a CSV",
+    predict = commands.add_parser("predict", help="predict the class (or the value) of every "
+                                  "row of a CSV",
                                   description="Predict the class of every row of a CSV file "
-                                  "whose header names the model's input columns.")
+                                  "whose header names the model's input columns (a regression "
+                                  "model: the value, in the target's units).")
     predict.add_argument("model", metavar="MODEL.npz", help=MODEL_HELP)
     predict.add_argument("data", metavar="FILE.csv",
                          help="a CSV file whose header names the model's input columns (in any "
@@ -263,7 +269,8 @@ def _add_model_commands(commands) -> None:
 
     plot = commands.add_parser("plot", help="draw the decision boundary of a saved model",
                                description="Draw a saved model's decision boundary over a "
-                               "dataset sample or a 2-column CSV file.")
+                               "dataset sample or a 2-column CSV file (a regression model: the "
+                               "predicted surface, curve, or predicted against true values).")
     plot.add_argument("model", metavar="MODEL.npz", help=MODEL_HELP)
     _add_source(plot)
     plot.add_argument("--seed", type=_seed, default=None,

@@ -64,8 +64,9 @@ def read_numeric_target(table: Table, target: str) -> list[float]:
     values = read_labels(table, target)  # ints, floats, or the text of anything else
     if all(isinstance(v, str) for v in values):
         raise DataError(f"{table.path}: the target column {target!r} holds text such as "
-                        f"{values[0]!r}, not numbers; regression predicts a number, so choose a "
-                        "numeric column (or leave out --task regression to classify)")
+                        f"{values[0]!r}, not numbers; a regression model predicts a number, so "
+                        "the target must be numeric (to classify, train without --task "
+                        "regression)")
     if any(isinstance(v, str) for v in values):
         table.numeric([target])  # raises the error that names the row (e.g. 'nan', 'n/a')
     return [float(v) for v in values]

@@ -382,3 +382,17 @@ def test_plot_regression_refuses_bad_input(kwargs, message):
     args = {"X_train": np.zeros((4, 2)), "y_train": np.arange(4.0), **kwargs}
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         plotting.plot_regression(_plane_predict, **args)
+
+
+def test_plot_history_shows_r2_for_a_regression_loss():
+    X, y = datasets.sine(n_samples=80, random_state=0)
+    model = snn.mlp([1, 8, 1], "tanh", rng=0)
+    history = snn.fit(model, X, y, loss="mse", optimizer=snn.Adam(model.parameters(), lr=0.02),
+                      epochs=20, rng=0, validation_split=0.25)
+    fig = plotting.plot_history(history)
+    _, r2_ax = fig.axes  # loss, then R²
+    assert r2_ax.get_ylabel() == "R²"
+    train, val = (line.get_ydata() for line in r2_ax.get_lines()[:2])
+    np.testing.assert_allclose(train, history.r2)
+    np.testing.assert_allclose(val, history.val_r2)
+    assert r2_ax.get_ylim()[0] >= -1.02 and r2_ax.get_ylim()[1] == pytest.approx(1.02)

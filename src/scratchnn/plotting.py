@@ -574,7 +574,7 @@ def _history_namespace(history) -> SimpleNamespace:
         def get(name, default=None):
             return getattr(history, name, default)
     fields = {name: [float(v) for v in (get(name) or [])]
-              for name in ("loss", "val_loss", "accuracy", "val_accuracy", "lr")}
+              for name in ("loss", "val_loss", "accuracy", "val_accuracy", "r2", "val_r2", "lr")}
     if not fields["loss"]:
         raise ValueError("the history has no 'loss' values to plot")
     return SimpleNamespace(**fields, best_epoch=get("best_epoch"),
@@ -583,18 +583,21 @@ def _history_namespace(history) -> SimpleNamespace:
 
 def plot_history(history, *, ax: Axes | Sequence[Axes] | None = None,
                  title: str | None = None) -> Figure:
-    """Training curves: loss (left) and accuracy (right) per epoch, training and validation.
+    """Training curves: loss (left) and accuracy (right) per epoch, training and validation;
+    for a regression loss R² instead of the accuracy.
 
     ``history`` is a ``History`` from ``fit`` or a dict of lists with keys ``loss``,
-    ``val_loss``, ``accuracy``, ``val_accuracy`` (and optionally ``lr``, ``best_epoch``).
+    ``val_loss``, ``accuracy``, ``val_accuracy`` or ``r2``, ``val_r2`` (and optionally ``lr``,
+    ``best_epoch``).
     A learning rate that changes during training gets a third panel. The best epoch (the one
     whose weights were kept) is marked by a dotted line. ``ax``: one Axes (loss only) or a
     sequence of Axes to draw in. Returns the ``Figure``.
     """
     h = _history_namespace(history)
     panels = ["loss"]
-    if h.accuracy and not all(math.isnan(a) for a in h.accuracy):
-        panels.append("accuracy")
+    for score in ("accuracy", "r2"):
+        if getattr(h, score) and not all(math.isnan(a) for a in getattr(h, score)):
+            panels.append(score)
     if len(h.lr) > 1 and max(h.lr) > min(h.lr) * (1 + 1e-9):
         panels.append("lr")
     if ax is None:
@@ -617,11 +620,13 @@ def plot_history(history, *, ax: Axes | Sequence[Axes] | None = None,
             axis.plot(epochs[:len(train)], train, label="training", **train_style)
             if val:
                 axis.plot(epochs[:len(val)], val, label="validation", **val_style)
-            axis.set_ylabel(name)
+            axis.set_ylabel("R²" if name == "r2" else name)
             if name == "loss":
                 values = np.array([v for v in train + val if v > 0 and math.isfinite(v)])
                 if values.size and values.max() / values.min() > 30:
                     axis.set_yscale("log")
+            elif name == "r2":  # R² starts anywhere below 1; show from -1 at most
+                axis.set_ylim(max(min(0.0, *(train + val)), -1.0) - 0.02, 1.02)
             else:
                 axis.set_ylim(min(0.45, *(train + val)) - 0.02, 1.02)
             axis.legend(frameon=False, fontsize=9)

@@ -148,8 +148,8 @@ def regression_surface(out: Path) -> None:
 
 def diagnostics(out: Path) -> None:
     """docs/training.md's ten sigmoid layers, watched by a TrainingDoctor (the same code and
-    seeds), drawn by plot_diagnostics with the epochs on a log scale: the first ones, where
-    the gradient vanishes, get room. One legend beside the panels, and the finding named."""
+    seeds), drawn by plot_diagnostics (epochs on a log scale, one legend beside the panels, the
+    finding named)."""
     X, y = datasets.moons(1000, noise=0.2, random_state=0)
     model = snn.mlp([2] + [16] * 9 + [1], "sigmoid", rng=0)
     doctor = snn.TrainingDoctor(stream=None)
@@ -158,15 +158,6 @@ def diagnostics(out: Path) -> None:
         doctor, title="Ten sigmoid layers on two moons, gradient descent at lr 0.5: "
                       "what the training doctor measured")
     fig.set_size_inches(10.5, 4.2)
-    for axis in fig.axes:
-        axis.set_xscale("log")
-        axis.get_legend().remove()
-    handles, labels = fig.axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside right center", frameon=False, fontsize=9)
-    for finding in doctor.findings:
-        fig.axes[0].annotate(f" {finding.kind.replace('_', ' ')} (epoch {finding.epoch})",
-                             xy=(finding.epoch, 0.98), xycoords=("data", "axes fraction"),
-                             va="top", fontsize=8, color="#c92a2a")
     plotting.save_figure(fig, out / "diagnostics.png", dpi=110)
     print(f"diagnostics: findings {doctor.kinds}, final loss {history.loss[-1]:.4f}")
 

@@ -414,6 +414,10 @@ def read_labels(table: Table, target: str) -> list:
     kind = values.dtype.kind
     if kind in "iu":  # whole numbers, as pandas read them: the labels are those ints
         return values.tolist()
+    if kind == "f" and values.notna().all():
+        numbers = values.to_numpy()
+        if np.isfinite(numbers).all() and (numbers != np.round(numbers)).all():
+            return numbers.tolist()  # no whole number: every label is the float of its text
     if kind not in "fb" and not _blank(values).any():  # text: each distinct one converted once
         codes, uniques = values.factorize()
         labels = np.array([label_value(str(u).strip()) for u in uniques], dtype=object)

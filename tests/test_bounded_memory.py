@@ -77,7 +77,7 @@ def test_predict_leaves_no_array_larger_than_a_chunk(small_budget):
     assert _largest_held(model) <= small_budget
     assert all(layer.x is None for layer in model.layers)  # nor the last input
     model.predict(X[:10])
-    assert _largest_held(model) == 0
+    assert _largest_held(model) <= 10 * 64 * 8  # small buffers are kept, for the next call
 
 
 def test_a_small_predict_after_a_large_one_holds_nothing_large():

@@ -14,6 +14,9 @@ from .layers import ACTIVATIONS, Dense, Layer, activation, stable_sigmoid
 # number of rows: MLPClassifier((256, 256)).predict on 300,000 rows needed 2.4 GB in one pass.
 INFERENCE_BYTES = 64 * 2**20
 _ROW_ALIGN = 64  # chunks are a multiple of this many rows (BLAS works in tiles of rows)
+# Buffers of an inference up to this size are kept for the next call (allocating them again
+# would add about half the cost of predicting 100 rows with a small network); larger ones go.
+_KEEP_BYTES = 2**20
 
 
 class Sequential:
@@ -93,27 +96,32 @@ class Sequential:
         costs ``itemsize * (sum of the output widths + widest)`` bytes. A multiple of 64 rows,
         at least 64. ``budget`` defaults to ``INFERENCE_BYTES`` (64 MB)."""
         budget = INFERENCE_BYTES if budget is None else budget
-        width = widest = self.n_inputs
+        return max(_ROW_ALIGN, budget // self._bytes_per_row() // _ROW_ALIGN * _ROW_ALIGN)
+
+    def _bytes_per_row(self) -> int:
+        """The work buffers of a forward pass, per row (see ``chunk_rows``)."""
+        dense = self.dense_layers
+        width = widest = dense[0].n_in
         per_row = 0
         for layer in self.layers:
             if isinstance(layer, Dense):
                 width = layer.n_out
             per_row += width
             widest = max(widest, width)
-        per_row = (per_row + widest) * self.dtype.itemsize
-        return max(_ROW_ALIGN, budget // per_row // _ROW_ALIGN * _ROW_ALIGN)
+        return (per_row + widest) * dense[0].dtype.itemsize
 
     def predict_logits(self, X, *, chunk_rows: int | None = None) -> np.ndarray:
         """The network's output ``X (n, n_in) -> (n, n_out)`` (a new array) in evaluation mode,
         ``chunk_rows`` rows at a time (default ``self.chunk_rows()``, about 64 MB of buffers),
         so the memory it takes besides ``X`` and the result does not grow with ``n``. The mode
-        is restored and the buffers released (``release``) afterwards.
+        is restored afterwards, and the buffers released (``release``) unless they are small
+        (at most 1 MB: kept for the next call).
 
         Inputs of up to ``chunk_rows`` rows take one ``forward``. Chunks change which BLAS
         kernel computes a row, so a chunked output may differ from a single pass in the last
         bits (about 1e-15 relative in float64), as outputs of differently sized batches do."""
         X = self._check_input(X)
-        n = X.shape[0]
+        n, per_row = X.shape[0], self._bytes_per_row()
         rows = self.chunk_rows() if chunk_rows is None else int(chunk_rows)
         was_training = self.training
         self.eval()
@@ -132,7 +140,8 @@ class Sequential:
             return out
         finally:
             self.train(was_training)
-            self.release()
+            if n * per_row > _KEEP_BYTES or n > rows:
+                self.release()
 
     def parameters(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """Every ``(param, grad)`` pair, first layer first."""

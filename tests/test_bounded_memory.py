@@ -331,3 +331,61 @@ def test_memory_benchmark_runs_at_small_sizes_and_reports_its_goals(tmp_path):
         "training-time reading", "predict peak memory"}
     assert "QUICK sizes" in (tmp_path / "memory.md").read_text()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["memory.json", "memory.md"]
+
+
+_CELLS = ["1", "2.5", " 3", "4 ", "", " ", "abc", "nan", "inf", "-1e3", "1_000", '"5"', "True",
+          "007", "2.0", "99999999999999999999", "NA", '"a,b"', "0", "-3.25", "0.1"]
+
+
+def _outcome(path: str):
+    """What reading ``path`` gives: the header, three numeric selections, the labels of the
+    last column; or the message of the first error."""
+    from scratchnn._csv import DataError, read_labels, read_table
+
+    try:
+        table = read_table(path)
+    except DataError as error:
+        return str(error)
+    names, result = table.header, [table.header]
+    for columns in ([names[0]], names[:-1] or names, names):
+        try:
+            result.append(table.numeric(columns).tolist())
+        except DataError as error:
+            result.append(str(error))
+    try:
+        result.append(read_labels(table, names[-1]))
+    except DataError as error:
+        result.append(str(error))
+    return result
+
+
+def test_pandas_reads_every_file_as_the_row_by_row_rules_do(tmp_path, monkeypatch):
+    """Small random files (ragged rows, trailing commas, blank lines, text, missing values,
+    CRLF): read through pandas, and through the csv module alone (the rules of the messages),
+    they give the same data and the same errors."""
+    import random
+
+    from scratchnn import _csv
+
+    rnd = random.Random(0)
+    path = str(tmp_path / "t.csv")
+    for _ in range(300):
+        n_columns = rnd.randint(1, 3)
+        header = [rnd.choice(["a", "", "1", "h0"]) if rnd.random() < 0.1 else f"h{i}"
+                  for i in range(n_columns)]
+        lines = [",".join(header) + ("," if rnd.random() < 0.1 else "")]
+        for _ in range(rnd.randint(0, 5)):
+            n = n_columns + (rnd.choice([-1, 1]) if rnd.random() < 0.1 else 0)
+            cells = [rnd.choice(_CELLS) if rnd.random() < 0.3 else rnd.choice(_CELLS[-4:])
+                     for _ in range(n)]
+            lines.append("" if rnd.random() < 0.05 else
+                         ",".join(cells) + ("," if rnd.random() < 0.08 else ""))
+        end = rnd.choice(["\n", "\r\n"])
+        text = end.join(lines) + (end if rnd.random() < 0.8 else "")
+        with open(path, "w", newline="") as f:
+            f.write(text)
+        fast = _outcome(path)
+        with monkeypatch.context() as patch:  # as for a file pandas cannot read
+            patch.setattr(_csv, "_read_header", lambda f, path: ([], False))
+            by_row = _outcome(path)
+        assert fast == by_row, text

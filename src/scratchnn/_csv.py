@@ -320,8 +320,12 @@ class _Reader:
                     frames = [pd.read_csv(f, **options)]
                 else:
                     frames = pd.read_csv(f, chunksize=rows, **options)
+                empty = True
                 for frame in frames:
+                    empty = False
                     yield self._table(self._cleaned(frame))
+                if empty:  # no chunk at all: as an empty one, "a header but no data rows"
+                    yield self._table(pd.DataFrame())
         except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as error:
             if isinstance(error, DataError):
                 raise

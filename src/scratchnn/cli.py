@@ -454,10 +454,8 @@ def _network_of(obj, path: str) -> tuple[Sequential, dict]:
 def _probabilities(model: Sequential, X: np.ndarray, source: str = "the data") -> np.ndarray:
     """Class probabilities ``(n, k)`` (``k = 2`` for a single-output network); ``source`` names
     the rows of ``X`` in the error for a row the network cannot handle."""
-    from .plotting import model_predict_proba
-
     with np.errstate(over="ignore", invalid="ignore"):
-        proba = model_predict_proba(model)(X)
+        proba = model.predict_proba(X)
     bad = np.flatnonzero(~np.isfinite(proba.reshape(len(X), -1)).all(axis=1))
     if bad.size:
         raise CLIError(f"{source}, data row {bad[0] + 1}: its values are so large that the "

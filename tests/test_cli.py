@@ -409,6 +409,33 @@ def test_more_errors_in_process(capsys, tmp_path, work, args, code, phrase):
     assert (tmp_path / "model_copy.npz").read_bytes() == (work["dir"] / "moons.npz").read_bytes()
 
 
+@pytest.mark.parametrize(("args", "message"), [
+    (["--verison"], "unknown option --verison; did you mean --version?"),
+    (["train", "--datset", "moons"], "unknown option --datset; did you mean --dataset?"),
+    (["train", "--datset=moons"], "unknown option --datset; did you mean --dataset?"),
+    (["train", "--dataset", "moons", "--epocs", "3"],
+     "unknown option --epocs; did you mean --epochs?"),
+    (["evaluate", "m.npz", "--dataset", "moons", "--sed", "3"],
+     "unknown option --sed; did you mean --seed?"),
+    (["predict", "m.npz", "x.csv", "--outptu", "p.csv"],
+     "unknown option --outptu; did you mean --output?"),
+    (["train", "--dataset", "moons", "--zzzz"], "unknown option --zzzz (see 'scratchnn train "
+     "--help')"),
+])
+def test_a_mistyped_option_is_named_with_the_closest_real_one(capsys, args, message):
+    code, out, err = run_inprocess(capsys, *args)
+    assert (code, out, err) == (2, "", f"scratchnn: error: {message}\n")
+
+
+def test_options_abbreviated_and_negative_values_are_not_mistaken_for_typos(capsys):
+    code, out, err = run_inprocess(capsys, "train", "--dataset", "moons", "--n-sam", "60",
+                                   "--epoch", "2", "--quiet")
+    assert code == 0, err
+    assert "2 epochs" in out
+    code, _, err = run_inprocess(capsys, "train", "--dataset", "moons", "--lr", "-0.5")
+    assert code == 2 and "--lr: must be a positive number, got -0.5" in err
+
+
 # --- in-process: the small parsers -------------------------------------------------------------
 
 

@@ -25,7 +25,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import difflib
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -55,6 +57,7 @@ OPTIMIZER_SETTINGS = {"sgd": ("sgd", {}), "momentum": ("sgd", {"momentum": 0.9})
 OPTIMIZERS = tuple(OPTIMIZER_SETTINGS)
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "adam": 0.01, "rmsprop": 0.01}
 ANIMATION_FRAMES = 40
+_NUMBER = re.compile(r"-\d+(\.\d*)?([eE][-+]?\d+)?|-\.\d+([eE][-+]?\d+)?")  # a value, not an option
 MODEL_HELP = "a model file written by 'scratchnn train --save' (or scratchnn.save)"
 
 
@@ -80,11 +83,49 @@ class Interrupted(CLIError):
 
 
 class _Parser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` whose errors are one line on stderr and exit code 2."""
+    """An ``ArgumentParser`` whose errors are one line on stderr and exit code 2, and which
+    names a mistyped option first, with the closest real one: ``unknown option --datset; did
+    you mean --dataset?`` (argparse would complain about the option it then misses instead)."""
+
+    _seen: Sequence[str] = ()  # the arguments given to this parser (set by parse_known_args)
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        self._seen = list(sys.argv[1:] if args is None else args)
+        namespace, extras = super().parse_known_args(args, namespace)
+        self._refuse_unknown_option(extras)
+        return namespace, extras
 
     def error(self, message: str):  # type: ignore[override]
-        sys.stderr.write(f"{PROG}: error: {message} (see '{self.prog} --help')\n")
+        self._refuse_unknown_option(self._seen)
+        self._exit_with(f"{message} (see '{self.prog} --help')")
+
+    def _exit_with(self, message: str):
+        sys.stderr.write(f"{PROG}: error: {message}\n")
         sys.exit(2)
+
+    def _refuse_unknown_option(self, args: Sequence[str]) -> None:
+        """Exit with a usage error if ``args`` hold an option this parser does not know (up to
+        a subcommand's name: what follows is the subcommand's)."""
+        commands = {name for action in self._actions
+                    if isinstance(action, argparse._SubParsersAction) for name in action.choices}
+        for arg in args:
+            if arg == "--" or arg in commands:
+                return
+            name = arg.split("=", 1)[0]
+            if not name.startswith("-") or name == "-" or _NUMBER.fullmatch(name) or (
+                    self._known_option(name)):
+                continue
+            options = [o for o in self._option_string_actions if o.startswith("--")]
+            close = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
+            self._exit_with(f"unknown option {name}; did you mean {close[0]}?" if close else
+                            f"unknown option {name} (see '{self.prog} --help')")
+
+    def _known_option(self, name: str) -> bool:
+        """An option string of this parser, a prefix argparse expands (``--epoch``), or a short
+        option with its value attached (``-oout.csv``)."""
+        strings = self._option_string_actions
+        return (name in strings or name[:2] in strings
+                or (name.startswith("--") and any(o.startswith(name) for o in strings)))
 
 
 def parse_hidden(text: str) -> list[int]:

@@ -56,6 +56,7 @@ OPTIMIZER_SETTINGS = {"sgd": ("sgd", {}), "momentum": ("sgd", {"momentum": 0.9})
                       "adam": ("adam", {}), "rmsprop": ("rmsprop", {})}
 OPTIMIZERS = tuple(OPTIMIZER_SETTINGS)
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "adam": 0.01, "rmsprop": 0.01}
+DEFAULT_PATIENCE = 20
 ANIMATION_FRAMES = 40
 _NUMBER = re.compile(r"-\d+(\.\d*)?([eE][-+]?\d+)?|-\.\d+([eE][-+]?\d+)?")  # a value, not an option
 MODEL_HELP = "a model file written by 'scratchnn train --save' (or scratchnn.save)"
@@ -240,8 +241,9 @@ def _add_train_command(commands) -> None:
     net.add_argument("--early-stopping", action="store_true",
                      help="hold out 10%% of the training data for validation; stop when its loss "
                           "stops improving and keep the best weights")
-    net.add_argument("--patience", type=_positive_int, default=20,
-                     help="with --early-stopping: epochs without improvement (default 20)")
+    net.add_argument("--patience", type=_positive_int, default=None,
+                     help=f"with --early-stopping: epochs without improvement (default "
+                          f"{DEFAULT_PATIENCE})")
     net.add_argument("--restarts", type=_positive_int, default=1,
                      help="train from this many initialisations, keep the best (default 1)")
     out = train.add_argument_group("outputs (written only when training succeeded)")
@@ -605,8 +607,13 @@ def cmd_train(args) -> int:
 
 
 def _check_train_outputs(args) -> None:
-    """Every output must be writable, distinct, and none of the inputs: checked before work."""
+    """Every output must be writable, distinct, and none of the inputs: checked before work
+    (with the options that only make sense together)."""
     _check_source_options(args)
+    if args.patience is not None and not args.early_stopping:
+        raise UsageError("--patience goes with --early-stopping (it counts epochs without "
+                         "improvement on the validation data); add --early-stopping, or leave "
+                         "out --patience")
     for option in ("save", "plot", "animate", "history"):
         _check_output_path(f"--{option}", getattr(args, option))
     _check_figure_path("--plot", args.plot)
@@ -698,11 +705,13 @@ def _train(args, data: _TrainingData, model: Sequential, rng: np.random.Generato
                       optimizer=make_optimizer(args.optimizer, model, lr), lr=lr,
                       epochs=args.epochs, batch_size=args.batch_size, rng=rng, alpha=args.alpha,
                       validation_split=0.1 if args.early_stopping else 0.0,
-                      early_stopping=args.early_stopping, patience=args.patience,
+                      early_stopping=args.early_stopping,
+                      patience=args.patience or DEFAULT_PATIENCE,
                       n_init=args.restarts, callbacks=callbacks,
                       verbose=not args.quiet and sys.stderr.isatty())
     except TrainingDivergedError as error:
-        raise CLIError(f"training diverged: {error} (--lr {lr:g})") from None
+        option = f"--alpha {args.alpha:g}" if error.cause == "alpha" else f"--lr {lr:g}"
+        raise CLIError(f"training diverged: {error} ({option})") from None
     except ValueError as error:
         raise CLIError(str(error)) from None
     if history.interrupted:  # fit stops at Ctrl-C and keeps the best weights; the CLI aborts
@@ -807,9 +816,14 @@ def cmd_evaluate(args) -> int:
     print(f"{'class':>{width}}  {'precision':>9}  {'recall':>6}  {'support':>7}")
     for c, name in enumerate(names):
         predicted_c, support = confusion[:, c].sum(), confusion[c].sum()
-        precision = confusion[c, c] / predicted_c if predicted_c else float("nan")
-        recall = confusion[c, c] / support if support else float("nan")
-        print(f"{name:>{width}}  {precision:>9.4f}  {recall:>6.4f}  {support:>7d}")
+        # n/a: a ratio over no samples (a class absent from the data, or never predicted)
+        precision = f"{confusion[c, c] / predicted_c:.4f}" if predicted_c else "n/a"
+        recall = f"{confusion[c, c] / support:.4f}" if support else "n/a"
+        print(f"{name:>{width}}  {precision:>9}  {recall:>6}  {support:>7d}")
+    absent = [name for name, row in zip(names, confusion) if not row.sum()]
+    if absent:
+        print(f"note: the data has no sample of class {', '.join(absent)} (the model knows "
+              f"{len(names)} classes), so recall is n/a there")
     print(f"accuracy: {np.mean(predicted == y):.4f}")
     return 0
 

@@ -768,8 +768,11 @@ def fit(model: Sequential, X, y, *, loss: Loss | str | None = None,
 
     Notes
     -----
-    Raises ``ValueError`` for bad input (before any training) and ``TrainingDivergedError`` if
-    the loss becomes NaN or infinite. Ctrl-C stops training and keeps the best weights so far.
+    ``X`` may be a scipy.sparse matrix (the first layer multiplies it as it is); complex ``X``
+    is refused. Raises ``ValueError`` for bad input (before any training) and
+    ``TrainingDivergedError`` if the loss becomes NaN or infinite or grows far beyond its start
+    (its ``cause`` says whether to lower the learning rate or ``alpha``). Ctrl-C stops training
+    and keeps the best weights so far.
     """
     if not isinstance(model, Sequential):
         raise TypeError(f"model must be a Sequential, got {type(model).__name__}")

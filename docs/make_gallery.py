@@ -1,4 +1,4 @@
-"""Regenerate the README's pictures in docs/images/ (``make gallery``; under a minute).
+"""Regenerate the pictures in docs/images/ (``make gallery``; under a minute).
 
     python docs/make_gallery.py [--out docs/images]
 
@@ -86,7 +86,7 @@ def moons_animation(out: Path) -> None:
 
 
 def minibatch_adam(out: Path) -> None:
-    """The README's training-toolkit example, drawn: two moons, 2-16-16-1 ReLU, Adam on
+    """docs/training.md's mini-batch example, drawn: two moons, 2-16-16-1 ReLU, Adam on
     mini-batches of 32, early stopping on a 20% validation split (the same code and seeds)."""
     X, y = datasets.moons(1000, noise=0.2, random_state=0)
     X_train, X_test, y_train, y_test = datasets.train_test_split(X, y, test_size=0.25,
@@ -110,7 +110,7 @@ def minibatch_adam(out: Path) -> None:
 
 
 def spirals_multiclass(out: Path) -> None:
-    """The README's multiclass example, drawn: 900 spiral points, 2-64-64-3 ReLU, Adam with
+    """docs/training.md's multiclass example, drawn: 900 spiral points, 2-64-64-3 ReLU, Adam with
     the rate halved every 50 epochs (the same code and seeds)."""
     X, y = datasets.spirals(900, noise=0.2, n_classes=3, random_state=0)
     X_train, X_test, y_train, y_test = datasets.train_test_split(X, y, test_size=0.25,
@@ -127,6 +127,22 @@ def spirals_multiclass(out: Path) -> None:
     print(f"spirals (2-64-64-3): test accuracy {test_accuracy(model, X_test, y_test):.4f}")
 
 
+def diagnostics(out: Path) -> None:
+    """docs/training.md's ten sigmoid layers, watched by a TrainingDoctor (the same code and
+    seeds), drawn by plot_diagnostics (epochs on a log scale, one legend beside the panels, the
+    finding named)."""
+    X, y = datasets.moons(1000, noise=0.2, random_state=0)
+    model = snn.mlp([2] + [16] * 9 + [1], "sigmoid", rng=0)
+    doctor = snn.TrainingDoctor(stream=None)
+    history = snn.fit(model, X, y, lr=0.5, epochs=200, callbacks=[doctor])
+    fig = plotting.plot_diagnostics(
+        doctor, title="Ten sigmoid layers on two moons, gradient descent at lr 0.5: "
+                      "what the training doctor measured")
+    fig.set_size_inches(10.5, 4.2)
+    plotting.save_figure(fig, out / "diagnostics.png", dpi=110)
+    print(f"diagnostics: findings {doctor.kinds}, final loss {history.loss[-1]:.4f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=HERE / "images",
@@ -134,7 +150,8 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    for make in (spirals, hidden_units, moons_animation, minibatch_adam, spirals_multiclass):
+    for make in (spirals, hidden_units, moons_animation, minibatch_adam, spirals_multiclass,
+                 diagnostics):
         make(args.out)
     print(f"gallery written to {args.out} in {time.perf_counter() - start:.1f} s")
 

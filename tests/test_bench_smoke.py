@@ -1,7 +1,7 @@
 """The benchmark script runs end to end at tiny sizes and writes its table and JSON.
 
 No timing is asserted anywhere: times depend on the machine. What is checked is that every
-task ran, every contender has times and the numbers the README quotes are there.
+task ran, every contender has times and the numbers docs/speed.md quotes are there.
 """
 
 import json

@@ -3,7 +3,7 @@
 Every problem is split into training and test data once (stratified, seeded); the model never
 sees the test part. The settings below are ordinary choices (mini-batch Adam, batches of 32,
 He initialisation); over eight seeds the test accuracies stayed above the thresholds with room
-to spare (see docs/readme_toolkit.md for the measured values and times).
+to spare (see "Convergence, measured" in docs/training.md for the values and times).
 """
 
 from __future__ import annotations

@@ -80,7 +80,7 @@ def test_integer_sample_weights_equal_repeated_samples():
 
 def test_moons_2_4_1_with_tanh_converges_from_every_initialisation():
     """One initialisation each, seeds 0-19: with tanh every run reaches 0.95 (measured:
-    20 of 20; with ReLU 6 of 20, scikit-learn's lbfgs 5 of 20; see the README)."""
+    20 of 20; with ReLU 6 of 20, scikit-learn's lbfgs 5 of 20; see docs/sklearn.md)."""
     X, y = datasets.moons(1000, noise=0.2, random_state=0)
     scores = [quiet(MLPClassifier(hidden_layer_sizes=(4,), activation="tanh", solver="lbfgs",
                                   alpha=0.0, max_iter=1000, random_state=seed), X, y).score(X, y)

@@ -94,7 +94,8 @@ def test_partial_fit_and_warm_start(linear):
     first = list(warm.loss_curve_)
     quiet_fit(warm, X, y)
     assert warm.loss_curve_[:5] == first and len(warm.loss_curve_) == 10
-    assert not hasattr(MLPRegressor(early_stopping=True), "partial_fit")
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
+        MLPRegressor(early_stopping=True).partial_fit(X, y)
     assert not hasattr(MLPRegressor(solver="lbfgs"), "partial_fit")
 
 

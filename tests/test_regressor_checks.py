@@ -3,6 +3,7 @@ configurations (and the classifier with solver='lbfgs')."""
 
 from __future__ import annotations
 
+from _estimator_checks import run_check
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from scratchnn import MLPRegressor
@@ -23,4 +24,4 @@ CONFIGURATIONS = [
 
 @parametrize_with_checks(CONFIGURATIONS)
 def test_scikit_learn_estimator_checks(estimator, check):
-    check(estimator)
+    run_check(estimator, check)

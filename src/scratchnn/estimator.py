@@ -102,15 +102,11 @@ _PARAMETER_RULES = {
 def _partial_fit_available(estimator) -> bool:
     """``partial_fit`` exists for the stochastic solvers only: L-BFGS sees the whole data set
     at once, so there is no "one more epoch" (``hasattr(est, "partial_fit")`` is False), as in
-    scikit-learn. Nor with ``early_stopping``, which one epoch at a time cannot do: scikit-learn
-    has the method raise a ``ValueError`` there, but then its own estimator checks (which call
-    ``partial_fit`` whenever it exists) fail; here the ``AttributeError`` says why."""
+    scikit-learn. With ``early_stopping`` the method exists and raises a ``ValueError``, also as
+    in scikit-learn: one epoch at a time cannot hold data out."""
     if estimator.solver == "lbfgs":
         raise AttributeError("partial_fit is only available for stochastic optimizers; "
                              "solver='lbfgs' is not stochastic")
-    if estimator.early_stopping:
-        raise AttributeError("partial_fit does not support early_stopping=True; set "
-                             "early_stopping=False to train one epoch at a time")
     return True
 
 
@@ -709,8 +705,6 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         elif classes is not None and not np.array_equal(unique_labels(classes), self.classes_):
             raise ValueError(f"classes={unique_labels(classes).tolist()} is not the same as "
                              f"the first call's classes {self.classes_.tolist()}")
-        if self.early_stopping:
-            raise ValueError("partial_fit does not support early_stopping=True")
         return self._fit(X, y, sample_weight, incremental=True)
 
     def predict_proba(self, X):
@@ -987,8 +981,6 @@ loss_curve_, best_loss_, n_layers_
         -------
         self : MLPRegressor
         """
-        if self.early_stopping:
-            raise ValueError("partial_fit does not support early_stopping=True")
         return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X):

@@ -1,4 +1,4 @@
-"""Screenshots of the playground for the README, taken by the same headless Chromium as the
+"""Screenshots of the playground for the docs, taken by the same headless Chromium as the
 browser tests (``make gallery`` runs this)::
 
     python -m scratchnn.playground.screenshot docs/images

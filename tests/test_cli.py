@@ -191,12 +191,12 @@ def test_evaluate_and_plot_a_dataset_model(work):
 
 
 def test_datasets_lists_every_dataset_once():
-    from scratchnn.datasets import DATASETS
+    from scratchnn.datasets import DATASETS, REGRESSION_DATASETS
 
     result = run("datasets")
     assert result.returncode == 0
     lines = result.stdout.strip().splitlines()
-    assert [line.split()[0] for line in lines] == list(DATASETS)
+    assert [line.split()[0] for line in lines] == [*DATASETS, *REGRESSION_DATASETS]
 
 
 # --- errors: one line on stderr, the right exit code, nothing overwritten ----------------------
@@ -338,7 +338,9 @@ def run_inprocess(capsys, *args) -> tuple[int, str, str]:
     (["evaluate", "{model}", "--dataset", "spirals"], 1, "label 2 is not one"),
     (["predict", "{csv_model}", "{good}"], 1, "the model expects 3: a, b, c"),
     ([], 2, "required"),
-    (["train", "--data", "{continuous}", "--target", "y"], 1, "must be a class label"),
+    (["train", "--data", "{continuous}", "--target", "y"], 2, "Pass --task regression"),
+    (["train", "--data", "{continuous}", "--target", "y", "--task", "classification"], 1,
+     "too many for classes"),
     (["train", "--dataset", "moons", "--save", "{out}", "--plot", "{dir}/figure.jpeg2"], 2,
      "must end in an image format"),
     (["plot", "{model}", "--dataset", "moons", "-o", "{dir}/figure.xyz"], 2,

@@ -2,6 +2,7 @@
 
     scratchnn train --dataset spirals --hidden 16,16 --optimizer adam --plot s.png --save s.npz
     scratchnn train --data points.csv --target label --hidden 8 --save model.npz
+    scratchnn train --data houses.csv --target price --task regression --save price.npz
     scratchnn evaluate model.npz --data test.csv --target label
     scratchnn predict model.npz new_points.csv --proba -o predictions.csv
     scratchnn plot s.npz --dataset spirals -o boundary.png
@@ -17,7 +18,9 @@ be one of the command's input files.
 
 Model files carry, in their metadata, everything needed to use them again: the input column
 names, the class labels, the standardisation of CSV columns (mean and scale from the training
-split) and the feature lift. A point goes through ``standardise -> lift -> network``.
+split) and the feature lift. A point goes through ``standardise -> lift -> network``. A
+regression model (``--task regression``, the code in ``scratchnn._cli_regression``) records its
+task and the target's standardisation too, and its output goes back to the target's units.
 """
 
 from __future__ import annotations
@@ -60,6 +63,10 @@ DEFAULT_PATIENCE = 20
 ANIMATION_FRAMES = 40
 _NUMBER = re.compile(r"-\d+(\.\d*)?([eE][-+]?\d+)?|-\.\d+([eE][-+]?\d+)?")  # a value, not an option
 MODEL_HELP = "a model file written by 'scratchnn train --save' (or scratchnn.save)"
+TASKS = ("classification", "regression")
+# Without --task, a numeric target with more distinct values than this (or with fractions) is
+# refused with a hint: it is more likely a measurement than 21 classes.
+MAX_GUESSED_CLASSES = 20
 
 
 class CLIError(Exception):
@@ -157,14 +164,14 @@ def parse_features(text: str) -> list[str]:
 
 
 class _DatasetNames:
-    """The built-in datasets' names, as argparse's ``choices``. ``datasets`` imports
-    scikit-learn (seconds), so it is read only when a command needs the names: ``scratchnn
-    --help`` answers at once."""
+    """The built-in datasets' names (classification, then regression), as argparse's
+    ``choices``. ``datasets`` imports scikit-learn (seconds), so it is read only when a command
+    needs the names: ``scratchnn --help`` answers at once."""
 
     def __iter__(self):
-        from .datasets import DATASETS
+        from .datasets import DATASETS, REGRESSION_DATASETS
 
-        return iter(DATASETS)
+        return iter([*DATASETS, *REGRESSION_DATASETS])
 
     def __contains__(self, name: object) -> bool:
         return name in list(self)
@@ -178,7 +185,8 @@ def _add_source(parser: argparse.ArgumentParser, *, required: bool = True) -> No
     source.add_argument("--data", metavar="FILE.csv",
                         help="a CSV file with a header line; numeric feature columns")
     parser.add_argument("--target", metavar="COLUMN",
-                        help="with --data: the column that holds the class labels")
+                        help="with --data: the column that holds the class labels (with --task "
+                             "regression: the numbers to predict)")
     parser.add_argument("--n-samples", type=_sample_count, default=None, metavar="N",
                         help="with --dataset: number of points (default: the dataset's own)")
     parser.add_argument("--noise", type=_non_negative_float, default=None,
@@ -193,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
   scratchnn predict s.npz my_points.csv --proba -o predictions.csv
   scratchnn train --data measurements.csv --target species --save m.npz
   scratchnn evaluate m.npz --data test.csv --target species
+  scratchnn train --data flats.csv --target rent --task regression --plot r.png --save r.npz
 
 'scratchnn COMMAND --help' describes each command's options.""")
     from . import __version__
@@ -212,11 +221,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_train_command(commands) -> None:
-    train = commands.add_parser("train", help="train a network and report its test accuracy",
+    train = commands.add_parser("train", help="train a network and report its test score",
                                 description="Train a multilayer perceptron on a built-in dataset "
-                                "or a CSV file. The last line printed is the test accuracy.")
+                                "or a CSV file, to classify (the default) or to predict a number "
+                                "(--task regression). The last line printed is the test "
+                                "accuracy (regression: the test R², MAE and RMSE).")
     _add_source(train)
     net = train.add_argument_group("network and training")
+    net.add_argument("--task", choices=TASKS, default=None,
+                     help="classification (class labels) or regression (a number); default: "
+                          "regression for the regression datasets, else classification")
+    net.add_argument("--loss", choices=("squared_error", "absolute_error", "huber"),
+                     default=None, help="with --task regression: the loss (default "
+                                        "squared_error; huber and absolute_error mind outliers "
+                                        "less)")
     net.add_argument("--hidden", type=parse_hidden, default=[8, 8], metavar="SIZES",
                      help="hidden layer sizes, e.g. 16,16; \"\" for none (default 8,8)")
     net.add_argument("--activation", choices=list(ACTIVATIONS), default="relu",
@@ -248,7 +266,9 @@ def _add_train_command(commands) -> None:
                      help="train from this many initialisations, keep the best (default 1)")
     out = train.add_argument_group("outputs (written only when training succeeded)")
     out.add_argument("--save", metavar="MODEL.npz", help="save the trained model")
-    out.add_argument("--plot", metavar="FIG.png", help="the decision boundary (2-D inputs)")
+    out.add_argument("--plot", metavar="FIG.png",
+                     help="the decision boundary (2-D inputs); for regression the predicted "
+                          "surface (2 inputs), curve (1 input) or predicted against true values")
     out.add_argument("--animate", metavar="ANIM.gif",
                      help=f"a GIF of training, {ANIMATION_FRAMES} frames (2-D inputs)")
     out.add_argument("--history", metavar="HISTORY.csv", help="loss and accuracy per epoch")
@@ -262,7 +282,8 @@ def _add_train_command(commands) -> None:
 
 def _add_model_commands(commands) -> None:
     """evaluate, predict and plot: the commands that use a saved model."""
-    evaluate = commands.add_parser("evaluate", help="accuracy, log-loss and confusion matrix",
+    evaluate = commands.add_parser("evaluate", help="accuracy, log-loss and confusion matrix "
+                                   "(regression: R², MAE, RMSE)",
                                    description="Evaluate a saved model on a dataset sample or a "
                                    "labelled CSV file.")
     evaluate.add_argument("model", metavar="MODEL.npz", help=MODEL_HELP)
@@ -270,11 +291,14 @@ def _add_model_commands(commands) -> None:
     evaluate.add_argument("--seed", type=_seed, default=None,
                           help="with --dataset: seed of the sample (default: the training seed "
                                "+ 1, a fresh sample)")
+    _add_task_check(evaluate)
     evaluate.set_defaults(run=cmd_evaluate)
 
-    predict = commands.add_parser("predict", help="predict the class of every row of a CSV",
+    predict = commands.add_parser("predict", help="predict the class (or the value) of every "
+                                  "row of a CSV",
                                   description="Predict the class of every row of a CSV file "
-                                  "whose header names the model's input columns.")
+                                  "whose header names the model's input columns (a regression "
+                                  "model: the value, in the target's units).")
     predict.add_argument("model", metavar="MODEL.npz", help=MODEL_HELP)
     predict.add_argument("data", metavar="FILE.csv",
                          help="a CSV file whose header names the model's input columns (in any "
@@ -283,17 +307,20 @@ def _add_model_commands(commands) -> None:
                          help="also print the probability of every class")
     predict.add_argument("-o", "--output", metavar="OUT.csv",
                          help="write the predictions here instead of to stdout")
+    _add_task_check(predict)
     predict.set_defaults(run=cmd_predict)
 
     plot = commands.add_parser("plot", help="draw the decision boundary of a saved model",
                                description="Draw a saved model's decision boundary over a "
-                               "dataset sample or a 2-column CSV file.")
+                               "dataset sample or a 2-column CSV file (a regression model: the "
+                               "predicted surface, curve, or predicted against true values).")
     plot.add_argument("model", metavar="MODEL.npz", help=MODEL_HELP)
     _add_source(plot)
     plot.add_argument("--seed", type=_seed, default=None,
                       help="with --dataset: seed of the sample (default: the training seed + 1)")
     plot.add_argument("-o", "--output", metavar="FIG.png", required=True,
                       help="the figure to write (.png, .svg or .pdf)")
+    _add_task_check(plot)
     plot.set_defaults(run=cmd_plot)
 
     export = commands.add_parser("export", help="write a saved model as an ONNX file",
@@ -306,6 +333,13 @@ def _add_model_commands(commands) -> None:
     export.add_argument("--opset", type=_positive_int, default=None,
                         help="ONNX operator set, 13 or newer (default 17)")
     export.set_defaults(run=cmd_export)
+
+
+def _add_task_check(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--task", choices=TASKS, default=None,
+                        help="optional: the task the model must have been trained for (a model "
+                             "file records its task)")
+
 
 # --- data for a command ------------------------------------------------------------------------
 
@@ -328,8 +362,10 @@ def _check_source_options(args) -> None:
         raise UsageError("--n-samples and --noise go with --dataset, not with --data")
 
 
-def _load_labelled(args, seed: int) -> tuple[np.ndarray, list, list[str], str]:
-    """``(X, labels, feature names, description)`` from ``--dataset`` or ``--data/--target``."""
+def _load_labelled(args, seed: int, read_target=read_labels
+                   ) -> tuple[np.ndarray, list, list[str], str]:
+    """``(X, labels, feature names, description)`` from ``--dataset`` or ``--data/--target``;
+    ``read_target(table, column)`` reads the CSV's target column (default: class labels)."""
     if args.dataset is not None:
         from . import datasets
 
@@ -340,20 +376,26 @@ def _load_labelled(args, seed: int) -> tuple[np.ndarray, list, list[str], str]:
             raise UsageError(str(error)) from None
         described = ", ".join(f"{k.replace('random_state', 'seed')} {v}"
                               for k, v in kwargs.items() if k != "n_samples")
-        return X, y.tolist(), ["x1", "x2"], f"{args.dataset} ({len(y)} points, {described})"
+        names = [f"x{i + 1}" for i in range(X.shape[1])]  # x1, x2 (sine has x1 alone)
+        return X, y.tolist(), names, f"{args.dataset} ({len(y)} points, {described})"
     table = read_table(args.data)
     names = [name for name in table.header if name != args.target]
     table.column(args.target)  # exists?
     if not names:
         raise CLIError(f"{args.data} has no feature columns besides the target {args.target!r}")
     X = table.numeric(names)
-    labels = read_labels(table, args.target)
+    labels = read_target(table, args.target)
     return X, labels, names, f"{args.data} ({len(labels)} rows, {len(names)} feature columns)"
 
 
 def _evaluation_data(args, prep: Prep) -> tuple[np.ndarray, np.ndarray, str]:
-    """``(X, class indices, description)`` for ``evaluate`` and ``plot``."""
+    """``(X, targets, description)`` for ``evaluate`` and ``plot``: the targets are class
+    indices, or for a regression model the numbers in the target's units."""
     _check_source_options(args)
+    _check_dataset_task(args, prep.task, f"{args.model} is a model for")
+    read_target = read_labels
+    if prep.is_regression:
+        from ._cli_regression import read_numeric_target as read_target
     if args.dataset is not None:
         seed = args.seed if args.seed is not None else int(prep.info.get("seed") or 0) + 1
         X, labels, names, description = _load_labelled(args, seed)
@@ -365,9 +407,40 @@ def _evaluation_data(args, prep: Prep) -> tuple[np.ndarray, np.ndarray, str]:
         table.column(args.target)
         prep.check_columns([name for name in table.header if name != args.target], args.data)
         X = table.numeric(prep.feature_names)
-        labels = read_labels(table, args.target)
+        labels = read_target(table, args.target)
         description = f"{args.data} ({len(labels)} rows)"
+    if prep.is_regression:
+        return X, np.asarray(labels, dtype=np.float64), description
     return X, prep.encode(labels, description), description
+
+
+def _dataset_task(name: str) -> str:
+    from .datasets import REGRESSION_DATASETS
+
+    return "regression" if name in REGRESSION_DATASETS else "classification"
+
+
+def _check_dataset_task(args, task: str, whose: str) -> None:
+    """A regression dataset for a regression model or run, a classification one otherwise;
+    ``whose`` says where ``task`` comes from, for the error."""
+    if args.dataset is None or _dataset_task(args.dataset) == task:
+        return
+    from .datasets import DATASETS, REGRESSION_DATASETS
+
+    fitting = REGRESSION_DATASETS if task == "regression" else DATASETS
+    raise UsageError(f"--dataset {args.dataset} is a {_dataset_task(args.dataset)} dataset, but "
+                     f"{whose} {task}; choose one of: {', '.join(fitting)} (or --data)")
+
+
+def _task_of_model(args, prep: Prep) -> str:
+    """The task a model file records; ``--task``, if given, must agree."""
+    if args.task is not None and args.task != prep.task:
+        kind = ("a regression model (it predicts numbers)" if prep.is_regression else
+                f"a classification model (classes: {', '.join(map(str, prep.classes))})")
+        raise UsageError(f"{args.model} is {kind}, not {args.task}; leave out --task {args.task}"
+                         f" (the model file records its task), or train a model with --task "
+                         f"{args.task}")
+    return prep.task
 
 
 # --- checking and writing outputs --------------------------------------------------------------
@@ -487,7 +560,13 @@ def _network_of(obj, path: str) -> tuple[Sequential, dict]:
     if not isinstance(model, Sequential):
         raise CLIError(f"{path} holds a {type(obj).__name__}, not a network the command line "
                        "can use")
-    defaults = {"classes": np.asarray(getattr(obj, "classes_", [])).tolist() or None}
+    if not hasattr(obj, "classes_"):  # a fitted MLPRegressor: its targets are not scaled
+        if model.n_outputs != 1:
+            raise CLIError(f"{path} holds a regressor with {model.n_outputs} outputs; the "
+                           "command line predicts one target")
+        defaults = {"task": "regression"}
+    else:
+        defaults = {"classes": np.asarray(obj.classes_).tolist() or None}
     names = getattr(obj, "feature_names_in_", None)
     if names is not None:
         defaults["feature_names"] = [str(name) for name in names]
@@ -559,10 +638,11 @@ def _describe_net(model: Sequential, activation: str) -> str:
 
 
 def cmd_datasets(args) -> int:
-    from .datasets import DATASETS
+    from .datasets import DATASETS, REGRESSION_DATASETS
 
-    width = max(map(len, DATASETS))
-    for name, (_, description) in DATASETS.items():
+    every = {**DATASETS, **REGRESSION_DATASETS}
+    width = max(map(len, every))
+    for name, (_, description) in every.items():
         print(f"{name:<{width}}  {description}")
     return 0
 
@@ -585,18 +665,23 @@ class _TrainingData:
 
 @dataclass
 class _Trained:
-    """What training gave: the history, the recorded snapshots (for --animate), the scores."""
+    """What training gave: the history, the recorded snapshots (for --animate), the
+    accuracies (classification; regression keeps its own scores)."""
 
     history: object
     recorder: object
     lr: float
-    train_accuracy: float
-    test_accuracy: float
     doctor: object = None  # the TrainingDoctor, with --doctor
+    train_accuracy: float = float("nan")
+    test_accuracy: float = float("nan")
 
 
 def cmd_train(args) -> int:
     _check_train_outputs(args)
+    if _train_task(args) == "regression":
+        from ._cli_regression import train_regression
+
+        return train_regression(args)
     rng = np.random.default_rng(args.seed)  # one generator: the split, the weights, the batches
     data = _load_training_data(args, rng)
     model = _build_model(args, data, rng)
@@ -604,6 +689,19 @@ def cmd_train(args) -> int:
     _write_train_outputs(args, data, model, trained)
     _report_training(args, data, model, trained)
     return 0
+
+
+def _train_task(args) -> str:
+    """``--task``, else the dataset's kind (regression for plane, multi_gaussian, sine), else
+    classification (a CSV target that looks like a measurement is refused later, with a hint)."""
+    if args.loss is not None and args.task != "regression" and (
+            args.dataset is None or _dataset_task(args.dataset) != "regression"):
+        raise UsageError(f"--loss {args.loss} is a regression loss; add --task regression (a "
+                         "classifier always uses cross-entropy)")
+    if args.task is not None:
+        _check_dataset_task(args, args.task, "--task is")
+        return args.task
+    return _dataset_task(args.dataset) if args.dataset is not None else "classification"
 
 
 def _check_train_outputs(args) -> None:
@@ -637,13 +735,7 @@ def _load_training_data(args, rng: np.random.Generator) -> _TrainingData:
     for option in ("features", "plot", "animate"):
         if getattr(args, option):
             _check_2d(prep, f"--{option}")
-    if len(classes) < 2:
-        raise CLIError(f"the labels have a single class ({classes[0]!r}): nothing to learn; "
-                       "the target column needs at least 2 different labels")
-    if len(classes) > 10 and len(classes) > 0.5 * len(labels):
-        raise CLIError(f"the target has {len(classes)} distinct values in {len(labels)} rows; "
-                       "scratchnn classifies, so the target must be a class label (is "
-                       f"{args.target!r} a measurement?)")
+    _check_class_labels(args, labels, classes)
     y = prep.encode(labels, description)
     from .datasets import train_test_split
 
@@ -663,6 +755,28 @@ def _load_training_data(args, rng: np.random.Generator) -> _TrainingData:
     else:
         prep.info.update(dataset=args.dataset, seed=args.seed)
     return _TrainingData(X_train, X_test, y_train, y_test, prep, description)
+
+
+def _check_class_labels(args, labels: list, classes: list) -> None:
+    """At least two classes, and a target that looks like class labels, not a measurement: a
+    numeric target with fractions or many values needs ``--task`` (regression, usually)."""
+    if len(classes) < 2:
+        raise CLIError(f"the labels have a single class ({classes[0]!r}): nothing to learn; "
+                       "the target column needs at least 2 different labels")
+    numeric = not any(isinstance(c, str) for c in classes)
+    if numeric and args.task is None:
+        fractions = [c for c in classes if c != int(c)]
+        if fractions or len(classes) > MAX_GUESSED_CLASSES:
+            what = (f"non-integer values such as {fractions[0]!r}" if fractions else
+                    f"{len(classes)} distinct values")
+            raise UsageError(f"the target {args.target!r} is numeric with {what}: a quantity to "
+                             "predict rather than class labels? Pass --task regression (or "
+                             "--task classification to treat each value as a class)")
+    if len(classes) > 10 and len(classes) > 0.5 * len(labels):
+        hint = "pass --task regression to predict a number" if numeric else (
+            f"is {args.target!r} a measurement?")
+        raise CLIError(f"the target has {len(classes)} distinct values in {len(labels)} rows, "
+                       f"too many for classes (each needs several examples); {hint}")
 
 
 def _standardise(prep: Prep, X_train: np.ndarray, path: str) -> None:
@@ -685,14 +799,25 @@ def _build_model(args, data: _TrainingData, rng: np.random.Generator) -> Sequent
 
 
 def _train(args, data: _TrainingData, model: Sequential, rng: np.random.Generator) -> _Trained:
-    """``fit`` with the command's options; Ctrl-C aborts the command (no output is written)."""
+    """Train the classifier; score it on the training and the test split."""
+    inputs_train, inputs_test = data.prep(data.X_train), data.prep(data.X_test)
+    trained = _fit_model(args, model, inputs_train, data.y_train, rng)
+    trained.test_accuracy = _accuracy(model, inputs_test, data.y_test)
+    trained.train_accuracy = _accuracy(model, inputs_train, data.y_train)
+    data.prep.info["test_accuracy"] = round(trained.test_accuracy, 6)
+    return trained
+
+
+def _fit_model(args, model: Sequential, inputs_train: np.ndarray, y_train: np.ndarray,
+               rng: np.random.Generator, loss=None) -> _Trained:
+    """``fit`` with the command's options (``loss``: default cross-entropy); Ctrl-C aborts the
+    command (no output is written)."""
     lr = args.lr if args.lr is not None else DEFAULT_LR[args.optimizer]
     recorder = None
     if args.animate:
         from .plotting import TrainingRecorder
 
         recorder = TrainingRecorder(n_frames=ANIMATION_FRAMES)  # copes with early stopping
-    inputs_train, inputs_test = data.prep(data.X_train), data.prep(data.X_test)
     callbacks = [] if recorder is None else [recorder]
     doctor = None
     if args.doctor:
@@ -701,7 +826,7 @@ def _train(args, data: _TrainingData, model: Sequential, rng: np.random.Generato
         doctor = TrainingDoctor(inputs_train, stream=None)  # its report comes with the summary
         callbacks.append(doctor)
     try:
-        history = fit(model, inputs_train, data.y_train,
+        history = fit(model, inputs_train, y_train, loss=loss,
                       optimizer=make_optimizer(args.optimizer, model, lr), lr=lr,
                       epochs=args.epochs, batch_size=args.batch_size, rng=rng, alpha=args.alpha,
                       validation_split=0.1 if args.early_stopping else 0.0,
@@ -718,28 +843,30 @@ def _train(args, data: _TrainingData, model: Sequential, rng: np.random.Generato
         raise Interrupted(f"training interrupted (Ctrl-C) at epoch {history.epochs} of "
                           f"{args.epochs}; no output was written. For a shorter run give fewer "
                           "--epochs, or --early-stopping to stop when the loss levels off")
-    test_accuracy = _accuracy(model, inputs_test, data.y_test)
-    data.prep.info["test_accuracy"] = round(test_accuracy, 6)
-    return _Trained(history, recorder, lr, _accuracy(model, inputs_train, data.y_train),
-                    test_accuracy, doctor)
+    return _Trained(history, recorder, lr, doctor)
 
 
 def _write_train_outputs(args, data: _TrainingData, model: Sequential, trained: _Trained
                          ) -> None:
     """--save, --history, --plot and --animate: all of them, or (on any failure) none."""
     with _outputs() as outputs:
-        if args.save:
-            from .persistence import save
-
-            outputs.write(args.save, lambda tmp: save(model, tmp,
-                                                      metadata=data.prep.metadata()), ".npz")
-        if args.history:
-            rows = trained.history.rows()
-            header = list(rows[0]) if rows else ["epoch"]
-            outputs.write(args.history, lambda tmp: _write_rows(
-                tmp, header, [[row[k] for k in header] for row in rows]), ".csv")
+        _stage_model_and_history(args, data.prep, model, trained.history, outputs)
         if args.plot or args.animate:
             _write_train_figures(args, data, model, trained, outputs)
+
+
+def _stage_model_and_history(args, prep: Prep, model: Sequential, history,
+                             outputs: StagedOutputs) -> None:
+    """--save (the network and ``prep``'s metadata) and --history (one CSV row per epoch)."""
+    if args.save:
+        from .persistence import save
+
+        outputs.write(args.save, lambda tmp: save(model, tmp, metadata=prep.metadata()), ".npz")
+    if args.history:
+        rows = history.rows()
+        header = list(rows[0]) if rows else ["epoch"]
+        outputs.write(args.history, lambda tmp: _write_rows(
+            tmp, header, [[row[k] for k in header] for row in rows]), ".csv")
 
 
 def _write_train_figures(args, data: _TrainingData, model: Sequential, trained: _Trained,
@@ -767,17 +894,27 @@ def _write_train_figures(args, data: _TrainingData, model: Sequential, trained: 
 
 def _report_training(args, data: _TrainingData, model: Sequential, trained: _Trained) -> None:
     """What was trained and how well; the last line is the test accuracy."""
+    _report_run(args, data, model, trained, f"classes: {', '.join(map(str, data.prep.classes))}")
+    print(f"train accuracy: {trained.train_accuracy:.4f}")
+    print(f"test accuracy: {trained.test_accuracy:.4f}")
+
+
+def _report_run(args, data: _TrainingData, model: Sequential, trained: _Trained, target: str,
+                loss: str = "") -> None:
+    """The summary's lines before the scores: the doctor's report, the data, ``target`` (the
+    classes, or the target's scaling), the network, the training, the outputs written."""
     history = trained.history
     if trained.doctor is not None:
         print(trained.doctor.report())
     print(f"data: {data.description}; {len(data.y_train)} train / {len(data.y_test)} test")
-    print(f"classes: {', '.join(map(str, data.prep.classes))}")
+    print(target)
     if args.features:
         print(f"features: {', '.join(args.features)}")
     print(f"network: {_describe_net(model, args.activation)}")
     batch = ("full batch" if args.batch_size >= len(data.y_train)
              else f"batch {args.batch_size}")
     print(f"training: {args.optimizer}, lr {trained.lr:g}, {history.epochs} epochs, {batch}"
+          + (f", {loss}" if loss else "")
           + (f", alpha {args.alpha:g}" if args.alpha else "")
           + (f", best of {args.restarts} restarts" if args.restarts > 1 else ""))
     note = f" (stopped early; kept epoch {history.best_epoch})" if history.stopped_early else ""
@@ -786,8 +923,6 @@ def _report_training(args, data: _TrainingData, model: Sequential, trained: _Tra
                           ("history", "history")):
         if getattr(args, option):
             print(f"{label}: {getattr(args, option)}")
-    print(f"train accuracy: {trained.train_accuracy:.4f}")
-    print(f"test accuracy: {trained.test_accuracy:.4f}")
 
 
 # --- scratchnn evaluate, predict, plot ---------------------------------------------------------
@@ -795,6 +930,10 @@ def _report_training(args, data: _TrainingData, model: Sequential, trained: _Tra
 
 def cmd_evaluate(args) -> int:
     model, prep = _load_model(args.model)
+    if _task_of_model(args, prep) == "regression":
+        from ._cli_regression import evaluate_regression
+
+        return evaluate_regression(args, model, prep)
     X, y, description = _evaluation_data(args, prep)
     proba = _probabilities(model, prep(X), args.data or args.dataset)
     predicted = proba.argmax(axis=1)
@@ -833,13 +972,36 @@ def cmd_predict(args) -> int:
         _check_output_path("-o", args.output)
         _check_not_an_input("-o", args.output, [args.model, args.data])
     model, prep = _load_model(args.model)
+    regression = _task_of_model(args, prep) == "regression"
+    if regression and args.proba:
+        raise UsageError(f"--proba gives class probabilities, but {args.model} is a regression "
+                         "model (it predicts numbers); leave out --proba")
+    X = _prediction_inputs(args, prep)
+    if regression:
+        from ._cli_regression import predict_values
+
+        header = ["prediction"]
+        rows = [[f"{v:.10g}"] for v in predict_values(model, prep, X, args.data)]
+    else:
+        header, rows = _predicted_classes(args, model, prep, X)
+    _write_predictions(args, header, rows)
+    return 0
+
+
+def _prediction_inputs(args, prep: Prep) -> np.ndarray:
+    """The model's input columns of ``predict``'s CSV file (a target column is ignored)."""
     table = read_table(args.data)
     columns = list(table.header)
     target = prep.info.get("target")
     if target in columns and target not in prep.feature_names:
         columns.remove(target)  # a labelled file is fine: its label column is ignored
     prep.check_columns(columns, args.data)
-    X = table.numeric(prep.feature_names)
+    return table.numeric(prep.feature_names)
+
+
+def _predicted_classes(args, model: Sequential, prep: Prep, X: np.ndarray
+                       ) -> tuple[list[str], list[list]]:
+    """``predict``'s header and rows: the class, and with --proba every class's probability."""
     proba = _probabilities(model, prep(X), args.data)
     labels = [prep.classes[i] for i in proba.argmax(axis=1)]
     header = ["prediction"]
@@ -848,6 +1010,11 @@ def cmd_predict(args) -> int:
         rows = [[label, *(f"{p:.6f}" for p in ps)] for label, ps in zip(labels, proba)]
     else:
         rows = [[label] for label in labels]
+    return header, rows
+
+
+def _write_predictions(args, header: list[str], rows: list[list]) -> None:
+    """To -o (atomically), else to stdout."""
     if args.output:
         with _outputs() as outputs:
             outputs.write(args.output, lambda tmp: _write_rows(tmp, header, rows), ".csv")
@@ -856,13 +1023,16 @@ def cmd_predict(args) -> int:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(rows)
-    return 0
 
 
 def cmd_plot(args) -> int:
     _check_output_path("-o", args.output)
     _check_figure_path("-o", args.output)
     model, prep = _load_model(args.model)
+    if _task_of_model(args, prep) == "regression":
+        from ._cli_regression import plot_regression_model
+
+        return plot_regression_model(args, model, prep)
     _check_2d(prep, "plot")
     X, y, description = _evaluation_data(args, prep)
     accuracy = _accuracy(model, prep(X), y, args.data or args.dataset)
@@ -886,6 +1056,9 @@ def cmd_export(args) -> int:
     _check_output_path("OUT.onnx", args.output)
     _check_not_an_input("OUT.onnx", args.output, [args.model])
     model, prep = _load_model(args.model)
+    if prep.is_regression:
+        raise UsageError(f"{args.model} is a regression model; export writes classifiers only "
+                         "for now (the target's scaling is not part of the ONNX graph)")
     from .bridges import to_onnx  # onnx itself is imported there, only now
 
     # ONNX labels are int64 or strings: other labels are written as the CLI prints them.

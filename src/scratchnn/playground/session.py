@@ -508,7 +508,7 @@ class Session:
 
         s = self.settings
         metadata = {
-            "scratchnn_cli": 1, "feature_names": list(self.names),
+            "scratchnn_cli": 1, "task": s.problem, "feature_names": list(self.names),
             "classes": list(self.classes) or None, "features": list(s.features),
             "standardize": None if self.mean is None else {
                 "mean": self.mean.tolist(), "scale": self.scale.tolist()},

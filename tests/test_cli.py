@@ -384,8 +384,8 @@ def run_inprocess(capsys, *args) -> tuple[int, str, str]:
      1, "alpha (1000) is too large (its pull on the weights overshoots zero, further at every "
      "step); use a smaller alpha (--alpha 1000)"),
     (["train", "--data", "{headless}", "--target", "y", "--save", "{out}"], 1,
-     "headless.csv: the first line holds numbers (0.1, 0.2), not column names; the file needs "
-     "a header line such as x1,x2,x3"),
+     "headless.csv: the first line holds numbers, not column names; add a header line such as "
+     "x1,x2,x3"),
 ])
 def test_more_errors_in_process(capsys, tmp_path, work, args, code, phrase):
     good = write_csv(tmp_path / "good.csv", ["x1", "x2", "y"], [[0.1, 0.2, 0], [0.3, 0.4, 1]])

@@ -109,11 +109,10 @@ def _check_names(path: str, header: list[str], line: int) -> None:
     if not all(header):
         raise DataError(f"{path} line {line}: the header has no name for column "
                         f"{header.index('') + 1}; give every column a name")
-    numbers = [name for name in header if _is_number(name)]
-    if 2 * len(numbers) > len(header):  # mostly numbers: data, e.g. 0.5,1.2,cat (no header)
+    if 2 * sum(map(_is_number, header)) > len(header):  # mostly numbers (0.5,1.2,cat): data
         example = ",".join(f"x{i + 1}" for i in range(len(header)))
-        raise DataError(f"{path}: the first line holds numbers ({', '.join(numbers[:3])}), "
-                        f"not column names; the file needs a header line such as {example}")
+        raise DataError(f"{path}: the first line holds numbers, not column names; add a header "
+                        f"line such as {example}")
     duplicates = sorted({name for name in header if header.count(name) > 1})
     if duplicates:
         raise DataError(f"{path}: the header repeats the column name(s) "

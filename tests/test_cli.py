@@ -434,6 +434,8 @@ def test_more_errors_in_process(capsys, tmp_path, work, args, code, phrase):
      "unknown option --outptu; did you mean --output?"),
     (["train", "--dataset", "moons", "--zzzz"], "unknown option --zzzz (see 'scratchnn train "
      "--help')"),
+    (["trian", "--dataset", "moons"], "unknown command trian; did you mean train?"),
+    (["dataset"], "unknown command dataset; did you mean datasets?"),
 ])
 def test_a_mistyped_option_is_named_with_the_closest_real_one(capsys, args, message):
     code, out, err = run_inprocess(capsys, *args)

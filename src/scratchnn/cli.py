@@ -105,6 +105,10 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str):  # type: ignore[override]
         self._refuse_unknown_option(self._seen)
+        typo = re.match(r"argument COMMAND: invalid choice: '([^']*)'", message)
+        close = typo and difflib.get_close_matches(typo[1], self._commands(), n=1)
+        if close:
+            self._exit_with(f"unknown command {typo[1]}; did you mean {close[0]}?")
         self._exit_with(f"{message} (see '{self.prog} --help')")
 
     def _exit_with(self, message: str):
@@ -113,11 +117,11 @@ class _Parser(argparse.ArgumentParser):
 
     def _refuse_unknown_option(self, args: Sequence[str]) -> None:
         """Exit with a usage error if ``args`` hold an option this parser does not know (up to
-        a subcommand's name: what follows is the subcommand's)."""
-        commands = {name for action in self._actions
-                    if isinstance(action, argparse._SubParsersAction) for name in action.choices}
+        the command's name, for the parser that has subcommands: what follows is the
+        subcommand's)."""
+        has_commands = bool(self._commands())
         for arg in args:
-            if arg == "--" or arg in commands:
+            if arg == "--" or (has_commands and not arg.startswith("-")):
                 return
             name = arg.split("=", 1)[0]
             if not name.startswith("-") or name == "-" or _NUMBER.fullmatch(name) or (
@@ -127,6 +131,11 @@ class _Parser(argparse.ArgumentParser):
             close = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
             self._exit_with(f"unknown option {name}; did you mean {close[0]}?" if close else
                             f"unknown option {name} (see '{self.prog} --help')")
+
+    def _commands(self) -> list[str]:
+        """The names of this parser's subcommands (none for a subcommand's own parser)."""
+        return [name for action in self._actions
+                if isinstance(action, argparse._SubParsersAction) for name in action.choices]
 
     def _known_option(self, name: str) -> bool:
         """An option string of this parser, a prefix argparse expands (``--epoch``), or a short

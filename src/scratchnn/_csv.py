@@ -180,7 +180,7 @@ def _check_names(path: str, header: list[str], line: int) -> None:
     if not all(header):
         raise DataError(f"{path} line {line}: the header has no name for column "
                         f"{header.index('') + 1}; give every column a name")
-    if all(_is_number(name) for name in header):
+    if 2 * sum(map(_is_number, header)) > len(header):  # mostly numbers (0.5,1.2,cat): data
         example = ",".join(f"x{i + 1}" for i in range(len(header)))
         raise DataError(f"{path}: the first line holds numbers, not column names; add a header "
                         f"line such as {example}")

@@ -28,8 +28,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import difflib
 import itertools
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -59,7 +61,9 @@ OPTIMIZER_SETTINGS = {"sgd": ("sgd", {}), "momentum": ("sgd", {"momentum": 0.9})
                       "adam": ("adam", {}), "rmsprop": ("rmsprop", {})}
 OPTIMIZERS = tuple(OPTIMIZER_SETTINGS)
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "adam": 0.01, "rmsprop": 0.01}
+DEFAULT_PATIENCE = 20
 ANIMATION_FRAMES = 40
+_NUMBER = re.compile(r"-\d+(\.\d*)?([eE][-+]?\d+)?|-\.\d+([eE][-+]?\d+)?")  # a value, not an option
 MODEL_HELP = "a model file written by 'scratchnn train --save' (or scratchnn.save)"
 TASKS = ("classification", "regression")
 # Without --task, a numeric target with more distinct values than this (or with fractions) is
@@ -89,11 +93,58 @@ class Interrupted(CLIError):
 
 
 class _Parser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` whose errors are one line on stderr and exit code 2."""
+    """An ``ArgumentParser`` whose errors are one line on stderr and exit code 2, and which
+    names a mistyped option first, with the closest real one: ``unknown option --datset; did
+    you mean --dataset?`` (argparse would complain about the option it then misses instead)."""
+
+    _seen: Sequence[str] = ()  # the arguments given to this parser (set by parse_known_args)
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        self._seen = list(sys.argv[1:] if args is None else args)
+        namespace, extras = super().parse_known_args(args, namespace)
+        self._refuse_unknown_option(extras)
+        return namespace, extras
 
     def error(self, message: str):  # type: ignore[override]
-        sys.stderr.write(f"{PROG}: error: {message} (see '{self.prog} --help')\n")
+        self._refuse_unknown_option(self._seen)
+        typo = re.match(r"argument COMMAND: invalid choice: '([^']*)'", message)
+        close = typo and difflib.get_close_matches(typo[1], self._commands(), n=1)
+        if close:
+            self._exit_with(f"unknown command {typo[1]}; did you mean {close[0]}?")
+        self._exit_with(f"{message} (see '{self.prog} --help')")
+
+    def _exit_with(self, message: str):
+        sys.stderr.write(f"{PROG}: error: {message}\n")
         sys.exit(2)
+
+    def _refuse_unknown_option(self, args: Sequence[str]) -> None:
+        """Exit with a usage error if ``args`` hold an option this parser does not know (up to
+        the command's name, for the parser that has subcommands: what follows is the
+        subcommand's)."""
+        has_commands = bool(self._commands())
+        for arg in args:
+            if arg == "--" or (has_commands and not arg.startswith("-")):
+                return
+            name = arg.split("=", 1)[0]
+            if not name.startswith("-") or name == "-" or _NUMBER.fullmatch(name) or (
+                    self._known_option(name)):
+                continue
+            options = [o for o in self._option_string_actions if o.startswith("--")]
+            close = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
+            self._exit_with(f"unknown option {name}; did you mean {close[0]}?" if close else
+                            f"unknown option {name} (see '{self.prog} --help')")
+
+    def _commands(self) -> list[str]:
+        """The names of this parser's subcommands (none for a subcommand's own parser)."""
+        return [name for action in self._actions
+                if isinstance(action, argparse._SubParsersAction) for name in action.choices]
+
+    def _known_option(self, name: str) -> bool:
+        """An option string of this parser, a prefix argparse expands (``--epoch``), or a short
+        option with its value attached (``-oout.csv``)."""
+        strings = self._option_string_actions
+        return (name in strings or name[:2] in strings
+                or (name.startswith("--") and any(o.startswith(name) for o in strings)))
 
 
 def parse_hidden(text: str) -> list[int]:
@@ -219,8 +270,9 @@ def _add_train_command(commands) -> None:
     net.add_argument("--early-stopping", action="store_true",
                      help="hold out 10%% of the training data for validation; stop when its loss "
                           "stops improving and keep the best weights")
-    net.add_argument("--patience", type=_positive_int, default=20,
-                     help="with --early-stopping: epochs without improvement (default 20)")
+    net.add_argument("--patience", type=_positive_int, default=None,
+                     help=f"with --early-stopping: epochs without improvement (default "
+                          f"{DEFAULT_PATIENCE})")
     net.add_argument("--restarts", type=_positive_int, default=1,
                      help="train from this many initialisations, keep the best (default 1)")
     out = train.add_argument_group("outputs (written only when training succeeded)")
@@ -539,10 +591,8 @@ def _probabilities(model: Sequential, X: np.ndarray, source: str = "the data",
     """Class probabilities ``(n, k)`` (``k = 2`` for a single-output network); ``source`` names
     the rows of ``X`` (the first being data row ``first_row + 1``) in the error for a row the
     network cannot handle."""
-    from .plotting import model_predict_proba
-
     with np.errstate(over="ignore", invalid="ignore"):
-        proba = model_predict_proba(model)(X)
+        proba = model.predict_proba(X)
     bad = np.flatnonzero(~np.isfinite(proba.reshape(len(X), -1)).all(axis=1))
     if bad.size:
         raise CLIError(f"{source}, data row {first_row + bad[0] + 1}: its values are so large "
@@ -671,8 +721,13 @@ def _train_task(args) -> str:
 
 
 def _check_train_outputs(args) -> None:
-    """Every output must be writable, distinct, and none of the inputs: checked before work."""
+    """Every output must be writable, distinct, and none of the inputs: checked before work
+    (with the options that only make sense together)."""
     _check_source_options(args)
+    if args.patience is not None and not args.early_stopping:
+        raise UsageError("--patience goes with --early-stopping (it counts epochs without "
+                         "improvement on the validation data); add --early-stopping, or leave "
+                         "out --patience")
     for option in ("save", "plot", "animate", "history"):
         _check_output_path(f"--{option}", getattr(args, option))
     _check_figure_path("--plot", args.plot)
@@ -816,11 +871,13 @@ def _fit_model(args, model: Sequential, inputs_train: np.ndarray, y_train: np.nd
                       optimizer=make_optimizer(args.optimizer, model, lr), lr=lr,
                       epochs=args.epochs, batch_size=args.batch_size, rng=rng, alpha=args.alpha,
                       validation_split=0.1 if args.early_stopping else 0.0,
-                      early_stopping=args.early_stopping, patience=args.patience,
+                      early_stopping=args.early_stopping,
+                      patience=args.patience or DEFAULT_PATIENCE,
                       n_init=args.restarts, callbacks=callbacks,
                       verbose=not args.quiet and sys.stderr.isatty())
     except TrainingDivergedError as error:
-        raise CLIError(f"training diverged: {error} (--lr {lr:g})") from None
+        option = f"--alpha {args.alpha:g}" if error.cause == "alpha" else f"--lr {lr:g}"
+        raise CLIError(f"training diverged: {error} ({option})") from None
     except ValueError as error:
         raise CLIError(str(error)) from None
     if history.interrupted:  # fit stops at Ctrl-C and keeps the best weights; the CLI aborts
@@ -939,9 +996,14 @@ def cmd_evaluate(args) -> int:
     print(f"{'class':>{width}}  {'precision':>9}  {'recall':>6}  {'support':>7}")
     for c, name in enumerate(names):
         predicted_c, support = confusion[:, c].sum(), confusion[c].sum()
-        precision = confusion[c, c] / predicted_c if predicted_c else float("nan")
-        recall = confusion[c, c] / support if support else float("nan")
-        print(f"{name:>{width}}  {precision:>9.4f}  {recall:>6.4f}  {support:>7d}")
+        # n/a: a ratio over no samples (a class absent from the data, or never predicted)
+        precision = f"{confusion[c, c] / predicted_c:.4f}" if predicted_c else "n/a"
+        recall = f"{confusion[c, c] / support:.4f}" if support else "n/a"
+        print(f"{name:>{width}}  {precision:>9}  {recall:>6}  {support:>7d}")
+    absent = [name for name, row in zip(names, confusion) if not row.sum()]
+    if absent:
+        print(f"note: the data has no sample of class {', '.join(absent)} (the model knows "
+              f"{len(names)} classes), so recall is n/a there")
     print(f"accuracy: {np.mean(predicted == y):.4f}")
     return 0
 

@@ -468,7 +468,7 @@ class _BaseMLP(BaseEstimator):
 
     def _diverged(self, value: float, epoch: int) -> TrainingDivergedError:
         return TrainingDivergedError(
-            f"the training loss became {value} at epoch {epoch}: the learning rate "
+            f"the training loss became {value:.4g} at epoch {epoch}: the learning rate "
             f"({self.learning_rate_init:g}) is probably too high or the features are on very "
             f"different scales; lower learning_rate_init or put a StandardScaler before the "
             f"{type(self).__name__}")

@@ -43,6 +43,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/memory.py
 
 gallery: $(STAMP) chromium
 	MPLBACKEND=Agg $(BIN)/python docs/make_gallery.py

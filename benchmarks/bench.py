@@ -17,7 +17,11 @@ Contenders are interleaved in one process (a warm-up of each, then rounds A B C 
 and medians are reported; the targets are medians of per-round ratios, because absolute
 times drift on a shared machine while ratios measured side by side do not.
 
-Usage: ``python benchmarks/bench.py [--quick] [--rounds N] [--no-torch] [--out DIR]``.
+- Start-up: ``scratchnn --help`` and ``scratchnn datasets`` against ``import numpy``, in fresh
+  processes (``benchmarks/startup.py``).
+
+Usage: ``python benchmarks/bench.py [--quick] [--rounds N] [--no-torch] [--no-startup]
+[--out DIR]``.
 For the published numbers run it with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset
 (``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE make bench``), so that OpenBLAS picks the
 kernels for the actual CPU; the BLAS kernel in use is recorded with the results.
@@ -43,6 +47,8 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))  # run from a checkout without installing
+
+import startup  # noqa: E402  (benchmarks/startup.py: the command's start-up time)
 
 import scratchnn as snn  # noqa: E402
 from scratchnn.training import fit  # noqa: E402
@@ -659,6 +665,8 @@ def markdown(report: dict) -> str:
         for note in task["notes"]:
             out += ["", f"Note: {note}"]
         out.append("")
+    if "startup" in report:
+        out += [startup.markdown(report["startup"])]
     out += ["**Targets**", "", "| target | value | goal | met |", "| --- | --- | --- | --- |"]
     for row in report["targets"]:
         value = "—" if row["value"] is None else f"{row['value']:.3f}"
@@ -679,6 +687,8 @@ def main(argv: list[str] | None = None) -> dict:
                         help="comma-separated subset of T1,T3,T4,T5")
     parser.add_argument("--t4-threads", type=int, default=None,
                         help="threads for T4 (default: as many as NumPy's BLAS uses)")
+    parser.add_argument("--no-startup", action="store_true",
+                        help="leave out the start-up times (benchmarks/startup.py)")
     parser.add_argument("--out", type=Path, default=HERE, help="where results.json/.md go")
     args = parser.parse_args(argv)
     if args.rounds is None:
@@ -700,6 +710,14 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"running {key} ...", file=sys.stderr, flush=True)
         report["tasks"][key] = runners[key](args, torch)
     report["targets"] = targets(report["tasks"])
+    if not args.no_startup:
+        print("running start-up ...", file=sys.stderr, flush=True)
+        report["startup"] = startup.measure(2 if args.quick else 20)
+        for name in ("scratchnn --help", "scratchnn datasets"):
+            seconds = report["startup"]["commands"][name]["median_s"]
+            report["targets"].append({"target": f"start-up: {name} (seconds)", "value": seconds,
+                                      "goal": f"<= {startup.GOAL_S}",
+                                      "met": seconds <= startup.GOAL_S, "extra": ""})
 
     text = markdown(report)
     print(text)

@@ -47,15 +47,22 @@ def test_quick_benchmark_writes_table_and_json(tmp_path):
     assert "T1 core loop / hand-written NumPy" in targets
     assert "T4 peak memory / (data + weights + one batch)" in targets
 
+    startup = report["startup"]["commands"]
+    for name in ("python -c 'import numpy'", "scratchnn --help", "scratchnn datasets"):
+        assert startup[name]["median_s"] > 0 and len(startup[name]["times"]) == 2
+    assert "start-up: scratchnn --help (seconds)" in targets
+
     table = (tmp_path / "results.md").read_text()
     assert "| contender | median time |" in table and "**Targets**" in table
+    assert "| `scratchnn --help` |" in table
     assert machine["cpu"] in table
     assert "QUICK sizes" in table
 
 
 def test_benchmark_runs_without_torch(tmp_path):
     done = subprocess.run([sys.executable, str(BENCH), "--quick", "--no-torch", "--tasks", "T1",
-                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=120)
+                           "--no-startup", "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads((tmp_path / "results.json").read_text())
     assert "PyTorch" not in report["tasks"]["T1"]["results"]

@@ -191,12 +191,12 @@ def test_evaluate_and_plot_a_dataset_model(work):
 
 
 def test_datasets_lists_every_dataset_once():
-    from scratchnn.datasets import DATASETS
+    from scratchnn.datasets import DATASETS, REGRESSION_DATASETS
 
     result = run("datasets")
     assert result.returncode == 0
     lines = result.stdout.strip().splitlines()
-    assert [line.split()[0] for line in lines] == list(DATASETS)
+    assert [line.split()[0] for line in lines] == [*DATASETS, *REGRESSION_DATASETS]
 
 
 # --- errors: one line on stderr, the right exit code, nothing overwritten ----------------------
@@ -338,7 +338,9 @@ def run_inprocess(capsys, *args) -> tuple[int, str, str]:
     (["evaluate", "{model}", "--dataset", "spirals"], 1, "label 2 is not one"),
     (["predict", "{csv_model}", "{good}"], 1, "the model expects 3: a, b, c"),
     ([], 2, "required"),
-    (["train", "--data", "{continuous}", "--target", "y"], 1, "must be a class label"),
+    (["train", "--data", "{continuous}", "--target", "y"], 2, "Pass --task regression"),
+    (["train", "--data", "{continuous}", "--target", "y", "--task", "classification"], 1,
+     "too many for classes"),
     (["train", "--dataset", "moons", "--save", "{out}", "--plot", "{dir}/figure.jpeg2"], 2,
      "must end in an image format"),
     (["plot", "{model}", "--dataset", "moons", "-o", "{dir}/figure.xyz"], 2,
@@ -375,6 +377,15 @@ def run_inprocess(capsys, *args) -> tuple[int, str, str]:
     (["train", "--dataset", "moons", "--seed", "-5", "--save", "{out}"], 2,
      "--seed: must be a whole number from 0"),
     (["train", "--dataset", "moons", "--epochs", "1e3", "--save", "{out}"], 2, "write 1000"),
+    (["train", "--dataset", "moons", "--patience", "5", "--save", "{out}"], 2,
+     "--patience goes with --early-stopping (it counts epochs without improvement on the "
+     "validation data); add --early-stopping, or leave out --patience"),
+    (["train", "--dataset", "moons", "--optimizer", "sgd", "--alpha", "1000", "--save", "{out}"],
+     1, "alpha (1000) is too large (its pull on the weights overshoots zero, further at every "
+     "step); use a smaller alpha (--alpha 1000)"),
+    (["train", "--data", "{headless}", "--target", "y", "--save", "{out}"], 1,
+     "headless.csv: the first line holds numbers, not column names; add a header line such as "
+     "x1,x2,x3"),
 ])
 def test_more_errors_in_process(capsys, tmp_path, work, args, code, phrase):
     good = write_csv(tmp_path / "good.csv", ["x1", "x2", "y"], [[0.1, 0.2, 0], [0.3, 0.4, 1]])
@@ -399,7 +410,9 @@ def test_more_errors_in_process(capsys, tmp_path, work, args, code, phrase):
              "huge_abc": write_csv(tmp_path / "huge_abc.csv", ["a", "b", "c"],
                                    [[1, 2, 3], [-1.7e308, 1.7e308, 1.7e308]]),
              "nan": write_csv(tmp_path / "nan.csv", ["x1", "x2", "y"],
-                              [[0.1, 0.2, 0], [0.3, "nan", 1]])}
+                              [[0.1, 0.2, 0], [0.3, "nan", 1]]),
+             "headless": write_csv(tmp_path / "headless.csv", [0.1, 0.2, "cat"],
+                                   [[0.3, 0.4, "dog"], [0.5, 0.6, "cat"]])}
     got, _stdout, stderr = run_inprocess(capsys, *(a.format(**names) for a in args))
     assert got == code, stderr
     assert stderr.count("\n") == 1 and stderr.startswith("scratchnn: error: ")
@@ -407,6 +420,50 @@ def test_more_errors_in_process(capsys, tmp_path, work, args, code, phrase):
     assert out.read_bytes() == OLD
     assert good.read_bytes() == good_bytes
     assert (tmp_path / "model_copy.npz").read_bytes() == (work["dir"] / "moons.npz").read_bytes()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--verison"], "unknown option --verison; did you mean --version?"),
+    (["train", "--datset", "moons"], "unknown option --datset; did you mean --dataset?"),
+    (["train", "--datset=moons"], "unknown option --datset; did you mean --dataset?"),
+    (["train", "--dataset", "moons", "--epocs", "3"],
+     "unknown option --epocs; did you mean --epochs?"),
+    (["evaluate", "m.npz", "--dataset", "moons", "--sed", "3"],
+     "unknown option --sed; did you mean --seed?"),
+    (["predict", "m.npz", "x.csv", "--outptu", "p.csv"],
+     "unknown option --outptu; did you mean --output?"),
+    (["train", "--dataset", "moons", "--zzzz"], "unknown option --zzzz (see 'scratchnn train "
+     "--help')"),
+    (["trian", "--dataset", "moons"], "unknown command trian; did you mean train?"),
+    (["dataset"], "unknown command dataset; did you mean datasets?"),
+])
+def test_a_mistyped_option_is_named_with_the_closest_real_one(capsys, args, message):
+    code, out, err = run_inprocess(capsys, *args)
+    assert (code, out, err) == (2, "", f"scratchnn: error: {message}\n")
+
+
+def test_options_abbreviated_and_negative_values_are_not_mistaken_for_typos(capsys):
+    code, out, err = run_inprocess(capsys, "train", "--dataset", "moons", "--n-sam", "60",
+                                   "--epoch", "2", "--quiet")
+    assert code == 0, err
+    assert "2 epochs" in out
+    code, _, err = run_inprocess(capsys, "train", "--dataset", "moons", "--lr", "-0.5")
+    assert code == 2 and "--lr: must be a positive number, got -0.5" in err
+
+
+def test_evaluate_on_data_without_some_of_the_models_classes_says_so(capsys, tmp_path):
+    model = tmp_path / "spirals.npz"
+    code, _, err = run_inprocess(capsys, "train", "--dataset", "spirals", "--n-samples", "90",
+                                 "--epochs", "3", "--save", model)
+    assert code == 0, err
+    code, out, err = run_inprocess(capsys, "evaluate", model, "--dataset", "moons")
+    assert code == 0 and err == ""
+    assert "nan" not in out
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[-5:-2]}
+    assert rows["2"][1:] == ["n/a", "0"]  # recall over no sample, support 0
+    assert out.splitlines()[-2] == ("note: the data has no sample of class 2 (the model knows 3 "
+                                    "classes), so recall is n/a there")
+    assert out.splitlines()[-1].startswith("accuracy: ")
 
 
 # --- in-process: the small parsers -------------------------------------------------------------

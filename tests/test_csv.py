@@ -43,6 +43,8 @@ def test_read_table_drops_the_empty_column_of_trailing_commas(tmp_path, text):
     ("x1,x2\n", "t.csv has a header but no data rows; add rows below the header"),
     ("0.1,0.2\n0.3,0.4\n", "the first line holds numbers, not column names; add a header line "
      "such as x1,x2"),
+    ("0.5,1.2,cat\n0.3,0.4,dog\n", "t.csv: the first line holds numbers, not column names; add a "
+     "header line such as x1,x2,x3"),
     ("x1,,x2\n1,2,3\n", "t.csv line 1: the header has no name for column 2; give every column"),
     ("x1,x2\n0.1,0.2,\n", "t.csv line 2: 3 fields, but the header has 2; look for a stray comma"),
     ("x1,x1\n1,2\n", "repeats the column name(s) x1; give every column its own name"),

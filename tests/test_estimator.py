@@ -201,6 +201,25 @@ def test_non_finite_loss_stops_training_with_a_clear_error():
             X, [0, 1, 0, 1])
 
 
+@pytest.mark.parametrize(("params", "scale", "cause"), [
+    ({"solver": "sgd", "learning_rate_init": 1000.0}, 1.0, "learning rate"),
+    ({}, 1e200, "learning rate"),  # adam, inputs scaled by 1e200: a loss near 1e199 at once
+    ({"solver": "sgd", "alpha": 1e6}, 1.0, "alpha"),
+])
+def test_a_loss_grown_far_beyond_its_start_raises_naming_the_cause(moons, params, scale, cause):
+    X, y = moons
+    with pytest.raises(TrainingDivergedError) as caught:
+        quiet_fit(MLPClassifier((4,), max_iter=50, random_state=0, **params), X * scale, y)
+    assert caught.value.cause == cause
+    assert ("alpha (1e+06) is too large" in str(caught.value)) == (cause == "alpha")
+
+
+def test_a_large_alpha_with_adam_shrinks_the_weights_and_is_not_divergence(moons):
+    X, y = moons
+    clf = quiet_fit(MLPClassifier((4,), alpha=1e6, max_iter=20, random_state=0), X, y)
+    assert clf.loss_curve_[0] > 1e3 and clf.loss_curve_[-1] < clf.loss_curve_[0]
+
+
 def test_sigmoid_is_another_name_for_logistic(iris):
     X, y = iris
     params = dict(hidden_layer_sizes=(4,), max_iter=5, random_state=0)

@@ -322,3 +322,74 @@ def test_the_command_line_stopped_while_writing_writes_nothing(tmp_path, signum,
     assert err == f"scratchnn: error: {message}\n" and out == ""
     assert save.read_bytes() == OLD and history.read_bytes() == OLD
     assert listing(tmp_path) == ["h.csv", "m.npz"]
+
+
+# Each kind of output the command writes, stopped by a signal while its temporary file is
+# complete but not yet renamed (just before its fsync): the process says "ready" there and
+# waits. A model file is written through two temporary files (the command's staging and
+# save's own atomic write); both must go.
+CLI_PAUSED_WRITING = """
+import sys
+import time
+
+from scratchnn import _files
+from scratchnn.__main__ import main
+
+suffix, *argv = sys.argv[1:]
+real_fsync = _files._fsync_file
+
+
+def fsync_after_a_pause(tmp):
+    if tmp.endswith(suffix):
+        print("ready", flush=True)
+        for _ in range(6000):  # a minute at most; without a signal the test fails, never hangs
+            time.sleep(0.01)
+    real_fsync(tmp)
+
+
+_files._fsync_file = fsync_after_a_pause
+sys.exit(main(argv))
+"""
+
+TRAIN = ["train", "--dataset", "xor", "--n-samples", "60", "--epochs", "3"]
+WRITES = {  # (output kind, command): (suffix, command line, the output file)
+    ("model", "train"): (".npz", [*TRAIN, "--save", "{out}"], "out.npz"),
+    ("figure", "train"): (".png", [*TRAIN, "--plot", "{out}"], "out.png"),
+    ("animation", "train"): (".gif", [*TRAIN, "--animate", "{out}"], "out.gif"),
+    ("history", "train"): (".csv", [*TRAIN, "--history", "{out}"], "out.csv"),
+    ("predictions", "predict"): (".csv", ["predict", "{model}", "{points}", "-o", "{out}"],
+                                 "out.csv"),
+    ("figure", "plot"): (".png", ["plot", "{model}", "--dataset", "xor", "-o", "{out}"],
+                         "out.png"),
+}
+
+
+@pytest.fixture(scope="module")
+def saved_model(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("model")
+    done = subprocess.run([sys.executable, "-m", "scratchnn", *TRAIN, "--save",
+                           folder / "model.npz"], capture_output=True, text=True, env=ENV)
+    assert done.returncode == 0, done.stderr
+    (folder / "points.csv").write_text("x1,x2\n0.5,0.5\n-0.5,0.5\n")
+    return folder
+
+
+@posix_only
+@pytest.mark.parametrize(("signum", "exit_code", "message"), [
+    (signal.SIGTERM, 143, "terminated (SIGTERM); no output was written"),
+    (signal.SIGINT, 130, "interrupted (Ctrl-C); no output was written"),
+])
+@pytest.mark.parametrize("output", list(WRITES), ids="-".join)
+def test_a_signal_while_writing_each_kind_of_output_leaves_no_temporary_file(
+        tmp_path, saved_model, output, signum, exit_code, message):
+    suffix, argv, name = WRITES[output]
+    target = tmp_path / name
+    target.write_bytes(OLD)
+    paths = {"out": target, "model": saved_model / "model.npz",
+             "points": saved_model / "points.csv"}
+    code, out, err = signal_when_ready(
+        CLI_PAUSED_WRITING, [suffix, *(arg.format(**paths) for arg in argv)], signum)
+    assert code == exit_code, err
+    assert err == f"scratchnn: error: {message}\n" and out == ""
+    assert target.read_bytes() == OLD and listing(tmp_path) == [name]
+    assert listing(saved_model) == ["model.npz", "points.csv"]

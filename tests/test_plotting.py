@@ -317,3 +317,82 @@ def test_a_missing_folder_is_reported_with_the_target_path(tmp_path):
     target = tmp_path / "no" / "such" / "folder" / "figure.png"
     with pytest.raises(FileNotFoundError, match=f"cannot write {target}: No such file"):
         plotting.save_figure(fig, target)
+
+
+# --- regression: surface, curve, predicted against true ----------------------------------------
+
+
+def _plane_predict(X: np.ndarray) -> np.ndarray:
+    return 0.6 * X.sum(axis=1) + 0.05  # a known "model": plane's target, slightly off
+
+
+def test_plot_regression_draws_the_predicted_surface_for_two_inputs():
+    X, y = datasets.plane(n_samples=80, random_state=0)
+    ax = plotting.plot_regression(_plane_predict, X[:60], y[:60], X[60:], y[60:],
+                                  resolution=30, target_name="height")
+    image = ax.images[0]
+    surface = image.get_array()
+    assert surface.shape == (30, 30)
+    x0, x1, y0, y1 = image.get_extent()
+    xs, ys = np.linspace(x0, x1, 30), np.linspace(y0, y1, 30)
+    bottom_row, left_column = np.column_stack([xs, np.full(30, y0)]), np.column_stack(
+        [np.full(30, x0), ys])
+    np.testing.assert_allclose(surface[0], _plane_predict(bottom_row))
+    np.testing.assert_allclose(surface[:, 0], _plane_predict(left_column))
+    # The points carry their true values on the surface's colour scale.
+    train, test = ax.collections[-2:]
+    np.testing.assert_allclose(train.get_array(), y[:60])
+    np.testing.assert_allclose(test.get_array(), y[60:])
+    assert train.norm.vmin == image.norm.vmin and train.norm.vmax == image.norm.vmax
+    assert "height" in ax.figure.axes[-1].get_ylabel()  # the colorbar
+    assert "train R² 0.99" in ax.get_title() and "test R²" in ax.get_title()
+
+
+def test_plot_regression_draws_a_curve_for_one_input():
+    model = snn.mlp([1, 4, 1], rng=0)
+    X, y = datasets.sine(n_samples=50, random_state=0)
+    ax = plotting.plot_regression(model, X, y, feature_names=["angle"])
+    curve = next(line for line in ax.get_lines() if line.get_label() == "prediction")
+    xs = curve.get_xdata()
+    assert xs.min() < X.min() and xs.max() > X.max()
+    np.testing.assert_allclose(curve.get_ydata(), model.forward(xs.reshape(-1, 1))[:, 0])
+    assert ax.get_xlabel() == "angle" and ax.get_ylabel() == "y"
+
+
+def test_plot_regression_draws_predicted_against_true_for_more_inputs():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = X.sum(axis=1)
+    ax = plotting.plot_regression(lambda X: X.sum(axis=1) * 0.9, X, y, target_name="price")
+    points = ax.collections[0].get_offsets()
+    np.testing.assert_allclose(points[:, 0], y)
+    np.testing.assert_allclose(points[:, 1], 0.9 * y)
+    diagonal = ax.get_lines()[0]
+    assert list(diagonal.get_xdata()) == list(diagonal.get_ydata())
+    assert ax.get_xlabel() == "true price" and ax.get_ylabel() == "predicted price"
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"y_train": np.zeros(5)}, "expected X (n, d) and y (n,)"),
+    ({"X_test": np.zeros((3, 2))}, "X_test was given without y_test"),
+    ({"resolution": 1}, "resolution must be an integer >= 2"),
+    ({"feature_names": ["a"]}, "must name the 2 input columns"),
+])
+def test_plot_regression_refuses_bad_input(kwargs, message):
+    args = {"X_train": np.zeros((4, 2)), "y_train": np.arange(4.0), **kwargs}
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        plotting.plot_regression(_plane_predict, **args)
+
+
+def test_plot_history_shows_r2_for_a_regression_loss():
+    X, y = datasets.sine(n_samples=80, random_state=0)
+    model = snn.mlp([1, 8, 1], "tanh", rng=0)
+    history = snn.fit(model, X, y, loss="mse", optimizer=snn.Adam(model.parameters(), lr=0.02),
+                      epochs=20, rng=0, validation_split=0.25)
+    fig = plotting.plot_history(history)
+    _, r2_ax = fig.axes  # loss, then R²
+    assert r2_ax.get_ylabel() == "R²"
+    train, val = (line.get_ydata() for line in r2_ax.get_lines()[:2])
+    np.testing.assert_allclose(train, history.r2)
+    np.testing.assert_allclose(val, history.val_r2)
+    assert r2_ax.get_ylim()[0] >= -1.02 and r2_ax.get_ylim()[1] == pytest.approx(1.02)

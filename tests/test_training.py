@@ -488,6 +488,83 @@ def test_divergence_on_the_very_last_step_is_caught():
         snn.fit(model, X, y, loss="mse", lr=1.0, epochs=1)
 
 
+MOONS_X, MOONS_Y = datasets.moons(n_samples=300, noise=0.2, random_state=0)
+
+
+@pytest.mark.parametrize(("scale", "lr", "batch_size"), [
+    (1.0, 1000.0, None),   # the loss reaches 1e18 in 3 epochs, then settles at chance
+    (1.0, 1000.0, 32),     # 1e6 within the first epoch
+    (1e200, 0.1, 32),      # a loss near 1e199 from the first batch
+])
+def test_a_loss_grown_far_beyond_its_start_raises_training_diverged(scale, lr, batch_size):
+    model = snn.mlp([2, 16, 16, 1], rng=0)
+    with pytest.raises(snn.TrainingDivergedError, match=rf"learning rate \({lr:g}\)") as caught:
+        snn.fit(model, MOONS_X * scale, MOONS_Y, lr=lr, epochs=50, batch_size=batch_size, rng=0)
+    assert caught.value.cause == "learning rate"
+
+
+@pytest.mark.parametrize(("alpha", "lr", "batch_size"), [(1e6, 0.1, None), (1e3, 0.1, 32),
+                                                         (100.0, 1.0, 32)])
+def test_divergence_from_a_too_large_alpha_names_alpha(alpha, lr, batch_size):
+    # lr * alpha / batch > 2: the L2 term's own step overshoots zero and the weights grow.
+    model = snn.mlp([2, 16, 16, 1], rng=0)
+    with pytest.raises(snn.TrainingDivergedError) as caught:
+        snn.fit(model, MOONS_X, MOONS_Y, lr=lr, alpha=alpha, epochs=50, batch_size=batch_size,
+                rng=0)
+    assert caught.value.cause == "alpha"
+    assert f"alpha ({alpha:g}) is too large" in str(caught.value)
+    assert "learning rate" not in str(caught.value)
+
+
+def test_a_large_alpha_that_shrinks_the_weights_is_not_divergence():
+    # A huge L2 term that only goes down (Adam moves each weight by at most about lr).
+    model = snn.mlp([2, 16, 16, 1], rng=0)
+    opt = snn.Adam(model.parameters(), lr=0.01)
+    history = snn.fit(model, MOONS_X, MOONS_Y, optimizer=opt, alpha=1e4, epochs=20,
+                      batch_size=32, rng=0)
+    assert history.loss[0] > 1e3 and history.loss[-1] < history.loss[0]
+
+
+def test_a_regression_loss_that_starts_large_is_not_divergence():
+    model = snn.mlp([2, 8, 1], rng=0)
+    opt = snn.Adam(model.parameters(), lr=0.01)
+    history = snn.fit(model, MOONS_X, MOONS_Y * 1e5, optimizer=opt, loss="mse", epochs=5)
+    assert history.loss[0] > 1e9 and math.isfinite(history.loss[-1])
+
+
+def test_complex_X_is_refused_like_the_estimator_does():
+    model = snn.mlp([2, 4, 1], rng=0)
+    with pytest.raises(ValueError, match="X holds complex numbers"):
+        snn.fit(model, MOONS_X + 1j, MOONS_Y, epochs=2)
+    with pytest.raises(ValueError, match="X_val holds complex numbers"):
+        snn.fit(model, MOONS_X, MOONS_Y, epochs=2, validation_data=(MOONS_X * 1j, MOONS_Y))
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        snn.MLPClassifier((4,), max_iter=2).fit(MOONS_X + 1j, MOONS_Y)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+@pytest.mark.parametrize("batch_size", [None, 32])
+def test_sparse_X_trains_to_the_dense_result(fmt, batch_size):
+    sparse = pytest.importorskip("scipy.sparse")
+    X = np.where(np.abs(MOONS_X) < 0.3, 0.0, MOONS_X)  # some zeros to leave out
+    histories, weights = [], []
+    for data in (X, sparse.random(1, 1, format=fmt).__class__(X)):
+        model = snn.mlp([2, 8, 1], rng=0)
+        histories.append(snn.fit(model, data, MOONS_Y, lr=0.5, epochs=20,
+                                 batch_size=batch_size, validation_split=0.2, rng=0))
+        weights.append(model.get_weights())
+    assert histories[1].loss == pytest.approx(histories[0].loss, rel=1e-10)
+    for a, b in zip(*weights):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_sparse_X_with_nan_is_refused():
+    sparse = pytest.importorskip("scipy.sparse")
+    X = sparse.csr_matrix(np.where(MOONS_X > 0, np.nan, MOONS_X))
+    with pytest.raises(ValueError, match="X contains NaN or infinite values"):
+        snn.fit(snn.mlp([2, 4, 1], rng=0), X, MOONS_Y, epochs=2)
+
+
 # --- bad input -----------------------------------------------------------------------------------
 
 
@@ -769,10 +846,11 @@ def test_train_epochs_raises_the_rules_own_divergence_error():
     X = np.array([[1e200, -1e200], [-1e200, 1e200], [1e200, 1e200], [-1e200, -1e200]])
     y = np.array([[0.0], [1.0], [0.0], [1.0]])
     model, rule = net((2, 3, 1)), ListRule()
-    with pytest.raises(OverflowError, match=r"diverged with (nan|inf) at \d"):
+    # The loss is near 1e200 from the first batch: beyond what a classifier's loss can be
+    with pytest.raises(OverflowError, match=r"diverged with \d\.\d+e\+\d+ at 1"):
         train_epochs(model, snn.BinaryCrossEntropy(), snn.SGD(model.parameters(), lr=10.0),
                      Batches(X, y, batch_size=4), rule, max_epochs=20)
-    assert len(rule.seen) < 20
+    assert rule.seen == []
 
 
 def test_train_epochs_with_integer_weights_is_training_on_repeated_samples(moons):

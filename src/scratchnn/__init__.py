@@ -23,41 +23,80 @@ The teaching API reads like PyTorch::
 ``fit(..., callbacks=[snn.TrainingDoctor()])`` says what goes wrong in a run.
 """
 
-from .doctor import Finding, TrainingDoctor
-from .gradcheck import (
-    GradCheckReport,
-    check_layer,
-    check_loss,
-    check_model,
-    numerical_gradient,
-    relative_error,
-)
-from .init import glorot_uniform, he_normal
-from .layers import Dense, Dropout, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Tanh, activation
-from .losses import (
-    BinaryCrossEntropy,
-    HuberLoss,
-    Loss,
-    MeanAbsoluteError,
-    MeanSquaredError,
-    PoissonNLLLoss,
-    SoftmaxCrossEntropy,
-)
-from .model import Sequential, mlp
-from .optimizers import (
-    SGD,
-    Adam,
-    ConstantLR,
-    ExponentialLR,
-    InverseScalingLR,
-    LRSchedule,
-    Optimizer,
-    ReduceLROnPlateau,
-    RMSprop,
-    StepLR,
-)
-from .persistence import ModelFileError, load, save
-from .training import History, TrainingDivergedError, fit
+import importlib
+import importlib.util
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: the command starts sooner
+
+# Every public name, by the module that defines it. They are imported on first use (PEP 562), so
+# ``import scratchnn`` costs almost nothing and the ``scratchnn`` command can deal with Ctrl-C
+# before NumPy loads; ``snn.Dense`` then imports NumPy and the core as an eager import would.
+# MLPClassifier and MLPRegressor bring scikit-learn, which only they need.
+_EXPORTS = {
+    "doctor": ["Finding", "TrainingDoctor"],
+    "gradcheck": ["GradCheckReport", "check_layer", "check_loss", "check_model",
+                  "numerical_gradient", "relative_error"],
+    "init": ["glorot_uniform", "he_normal"],
+    "layers": ["Dense", "Dropout", "Identity", "Layer", "LeakyReLU", "ReLU", "Sigmoid", "Tanh",
+               "activation"],
+    "losses": ["BinaryCrossEntropy", "HuberLoss", "Loss", "MeanAbsoluteError",
+               "MeanSquaredError", "PoissonNLLLoss", "SoftmaxCrossEntropy"],
+    "model": ["Sequential", "mlp"],
+    "optimizers": ["SGD", "Adam", "ConstantLR", "ExponentialLR", "InverseScalingLR",
+                   "LRSchedule", "Optimizer", "ReduceLROnPlateau", "RMSprop", "StepLR"],
+    "persistence": ["ModelFileError", "load", "save"],
+    "training": ["History", "TrainingDivergedError", "fit"],
+    "estimator": ["MLPClassifier", "MLPRegressor"],
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr__ below
+    from .doctor import Finding, TrainingDoctor
+    from .estimator import MLPClassifier, MLPRegressor
+    from .gradcheck import (
+        GradCheckReport,
+        check_layer,
+        check_loss,
+        check_model,
+        numerical_gradient,
+        relative_error,
+    )
+    from .init import glorot_uniform, he_normal
+    from .layers import (
+        Dense,
+        Dropout,
+        Identity,
+        Layer,
+        LeakyReLU,
+        ReLU,
+        Sigmoid,
+        Tanh,
+        activation,
+    )
+    from .losses import (
+        BinaryCrossEntropy,
+        HuberLoss,
+        Loss,
+        MeanAbsoluteError,
+        MeanSquaredError,
+        PoissonNLLLoss,
+        SoftmaxCrossEntropy,
+    )
+    from .model import Sequential, mlp
+    from .optimizers import (
+        SGD,
+        Adam,
+        ConstantLR,
+        ExponentialLR,
+        InverseScalingLR,
+        LRSchedule,
+        Optimizer,
+        ReduceLROnPlateau,
+        RMSprop,
+        StepLR,
+    )
+    from .persistence import ModelFileError, load, save
+    from .training import History, TrainingDivergedError, fit
 
 __version__ = "0.1.0"
 
@@ -74,10 +113,18 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    # MLPClassifier and MLPRegressor need scikit-learn: import it only when asked for, so that
-    # ``import scratchnn`` stays light (the core needs NumPy alone).
-    if name in ("MLPClassifier", "MLPRegressor"):
-        from . import estimator
+    """``scratchnn.Dense`` and friends, and the submodules (``scratchnn.datasets``), imported
+    on first use and then kept as ordinary module attributes."""
+    module = _MODULE_OF.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(f".{module}", __name__), name)
+    elif not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
-        return getattr(estimator, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_MODULE_OF})

@@ -1,23 +1,38 @@
 """Reading tables of numbers and labels from CSV files, for the command line and the playground.
 
-    table = read_table("points.csv")          # header, rows, line numbers; checked
+    table = read_table("points.csv")          # header and data rows; checked
     X = table.numeric(["x1", "x2"])           # (n_rows, 2) float64, finite
     labels = read_labels(table, "label")      # [0, 1, "cat", ...]: ints, floats or strings
     classes = sorted_classes(labels)
 
+    for chunk in read_chunks("big.csv", 100_000):   # the same, a slice of rows at a time
+        X = chunk.numeric(["x1", "x2"])
+
 Every problem is a ``DataError`` whose message is one line naming the file, the line and the
 column where it can, and what to do about it: ``points.csv line 7 (data row 6), column 'x2':
 'abc' is not a number; correct it or drop the row``.
+
+How: the header line is read here (at most ``MAX_LINE_BYTES``, so ``/dev/zero`` or a file
+without line ends is refused at once), the data by pandas' C parser (imported on first use),
+which stores numbers as numbers: memory near the size of the file rather than ten times it.
+Anything unusual (a missing value, a stray comma, a word among numbers) sends this module back
+to the file with Python's ``csv`` module, row by row, to find the first problem and name its
+line: slow, but only on the way to an error message (or for the odd file pandas does not read).
 """
 
 from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+import os
+import stat
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
+
+MAX_LINE_BYTES = 2**20  # a header line longer than this is not a CSV file's
+SCAN_BLOCK = 2**20  # bytes looked at a time for commas at line ends
 
 
 class DataError(ValueError):
@@ -27,12 +42,25 @@ class DataError(ValueError):
 
 @dataclass
 class Table:
-    """A CSV file's header and rows (as strings), with each row's line number for errors."""
+    """A CSV file's header and data rows (``frame``, a pandas DataFrame whose columns are in
+    header order: numbers as numbers, text as strings). A chunk of a file read with
+    ``read_chunks`` is a ``Table`` too, whose rows start at data row ``first_row`` (from 0)."""
 
     path: str
     header: list[str]
-    rows: list[list[str]]
-    lines: list[int]
+    frame: object = field(repr=False)
+    first_row: int = 0
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.frame)
+
+    @property
+    def lines(self) -> list[int]:
+        """The line number of each data row (found by reading the file again)."""
+        stop = self.first_row + self.n_rows
+        return [line for i, (_, line) in enumerate(_data_rows(self.path, len(self.header)))
+                if self.first_row <= i < stop]
 
     def column(self, name: str) -> int:
         """The index of column ``name``; an error lists the columns there are."""
@@ -46,22 +74,41 @@ class Table:
         """The named columns as a float array ``(n_rows, len(columns))``; an error names the
         line and column of the first empty, non-numeric or non-finite value."""
         indices = [self.column(name) for name in columns]
-        out = np.empty((len(self.rows), len(indices)))
-        for i in range(len(self.rows)):
-            for j, k in enumerate(indices):
-                out[i, j] = self._number(i, k)
+        out = np.empty((self.n_rows, len(indices)))
+        for j, k in enumerate(indices):
+            values = self.frame.iloc[:, k]
+            if values.dtype.kind not in "iuf":  # text (or True/False) among the numbers
+                return self._numeric_by_row(indices)
+            out[:, j] = values.to_numpy()
+        if not np.isfinite(out).all():  # empty cells (NaN), or inf
+            return self._numeric_by_row(indices)
         return out
 
-    def _number(self, i: int, k: int) -> float:
-        """The value of data row ``i`` (from 0), column ``k``, as a finite float."""
-        text = self.rows[i][k].strip()
-        where = f"{self.path} line {self.lines[i]} (data row {i + 1}), column {self.header[k]!r}"
+    def _numeric_by_row(self, indices: list[int]) -> np.ndarray:
+        """``numeric`` the slow way, with Python's ``float``, reading the file row by row: the
+        first bad value raises its precise message; values pandas did not take for numbers but
+        ``float`` does (``1_000``, integers beyond 64 bits) are returned."""
+        out = np.empty((self.n_rows, len(indices)))
+        stop = self.first_row + self.n_rows
+        for i, (row, line) in enumerate(_data_rows(self.path, len(self.header))):
+            if i >= stop:
+                break
+            for j, k in enumerate(indices):
+                value = self._number(row[k], k, i, line)
+                if i >= self.first_row:
+                    out[i - self.first_row, j] = value
+        return out
+
+    def _number(self, cell: str, k: int, i: int, line: int) -> float:
+        """The value of data row ``i`` (from 0, at ``line``), column ``k``, as a finite float."""
+        text = cell.strip()
+        where = f"{self.path} line {line} (data row {i + 1}), column {self.header[k]!r}"
         if not text:
             raise DataError(f"{where}: missing value; fill it in or drop the row")
         try:
             value = float(text)
         except ValueError:
-            if not any(_is_number(other[k]) for other in self.rows):
+            if not any(_is_number(row[k]) for row, _ in _data_rows(self.path, len(self.header))):
                 raise DataError(f"{self.path}: column {self.header[k]!r} holds text such as "
                                 f"{text!r}, not numbers; features must be numeric, so drop the "
                                 "column or encode it as numbers") from None
@@ -73,29 +120,53 @@ class Table:
         return value
 
 
-def _read_rows(path: str) -> tuple[list[list[str]], list[int]]:
-    """The non-blank rows of a CSV file and their line numbers (standard library ``csv``)."""
+# --- the file and its header -------------------------------------------------------------------
+
+
+def _open(path: str):
+    """The file, opened for reading bytes; only a regular file (a device such as /dev/zero, or
+    a pipe, could not be read twice, nor its size known)."""
     try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f)
-            rows, lines = [], []
-            for row in reader:
-                if row and any(cell.strip() for cell in row):
-                    rows.append(row)
-                    lines.append(reader.line_num)
+        f = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
     except FileNotFoundError:
         raise DataError(f"no such file: {path}") from None
     except IsADirectoryError:
         raise DataError(f"{path} is a folder, not a CSV file") from None
-    except UnicodeDecodeError:
-        raise DataError(f"{path} is not a UTF-8 text file; is it really a CSV file?") from None
-    except csv.Error as error:
-        raise DataError(f"{path} is not valid CSV: {error}") from None
     except OSError as error:
         raise DataError(f"cannot read {path}: {error.strerror or error}") from None
-    if not rows:
-        raise DataError(f"{path} is empty: expected a header line with column names")
-    return rows, lines
+    if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+        f.close()
+        raise DataError(f"{path} is not a regular file (a device, a pipe or a socket); save the "
+                        "data to a CSV file first")
+    return f
+
+
+def _read_header(f, path: str) -> tuple[list[str], bool]:
+    """The header cells (the first non-blank line), ``f`` left at the first data line; and
+    whether pandas can read on from there (not for old Mac line ends, ``\\r`` alone)."""
+    seen = 0
+    while True:
+        raw = f.readline(MAX_LINE_BYTES + 1)
+        seen += len(raw)
+        if not raw:
+            raise DataError(f"{path} is empty: expected a header line with column names")
+        if len(raw) > MAX_LINE_BYTES or seen > MAX_LINE_BYTES:
+            raise DataError(f"{path}: no line end in the first {MAX_LINE_BYTES // 2**20} MB; a "
+                            "CSV file has one row per line, starting with a header line of "
+                            "column names. Is it really a CSV file?")
+        try:
+            text = raw.decode("utf-8-sig" if seen == len(raw) else "utf-8")
+        except UnicodeDecodeError:
+            raise DataError(f"{path} is not a UTF-8 text file; is it really a CSV file?"
+                            ) from None
+        if "\r" in text.rstrip("\r\n") or text.endswith("\r"):
+            return [], False
+        try:
+            cells = next(csv.reader([text]), [])
+        except csv.Error:
+            return [], False
+        if any(cell.strip() for cell in cells):
+            return [cell.strip() for cell in cells], True
 
 
 def _check_separator(path: str, header: list[str]) -> None:
@@ -109,7 +180,7 @@ def _check_names(path: str, header: list[str], line: int) -> None:
     if not all(header):
         raise DataError(f"{path} line {line}: the header has no name for column "
                         f"{header.index('') + 1}; give every column a name")
-    if all(_is_number(name) for name in header):
+    if 2 * sum(map(_is_number, header)) > len(header):  # mostly numbers (0.5,1.2,cat): data
         example = ",".join(f"x{i + 1}" for i in range(len(header)))
         raise DataError(f"{path}: the first line holds numbers, not column names; add a header "
                         f"line such as {example}")
@@ -119,27 +190,204 @@ def _check_names(path: str, header: list[str], line: int) -> None:
                         f"{', '.join(duplicates)}; give every column its own name")
 
 
-def read_table(path: str) -> Table:
-    """Read a CSV file with a header line; blank lines are skipped, and so is an unnamed, empty
-    last column (the trailing comma some spreadsheets write). Raises ``DataError``."""
-    rows, lines = _read_rows(path)
-    header, header_line = [cell.strip() for cell in rows[0]], lines[0]
-    _check_separator(path, header)
-    rows, lines = rows[1:], lines[1:]
+# --- reading row by row (Python's csv module): the exact rules, and the line numbers -----------
+
+
+def _csv_rows(path: str) -> Iterator[tuple[list[str], int]]:
+    """The non-blank rows of a CSV file (the header first) and their line numbers."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f)
+            for row in reader:
+                if row and any(cell.strip() for cell in row):
+                    yield row, reader.line_num
+    except UnicodeDecodeError:
+        raise DataError(f"{path} is not a UTF-8 text file; is it really a CSV file?") from None
+    except csv.Error as error:
+        raise DataError(f"{path} is not valid CSV: {error}") from None
+    except OSError as error:
+        raise DataError(f"cannot read {path}: {error.strerror or error}") from None
+
+
+def _data_rows(path: str, width: int | None = None) -> Iterator[tuple[list[str], int]]:
+    """The data rows (after the header) with their line numbers; each cut to ``width`` fields
+    if given (the empty field of a trailing comma goes)."""
+    rows = _csv_rows(path)
+    next(rows, None)
+    for row, line in rows:
+        yield (row if width is None else row[:width]), line
+
+
+def _check_rows(path: str, header: list[str]) -> list[str]:
+    """Read the file row by row and raise the error for the first row whose number of fields
+    does not match the header; return the header, without its unnamed last column when every
+    row fits that reading (the trailing comma some spreadsheets write)."""
     if len(header) > 1 and not header[-1] and all(
             len(row) == len(header) - 1 or (len(row) == len(header) and not row[-1].strip())
-            for row in rows):
-        header = header[:-1]  # trailing commas
-        rows = [row[:len(header)] for row in rows]
-    for row, line in zip(rows, lines):
+            for row, _ in _data_rows(path)):
+        return header[:-1]
+    for row, line in _data_rows(path):
         if len(row) != len(header):
             raise DataError(f"{path} line {line}: {len(row)} fields, but the header has "
                             f"{len(header)}; look for a stray comma or a value with a comma "
                             "that needs quotes")
-    _check_names(path, header, header_line)
-    if not rows:
-        raise DataError(f"{path} has a header but no data rows; add rows below the header")
-    return Table(path, header, rows, lines)
+    return header
+
+
+# --- reading with pandas ---------------------------------------------------------------------
+
+
+def _pandas_options(n_columns: int) -> dict:
+    """``read_csv`` as this module reads: no header (read here), columns by position, an empty
+    field is missing (NaN) and every other text is kept as it is ("NA", "null" are words)."""
+    # One more column than the header names: pandas would quietly drop an empty extra field
+    # ("1,2," under a header of two), which the row-by-row rules count as a stray comma.
+    return {"header": None, "names": [f"c{i}" for i in range(n_columns + 1)], "index_col": False,
+            "skipinitialspace": True, "keep_default_na": False, "na_values": [""],
+            "engine": "c", "encoding": "utf-8", "skip_blank_lines": True}
+
+
+def _a_line_ends_with_a_comma(path: str) -> bool:
+    """Does a line end with a comma (then perhaps a few spaces)? pandas reads ``1,2,`` under a
+    header of two names as ``1,2``, where the rules count a third, empty field. A scan of the
+    bytes, ``SCAN_BLOCK`` at a time (a few tenths of a second for 200 MB, a few MB); a
+    true answer sends the reader to ``_check_rows``, which decides (the comma may be inside
+    quotes, or the header may end with one too)."""
+    tail = b""
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(SCAN_BLOCK)
+            if _comma_at_a_line_end(tail + (chunk or b"\n")):  # the end of the file ends a line
+                return True
+            if not chunk:
+                return False
+            tail = chunk[-6:]
+
+
+def _comma_at_a_line_end(data: bytes) -> bool:
+    data = np.frombuffer(data, np.uint8)
+    space = (data == ord(" ")) | (data == ord("\t")) | (data == ord("\r"))
+    reaches_end = data == ord("\n")  # a line end, after nothing but (at most 4) spaces
+    for _ in range(4):
+        reaches_end[:-1] |= space[:-1] & reaches_end[1:]
+    return bool(((data[:-1] == ord(",")) & reaches_end[1:]).any())
+
+
+def _blank(values) -> np.ndarray:
+    """Which fields of a column (a pandas Series) are missing: NaN, or text of spaces alone
+    (pandas gives a missing field of a text column as ``""``). Each distinct text is looked at
+    once."""
+    if values.dtype.kind in "iufb":
+        return values.isna().to_numpy()
+    codes, uniques = values.factorize()
+    blank = np.array([str(u).strip() == "" for u in uniques] + [True], dtype=bool)
+    return blank[codes]  # code -1 (NaN) takes the last entry
+
+
+class _Reader:
+    """Reads a file's data rows into Tables (all at once, or ``rows`` at a time) with the
+    exact rules of ``_check_rows``: pandas reads, ``_check_rows`` explains what pandas
+    could not read, or the missing fields behind a NaN."""
+
+    def __init__(self, path: str):
+        self.path = path
+        with _open(path) as f:
+            header, readable = _read_header(f, path)
+        self.pandas_can_read = readable
+        if not readable:  # a line end pandas does not know: the header by the csv module
+            first = next(_csv_rows(path), None)
+            if first is None:
+                raise DataError(f"{path} is empty: expected a header line with column names")
+            header = [cell.strip() for cell in first[0]]
+        _check_separator(path, header)
+        self.raw_header, self.header = header, header
+        self.checked = False
+        self.row = 0
+        if readable and _a_line_ends_with_a_comma(path):
+            self._check()
+
+    def tables(self, rows: int | None) -> Iterator[Table]:
+        if not self.pandas_can_read:
+            yield self._table(self._frame_by_row())
+            return
+        import pandas as pd
+
+        options = _pandas_options(len(self.raw_header))
+        try:
+            with _open(self.path) as f:
+                _read_header(f, self.path)
+                if rows is None:
+                    frames = [pd.read_csv(f, **options)]
+                else:
+                    frames = pd.read_csv(f, chunksize=rows, **options)
+                empty = True
+                for frame in frames:
+                    empty = False
+                    yield self._table(self._cleaned(frame))
+                if empty:  # no chunk at all: as an empty one, "a header but no data rows"
+                    yield self._table(pd.DataFrame())
+        except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as error:
+            if isinstance(error, DataError):
+                raise
+            if self.row:  # a later chunk: find the row by reading the file again
+                self._check()
+                raise DataError(f"{self.path} is not valid CSV: {error}") from None
+            yield self._table(self._frame_by_row())
+
+    def _cleaned(self, frame):
+        """Drop blank rows (every field empty); drop the unnamed, empty last column of trailing
+        commas; when a field is still missing, check the rows' lengths (whose error names the
+        line) before anything else is reported."""
+        missing = np.column_stack([_blank(frame.iloc[:, k]) for k in range(frame.shape[1])])
+        if not missing[:, -1].all():  # more fields than the header has
+            self._check()
+        blank = missing.all(axis=1)
+        frame, missing = frame.iloc[:, :-1], missing[:, :-1]
+        if blank.any():
+            frame, missing = frame[~blank], missing[~blank]
+        if len(self.raw_header) > 1 and not self.raw_header[-1] and missing[:, -1].all():
+            frame, missing = frame.iloc[:, :-1], missing[:, :-1]
+            self.header = self.raw_header[:-1]
+        if missing.any():
+            self._check()
+        return frame
+
+    def _check(self) -> None:
+        if not self.checked:
+            self.header = _check_rows(self.path, self.raw_header)
+            self.checked = True
+
+    def _frame_by_row(self):
+        """All data rows as strings, read by the csv module: for files pandas cannot read."""
+        import pandas as pd
+
+        self._check()
+        rows = [[cell if cell.strip() else None for cell in row]  # None: missing, as NaN
+                for row, _ in _data_rows(self.path, len(self.header))]
+        return pd.DataFrame(rows, columns=[f"c{i}" for i in range(len(self.header))],
+                            dtype=object)
+
+    def _table(self, frame) -> Table:
+        line = next(_csv_rows(self.path))[1] if not all(self.header) else 1
+        _check_names(self.path, self.header, line)
+        if self.row == 0 and len(frame) == 0:
+            raise DataError(f"{self.path} has a header but no data rows; add rows below the "
+                            "header")
+        table = Table(self.path, list(self.header), frame, self.row)
+        self.row += len(frame)
+        return table
+
+
+def read_table(path: str) -> Table:
+    """Read a CSV file with a header line; blank lines are skipped, and so is an unnamed, empty
+    last column (the trailing comma some spreadsheets write). Raises ``DataError``."""
+    return next(_Reader(path).tables(None))
+
+
+def read_chunks(path: str, rows: int) -> Iterator[Table]:
+    """``read_table`` ``rows`` data rows at a time (the last chunk may be shorter): memory for
+    one chunk, whatever the size of the file. A problem is raised when its chunk is read."""
+    return _Reader(path).tables(rows)
 
 
 def _is_number(text: str) -> bool:
@@ -166,13 +414,31 @@ def label_value(text: str):
 def read_labels(table: Table, target: str) -> list:
     """The labels in column ``target``, one per row (see ``label_value``); none may be empty."""
     k = table.column(target)
+    values = table.frame.iloc[:, k]
+    kind = values.dtype.kind
+    if kind in "iu":  # whole numbers, as pandas read them: the labels are those ints
+        return values.tolist()
+    if kind == "f" and values.notna().all():
+        numbers = values.to_numpy()
+        if np.isfinite(numbers).all() and (numbers != np.round(numbers)).all():
+            return numbers.tolist()  # no whole number: every label is the float of its text
+    if kind not in "fb" and not _blank(values).any():  # text: each distinct one converted once
+        codes, uniques = values.factorize()
+        labels = np.array([label_value(str(u).strip()) for u in uniques], dtype=object)
+        return labels[codes].tolist()
+    # decimals (is "2.0" the float 2.0 or "2" the int 2?), True/False, or a missing label:
+    # back to the text of each field
     labels = []
-    for i, (row, line) in enumerate(zip(table.rows, table.lines)):
+    stop = table.first_row + table.n_rows
+    for i, (row, line) in enumerate(_data_rows(table.path, len(table.header))):
+        if i >= stop:
+            break
         text = row[k].strip()
         if not text:
             raise DataError(f"{table.path} line {line} (data row {i + 1}), column {target!r}: "
                             "missing label; fill it in or drop the row")
-        labels.append(label_value(text))
+        if i >= table.first_row:
+            labels.append(label_value(text))
     return labels
 
 

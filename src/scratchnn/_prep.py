@@ -1,10 +1,15 @@
 """What happens to raw input columns before the network, stored with a model so that the model
-can be used again: ``standardise -> lift -> network``.
+can be used again: ``standardise -> lift -> network``; for a regression model also what happens
+to the target: ``network output -> unstandardise -> value in the target's units``.
 
     prep = Prep(["x1", "x2"], classes=[0, 1], features=["x1", "x2", "x1^2", "x2^2"])
     inputs = prep(X)                    # (n, 2) raw columns -> (n, 4) network inputs
     save(model, "m.npz", metadata=prep.metadata())
     prep = Prep.from_metadata(header["metadata"], model, "m.npz")
+
+    prep = Prep(["x1", "x2"], [], task="regression", target_mean=3.0, target_scale=2.0)
+    z = prep.scale_target(y)            # (n,) target -> (n,) mean 0, std 1: what the network fits
+    y = prep.unscale_target(z)          # (n,) network outputs -> (n,) in the target's units
 
 The command line writes this metadata with every model it trains, and reads it back in
 ``evaluate``, ``predict`` and ``plot``.
@@ -21,12 +26,15 @@ from .model import Sequential
 from .persistence import ModelFileError
 
 METADATA_VERSION = 1
+TASKS = ("classification", "regression")
 
 
 @dataclass
 class Prep:
     """The input columns' names, the class labels, the standardisation of the columns (mean
-    and scale, from the training split) and the feature lift (``FeatureLift`` names)."""
+    and scale, from the training split) and the feature lift (``FeatureLift`` names). A
+    regression model (``task="regression"``) has no classes and one output, the target
+    standardised with ``target_mean`` and ``target_scale`` (from the training split)."""
 
     feature_names: list[str]
     classes: list
@@ -34,6 +42,9 @@ class Prep:
     scale: np.ndarray | None = None
     features: list[str] | None = None
     info: dict = field(default_factory=dict)
+    task: str = "classification"
+    target_mean: float = 0.0
+    target_scale: float = 1.0
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
         """``X (n, len(feature_names)) -> (n, network inputs)``."""
@@ -48,6 +59,19 @@ class Prep:
 
                 X = FeatureLift(self.features).transform(X)
         return X
+
+    @property
+    def is_regression(self) -> bool:
+        return self.task == "regression"
+
+    def scale_target(self, y: np.ndarray) -> np.ndarray:
+        """Targets in their own units ``(n,)`` -> what the network learns, mean 0 and std 1."""
+        return (np.asarray(y, dtype=np.float64) - self.target_mean) / self.target_scale
+
+    def unscale_target(self, z: np.ndarray) -> np.ndarray:
+        """Network outputs ``(n,)`` (or ``(n, 1)``) -> predictions ``(n,)`` in the target's
+        units."""
+        return np.asarray(z, dtype=np.float64).reshape(-1) * self.target_scale + self.target_mean
 
     def encode(self, labels: list, source: str) -> np.ndarray:
         """Labels -> class indices ``(n,)`` into ``classes``; ``source`` names the data in the
@@ -76,8 +100,9 @@ class Prep:
 
     def metadata(self) -> dict:
         """A JSON-ready dict for ``save(..., metadata=...)``."""
-        return {
+        metadata = {
             "scratchnn_cli": METADATA_VERSION,
+            "task": self.task,
             "feature_names": list(self.feature_names),
             "classes": list(self.classes),
             "standardize": None if self.mean is None else {
@@ -85,6 +110,10 @@ class Prep:
             "features": self.features,
             **self.info,
         }
+        if self.is_regression:
+            metadata["target_scaling"] = {"mean": float(self.target_mean),
+                                          "scale": float(self.target_scale)}
+        return metadata
 
     @classmethod
     def from_metadata(cls, metadata: dict | None, model: Sequential, path: str,
@@ -101,6 +130,12 @@ class Prep:
         except (TypeError, ValueError, KeyError) as error:
             raise ModelFileError(f"{path}: the model's metadata is inconsistent ({error})"
                                  ) from None
+        if prep.is_regression:
+            if width != model.n_inputs or n_out != 1:
+                raise ModelFileError(f"{path}: the model's metadata does not fit its network "
+                                     f"({width} inputs after preprocessing for "
+                                     f"{model.n_inputs}, {n_out} outputs for one target)")
+            return prep
         if width != model.n_inputs or len(prep.classes) != n_classes:
             raise ModelFileError(f"{path}: the model's metadata does not fit its network "
                                  f"({width} inputs after preprocessing for {model.n_inputs}, "
@@ -109,7 +144,11 @@ class Prep:
 
     @classmethod
     def _parse(cls, metadata: dict, n_inputs: int, n_classes: int) -> Prep:
-        classes = list(metadata.get("classes") or range(n_classes))
+        task = metadata.get("task") or "classification"  # files from before regression
+        if task not in TASKS:
+            raise ValueError(f"unknown task {task!r}")
+        regression = task == "regression"
+        classes = [] if regression else list(metadata.get("classes") or range(n_classes))
         features = metadata.get("features") or None
         names = metadata.get("feature_names")
         if names is None:
@@ -122,6 +161,13 @@ class Prep:
             if mean.shape != (len(names),) or scale.shape != (len(names),) or (
                     scale <= 0).any():
                 raise ValueError("standardisation does not fit the feature names")
+        target_mean, target_scale = 0.0, 1.0
+        if regression and metadata.get("target_scaling"):
+            scaling = metadata["target_scaling"]
+            target_mean, target_scale = float(scaling["mean"]), float(scaling["scale"])
+            if not (np.isfinite(target_mean) and np.isfinite(target_scale) and target_scale > 0):
+                raise ValueError("the target scaling is not a finite mean and a positive scale")
         return cls(list(map(str, names)), classes, mean, scale,
                    list(features) if features else None,
-                   {k: v for k, v in metadata.items() if k in ("dataset", "seed", "target")})
+                   {k: v for k, v in metadata.items() if k in ("dataset", "seed", "target")},
+                   task, target_mean, target_scale)

@@ -41,6 +41,14 @@ class Workspace:
             array = self._arrays[key] = np.empty(shape, dtype)
         return array
 
+    def clear(self) -> None:
+        """Forget every array (the next ``get`` allocates afresh): see ``Layer.release``."""
+        self._arrays.clear()
+
+    def largest(self) -> int:
+        """The size in bytes of the largest array held (0 when empty)."""
+        return max((a.nbytes for a in self._arrays.values()), default=0)
+
     def ones(self, n: int, dtype) -> np.ndarray:
         """A vector of ``n`` ones: ``ones @ g`` sums the rows of a narrow ``g`` faster than
         ``g.sum(axis=0)``, because it is a single BLAS call."""

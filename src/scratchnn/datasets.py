@@ -8,13 +8,27 @@ seed or a ``np.random.Generator``), and are deterministic for a given seed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn import datasets as _sk
-from sklearn.base import BaseEstimator, TransformerMixin
 
 from .init import as_generator
+
+if TYPE_CHECKING:  # at run time, __getattr__ below imports it on first use
+    from ._lift import FeatureLift as FeatureLift
+
+
+def __getattr__(name: str):
+    # FeatureLift is a scikit-learn transformer, and scikit-learn takes over a second to import:
+    # it is loaded on first use, so that the data generators (and 'scratchnn datasets') need
+    # NumPy alone.
+    if name == "FeatureLift":
+        from ._lift import FeatureLift
+
+        globals()[name] = FeatureLift
+        return FeatureLift
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _check_common(n_samples, noise, min_samples: int = 2) -> None:
@@ -64,16 +78,20 @@ def circles(n_samples: int = 1000, noise: float = 0.05, factor: float = 0.5,
     _check_common(n_samples, noise)
     if not 0 < factor < 1:
         raise ValueError(f"factor (inner radius / outer radius) must be in (0, 1), got {factor!r}")
-    return _sk.make_circles(n_samples=int(n_samples), noise=noise, factor=factor,
-                            random_state=_seed_for_sklearn(random_state))
+    from sklearn.datasets import make_circles  # scikit-learn only now: see __getattr__
+
+    return make_circles(n_samples=int(n_samples), noise=noise, factor=factor,
+                        random_state=_seed_for_sklearn(random_state))
 
 
 def moons(n_samples: int = 1000, noise: float = 0.2, random_state=None
           ) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles (scikit-learn's ``make_moons``)."""
     _check_common(n_samples, noise)
-    return _sk.make_moons(n_samples=int(n_samples), noise=noise,
-                          random_state=_seed_for_sklearn(random_state))
+    from sklearn.datasets import make_moons
+
+    return make_moons(n_samples=int(n_samples), noise=noise,
+                      random_state=_seed_for_sklearn(random_state))
 
 
 def spirals(n_samples: int = 600, noise: float = 0.2, n_classes: int = 3, turns: float = 1.0,
@@ -212,102 +230,3 @@ def train_test_split(X: np.ndarray, y: np.ndarray, test_size: float = 0.2, rando
 
     train, test = stratified_split(y, test_size, _generator(random_state), stratify=stratify)
     return X[train], X[test], y[train], y[test]
-
-
-# --- feature lifts -----------------------------------------------------------------------------
-
-_LIFTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "x1": lambda X: X[:, 0],
-    "x2": lambda X: X[:, 1],
-    "x1^2": lambda X: X[:, 0] ** 2,
-    "x2^2": lambda X: X[:, 1] ** 2,
-    "x1*x2": lambda X: X[:, 0] * X[:, 1],
-    "sin(x1)": lambda X: np.sin(X[:, 0]),
-    "sin(x2)": lambda X: np.sin(X[:, 1]),
-}
-_ALIASES = {"sin": ["sin(x1)", "sin(x2)"], "sin x1": ["sin(x1)"], "sin x2": ["sin(x2)"],
-            "x1x2": ["x1*x2"], "x1**2": ["x1^2"], "x2**2": ["x2^2"]}
-
-
-def _power(name: str, k: int) -> str:
-    return "" if k == 0 else name if k == 1 else f"{name}^{k}"
-
-
-def _monomials(degree: int) -> list[tuple[int, int]]:
-    """Exponents ``(a, b)`` of ``x1^a x2^b`` with ``1 <= a + b <= degree``, by degree, then by
-    falling power of x1: (1, 0), (0, 1), (2, 0), (1, 1), (0, 2), ..."""
-    return [(a, d - a) for d in range(1, degree + 1) for a in range(d, -1, -1)]
-
-
-def _monomial_name(a: int, b: int) -> str:
-    """``x1``, ``x2^2``, ``x1*x2``, ``x1^2*x2``: the same spelling as the named lifts."""
-    return "*".join(part for part in (_power("x1", a), _power("x2", b)) if part)
-
-
-def _expand(features: Sequence[str]) -> list[str]:
-    names: list[str] = []
-    for feature in features:
-        key = feature.strip()
-        if key not in _ALIASES:
-            key = key.replace(" ", "")
-        for name in _ALIASES.get(key, [key]):
-            if name not in _LIFTS:
-                choices = ", ".join([*_LIFTS, "sin"])
-                raise ValueError(f"unknown feature {feature!r}; choose from: {choices}")
-            if name not in names:
-                names.append(name)
-    if not names:
-        raise ValueError("FeatureLift needs at least one feature")
-    return names
-
-
-class FeatureLift(TransformerMixin, BaseEstimator):
-    """TensorFlow Playground's input features for 2-D data, as a scikit-learn transformer.
-
-    ``FeatureLift(["x1", "x2", "x1^2", "x2^2"]).transform(X)`` maps ``X (n, 2)`` to
-    ``(n, 4)``. Available: x1, x2, x1^2, x2^2, x1*x2, sin(x1), sin(x2) ("sin" means both).
-    ``FeatureLift(degree=3)`` gives every monomial ``x1^a x2^b`` with ``1 <= a + b <= 3``.
-    """
-
-    def __init__(self, features: Sequence[str] | None = ("x1", "x2", "x1^2", "x2^2"),
-                 degree: int | None = None):
-        self.features = features
-        self.degree = degree
-
-    @classmethod
-    def polynomial(cls, degree: int) -> FeatureLift:
-        """All monomials of ``x1, x2`` up to ``degree`` (no constant term)."""
-        return cls(features=None, degree=degree)
-
-    def _check_degree(self) -> int:
-        if isinstance(self.degree, bool) or not isinstance(self.degree, (int, np.integer)) or (
-                self.degree < 1):
-            raise ValueError(f"degree must be an integer >= 1, got {self.degree!r}")
-        return int(self.degree)
-
-    def _names(self) -> list[str]:
-        if self.degree is not None:
-            return [_monomial_name(a, b) for a, b in _monomials(self._check_degree())]
-        return _expand(self.features or ())
-
-    def fit(self, X, y=None) -> FeatureLift:
-        X = self._check(X)
-        self.feature_names_ = self._names()
-        self.n_features_in_ = X.shape[1]
-        return self
-
-    def _check(self, X) -> np.ndarray:
-        X = np.asarray(X, dtype=np.float64)
-        if X.ndim != 2 or X.shape[1] != 2:
-            raise ValueError(f"feature lifts need 2-D points, X of shape (n, 2); got {X.shape}")
-        return X
-
-    def transform(self, X) -> np.ndarray:
-        X = self._check(X)
-        if self.degree is not None:
-            return np.column_stack([X[:, 0] ** a * X[:, 1] ** b
-                                    for a, b in _monomials(self._check_degree())])
-        return np.column_stack([_LIFTS[name](X) for name in self._names()])
-
-    def get_feature_names_out(self, input_features=None) -> np.ndarray:
-        return np.asarray(self._names(), dtype=object)

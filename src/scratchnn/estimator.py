@@ -136,11 +136,14 @@ class _BaseMLP(BaseEstimator):
         model, result = self.model_, []
         was_training = model.training
         model.eval()
-        for i, layer in enumerate(model.layers):
-            out = layer.forward(out)
-            if not isinstance(layer, Dense) or i == len(model.layers) - 1:
-                result.append(out.copy())
-        model.train(was_training)
+        try:
+            for i, layer in enumerate(model.layers):
+                out = layer.forward(out)
+                if not isinstance(layer, Dense) or i == len(model.layers) - 1:
+                    result.append(out.copy())
+        finally:
+            model.train(was_training)
+            model.release()
         return result
 
     # --- input checks ------------------------------------------------------------------------
@@ -207,12 +210,7 @@ class _BaseMLP(BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=self.model_.dtype,
                           accept_sparse=["csr", "csc"])
-        model = self.model_
-        was_training = model.training
-        model.eval()
-        out = model.forward(X)
-        model.train(was_training)
-        return out
+        return self.model_.predict_logits(X)  # in chunks: a fixed working set for any n
 
     def _fit_dtype(self, first_pass: bool):
         """The dtype to train in: ``dtype`` if given; else float32 for float32 ``X`` and float64
@@ -254,6 +252,7 @@ class _BaseMLP(BaseEstimator):
         sample_weight = self._weight_classes(sample_weight, strata)
         if not first_pass:
             self._run(X, targets, sample_weight, rng, incremental, split)
+            self.model_.release()
             return self
         best_state, best_score = None, -math.inf
         for _ in range(self.n_init):
@@ -263,6 +262,7 @@ class _BaseMLP(BaseEstimator):
             if best_state is None or score > best_score:
                 best_state, best_score = dict(self.__dict__), score
         self.__dict__.update(best_state)
+        self.model_.release()  # the training batches' buffers and last inputs: not kept
         return self
 
     def _weight_classes(self, sample_weight, strata):
@@ -468,7 +468,7 @@ class _BaseMLP(BaseEstimator):
 
     def _diverged(self, value: float, epoch: int) -> TrainingDivergedError:
         return TrainingDivergedError(
-            f"the training loss became {value} at epoch {epoch}: the learning rate "
+            f"the training loss became {value:.4g} at epoch {epoch}: the learning rate "
             f"({self.learning_rate_init:g}) is probably too high or the features are on very "
             f"different scales; lower learning_rate_init or put a StandardScaler before the "
             f"{type(self).__name__}")

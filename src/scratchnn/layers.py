@@ -36,6 +36,15 @@ class Layer:
         """``(param, grad)`` pairs; empty for layers without parameters."""
         return []
 
+    def release(self) -> None:
+        """Drop what the last forward pass kept for ``backward`` (its input ``x``, its output
+        ``y``, a dropout ``mask``) and the work buffers, so that an idle layer holds its
+        parameters alone: after a forward pass over 300,000 rows these are hundreds of MB.
+        The next ``forward`` allocates them again (``backward`` needs a ``forward`` first)."""
+        self.ws.clear()
+        for name in ("x", "y", "mask"):
+            self.__dict__.pop(name, None)  # back to the class default, None
+
     def train(self, mode: bool = True) -> Layer:
         self.training = mode
         return self
@@ -261,6 +270,8 @@ class Dropout(Layer):
     """Inverted dropout: in training mode zero each unit with probability ``p`` and scale the
     survivors by ``1 / (1 - p)``, so the expected activation is unchanged; in eval mode
     (``model.eval()``) it passes its input through untouched."""
+
+    mask: np.ndarray | None = None  # 1 / (1 - p) where kept, 0 where dropped; None: no mask
 
     def __init__(self, p: float = 0.5, *, rng=None):
         super().__init__()

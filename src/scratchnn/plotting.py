@@ -1,5 +1,5 @@
-"""Pictures of what a network learned: decision boundaries, training curves, hidden units and
-animations of training.
+"""Pictures of what a network learned: decision boundaries, regression surfaces, training
+curves, hidden units and animations of training.
 
 Every function draws with matplotlib into an ``Axes`` or ``Figure`` it is given (``ax=`` /
 ``fig=``) or creates one, and returns it, so the same calls work in a notebook and in a script.
@@ -31,7 +31,7 @@ from types import SimpleNamespace
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.colors import LinearSegmentedColormap, TwoSlopeNorm, to_rgb
+from matplotlib.colors import LinearSegmentedColormap, Normalize, TwoSlopeNorm, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
@@ -113,13 +113,7 @@ def model_predict_proba(model: Sequential, transform=None) -> ProbaFunction:
         X = np.asarray(X, dtype=np.float64)
         if apply is not None:
             X = apply(X)
-        was_training = model.training
-        model.eval()
-        try:
-            logits = model.forward(np.asarray(X, dtype=model.dtype))
-        finally:
-            model.train(was_training)
-        return probabilities_from_logits(logits)
+        return probabilities_from_logits(model.predict_logits(X))  # eval mode, in chunks
 
     return predict_proba
 
@@ -375,6 +369,194 @@ def _legend(ax: Axes, class_names: Sequence[str], *, point_label: str | None = N
               handletextpad=0.3, columnspacing=1.0)
 
 
+# --- what a regressor predicts ----------------------------------------------------------------
+
+ValueFunction = Callable[[np.ndarray], np.ndarray]
+REGRESSION_CMAP = "viridis"  # perceptually uniform: equal steps of the target look equal
+
+
+def _value_function(predict, transform) -> ValueFunction:
+    """``X (n, d) -> (n,)`` predicted values, from a callable or a one-output ``Sequential``
+    (its output is the prediction: an identity output layer); ``transform`` applied first."""
+    if isinstance(predict, Sequential):
+        model = predict
+
+        def predict(X: np.ndarray) -> np.ndarray:  # the network's output, in eval mode
+            was_training = model.training
+            model.eval()
+            try:
+                return model.forward(np.asarray(X, dtype=model.dtype))
+            finally:
+                model.train(was_training)
+    elif not callable(predict):
+        raise TypeError("predict must be a callable mapping points (n, d) to values (n,), or a "
+                        f"Sequential; got {type(predict).__name__}")
+    apply = _as_transform(transform)
+
+    def values(X: np.ndarray) -> np.ndarray:
+        out = np.asarray(predict(X if apply is None else apply(X)), dtype=np.float64)
+        if out.size != X.shape[0]:
+            raise ValueError(f"predict returned shape {out.shape} for {X.shape[0]} points; "
+                             "expected one value per point")
+        return out.reshape(-1)
+
+    return values
+
+
+def _check_regression_points(X, y, name: str) -> tuple[np.ndarray, np.ndarray]:
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim == 1:
+        X = X.reshape(-1, 1)
+    y = np.asarray(y, dtype=np.float64).reshape(-1)
+    if X.ndim != 2 or y.shape[0] != X.shape[0]:
+        raise ValueError(f"{name} has shape {X.shape} but its targets have {y.shape[0]} values; "
+                         "expected X (n, d) and y (n,)")
+    if not (np.isfinite(X).all() and np.isfinite(y).all()):
+        raise ValueError(f"{name} or its targets contain NaN or infinite values; drop those "
+                         "points before drawing")
+    return X, y
+
+
+def _r2(y: np.ndarray, predicted: np.ndarray) -> float:
+    from .losses import MeanSquaredError
+    from .training import R2Sums
+
+    sums = R2Sums(MeanSquaredError())
+    sums.add(predicted.reshape(-1, 1), y.reshape(-1, 1))
+    return sums.value()
+
+
+def plot_regression(predict, X_train, y_train, X_test=None, y_test=None, *,
+                    ax: Axes | None = None, title: str | None = None, transform=None,
+                    resolution: int = 200, colorbar: bool = True,
+                    feature_names: Sequence[str] | None = None, target_name: str | None = None,
+                    point_label: str = "train") -> Axes:
+    """Draw what a regressor predicts, with the data.
+
+    Parameters
+    ----------
+    predict : a callable mapping points ``(n, d)`` to predicted values ``(n,)``, or a
+        ``Sequential`` with one output (its output is the prediction).
+    X_train, y_train : points ``(n, d)`` and their true values ``(n,)``.
+    X_test, y_test : optional test points, drawn as triangles with dark edges.
+    transform : applied to the points before ``predict`` (e.g. a ``FeatureLift``).
+    resolution : grid points per axis for a surface (``resolution**2`` predictions).
+    feature_names : names of the input columns (axis labels; default ``x1``, ``x2``, ...).
+    target_name : the target's name (colorbar and axis labels; default ``y``).
+    point_label : what to call the first set of points in the legend and title ("train").
+
+    Notes
+    -----
+    What is drawn depends on the number of inputs ``d``. Two: the predicted surface as a heatmap
+    with contour lines, and the points coloured by their true value on the same colour scale,
+    so a point that stands out from the background is one the network gets wrong. One: the
+    predicted curve over the input's range, with the points. More: the predicted against the
+    true value of every point, with the diagonal where a perfect model's points would lie. The
+    title gives R². Returns the ``Axes``.
+    """
+    values = _value_function(predict, transform)
+    X_train, y_train = _check_regression_points(X_train, y_train, "X_train")
+    sets = [(point_label, X_train, y_train)]
+    if X_test is not None:
+        if y_test is None:
+            raise ValueError("X_test was given without y_test")
+        sets.append(("test", *_check_regression_points(X_test, y_test, "X_test")))
+    if any(X.shape[1] != X_train.shape[1] for _, X, _ in sets):
+        raise ValueError("X_train and X_test must have the same number of columns")
+    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or (
+            resolution < 2):
+        raise ValueError(f"resolution must be an integer >= 2, got {resolution!r}")
+    d = X_train.shape[1]
+    names = ([str(name) for name in feature_names] if feature_names is not None
+             else [f"x{i + 1}" for i in range(d)])
+    if len(names) != d:
+        raise ValueError(f"feature_names must name the {d} input columns, got {len(names)}")
+    if ax is None:
+        ax = new_figure(figsize=BOUNDARY_FIGSIZE).add_subplot()
+    predictions = [values(X) for _, X, _ in sets]
+    target = target_name or "y"
+    if d == 2:
+        _regression_surface(ax, values, sets, int(resolution), colorbar, names, target)
+    elif d == 1:
+        _regression_curve(ax, values, sets, predictions, names[0], target)
+    else:
+        _predicted_against_true(ax, sets, predictions, target)
+    heading = " · ".join(f"{label} R² {_r2(y, p):.3f}"
+                         for (label, _, y), p in zip(sets, predictions))
+    ax.set_title(f"{title}\n{heading}" if title else heading, fontsize=11)
+    return ax
+
+
+_REGRESSION_MARKERS = {"test": {"marker": "^", "s": 42, "edgecolors": "#212529",
+                                "linewidths": 0.9}}
+_TRAIN_MARKER = {"marker": "o", "s": 22, "edgecolors": "white", "linewidths": 0.5}
+
+
+def _regression_surface(ax: Axes, values: ValueFunction, sets, resolution: int,
+                        colorbar: bool, names: list[str], target: str) -> None:
+    """The predicted surface over the points' box, contour lines, and the points in the colour
+    of their true value (one colour scale for both)."""
+    limits = _grid_limits(*(X for _, X, _ in sets))
+    xs, ys, grid = _grid(limits, resolution)
+    surface = values(grid).reshape(ys.size, xs.size)
+    everything = np.concatenate([surface.ravel(), *(y for _, _, y in sets)])
+    norm = Normalize(float(everything.min()), float(everything.max()))
+    image = ax.imshow(surface, origin="lower", extent=(xs[0], xs[-1], ys[0], ys[-1]),
+                      cmap=REGRESSION_CMAP, norm=norm, interpolation="bilinear", aspect="auto",
+                      alpha=0.85, zorder=0)
+    if surface.max() > surface.min():
+        lines = ax.contour(xs, ys, surface, levels=8, colors="white", linewidths=0.7,
+                           linestyles="solid", alpha=0.8, zorder=1)
+        ax.clabel(lines, fontsize=7, fmt="%.3g")
+    for label, X, y in sets:
+        style = _REGRESSION_MARKERS.get(label, _TRAIN_MARKER)
+        ax.scatter(X[:, 0], X[:, 1], c=y, cmap=REGRESSION_CMAP, norm=norm, zorder=3,
+                   label=label, **style)
+    if colorbar:
+        bar = ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.03, shrink=0.8)
+        bar.set_label(f"{target} (background: predicted; points: true)")
+    _set_plane_axes(ax, limits, None if names == ["x1", "x2"] else names)
+    _legend(ax, [], point_label=sets[0][0], has_test=len(sets) > 1)
+
+
+def _regression_curve(ax: Axes, values: ValueFunction, sets, predictions, name: str,
+                      target: str) -> None:
+    """The predicted curve over the input's range and the points (x, true value)."""
+    x = np.concatenate([X[:, 0] for _, X, _ in sets])
+    span = max(float(x.max() - x.min()), 1e-9)
+    grid = np.linspace(x.min() - 0.05 * span, x.max() + 0.05 * span, 400)
+    for (label, X, y), color in zip(sets, ("#1c5aa6", "#d9480f")):
+        style = _REGRESSION_MARKERS.get(label, _TRAIN_MARKER)
+        ax.scatter(X[:, 0], y, color=color, alpha=0.8, zorder=2, label=label,
+                   **{**style, "edgecolors": "white" if label != "test" else "#212529"})
+    ax.plot(grid, values(grid.reshape(-1, 1)), color="#212529", linewidth=2.0, zorder=3,
+            label="prediction")
+    ax.set_xlabel("$x_1$" if name == "x1" else name)
+    ax.set_ylabel(target)
+    ax.grid(alpha=0.25)
+    ax.legend(frameon=False, fontsize=8.5)
+
+
+def _predicted_against_true(ax: Axes, sets, predictions, target: str) -> None:
+    """Each point at (true value, predicted value), and the diagonal of perfect predictions."""
+    everything = np.concatenate([*(y for _, _, y in sets), *predictions])
+    lo, hi = float(everything.min()), float(everything.max())
+    pad = 0.05 * max(hi - lo, 1e-9)
+    ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="#868e96", linestyle="--",
+            linewidth=1.2, zorder=1, label="perfect prediction")
+    for (label, _, y), predicted, color in zip(sets, predictions, ("#1c5aa6", "#d9480f")):
+        style = _REGRESSION_MARKERS.get(label, _TRAIN_MARKER)
+        ax.scatter(y, predicted, color=color, alpha=0.8, zorder=2, label=label,
+                   **{**style, "edgecolors": "white" if label != "test" else "#212529"})
+    ax.set_xlim(lo - pad, hi + pad)
+    ax.set_ylim(lo - pad, hi + pad)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xlabel(f"true {target}")
+    ax.set_ylabel(f"predicted {target}")
+    ax.grid(alpha=0.25)
+    ax.legend(frameon=False, fontsize=8.5, loc="upper left")
+
+
 # --- training curves ---------------------------------------------------------------------------
 
 
@@ -386,7 +568,7 @@ def _history_namespace(history) -> SimpleNamespace:
         def get(name, default=None):
             return getattr(history, name, default)
     fields = {name: [float(v) for v in (get(name) or [])]
-              for name in ("loss", "val_loss", "accuracy", "val_accuracy", "lr")}
+              for name in ("loss", "val_loss", "accuracy", "val_accuracy", "r2", "val_r2", "lr")}
     if not fields["loss"]:
         raise ValueError("the history has no 'loss' values to plot")
     return SimpleNamespace(**fields, best_epoch=get("best_epoch"),
@@ -395,18 +577,21 @@ def _history_namespace(history) -> SimpleNamespace:
 
 def plot_history(history, *, ax: Axes | Sequence[Axes] | None = None,
                  title: str | None = None) -> Figure:
-    """Training curves: loss (left) and accuracy (right) per epoch, training and validation.
+    """Training curves: loss (left) and accuracy (right) per epoch, training and validation;
+    for a regression loss R² instead of the accuracy.
 
     ``history`` is a ``History`` from ``fit`` or a dict of lists with keys ``loss``,
-    ``val_loss``, ``accuracy``, ``val_accuracy`` (and optionally ``lr``, ``best_epoch``).
+    ``val_loss``, ``accuracy``, ``val_accuracy`` or ``r2``, ``val_r2`` (and optionally ``lr``,
+    ``best_epoch``).
     A learning rate that changes during training gets a third panel. The best epoch (the one
     whose weights were kept) is marked by a dotted line. ``ax``: one Axes (loss only) or a
     sequence of Axes to draw in. Returns the ``Figure``.
     """
     h = _history_namespace(history)
     panels = ["loss"]
-    if h.accuracy and not all(math.isnan(a) for a in h.accuracy):
-        panels.append("accuracy")
+    for score in ("accuracy", "r2"):
+        if getattr(h, score) and not all(math.isnan(a) for a in getattr(h, score)):
+            panels.append(score)
     if len(h.lr) > 1 and max(h.lr) > min(h.lr) * (1 + 1e-9):
         panels.append("lr")
     if ax is None:
@@ -429,11 +614,13 @@ def plot_history(history, *, ax: Axes | Sequence[Axes] | None = None,
             axis.plot(epochs[:len(train)], train, label="training", **train_style)
             if val:
                 axis.plot(epochs[:len(val)], val, label="validation", **val_style)
-            axis.set_ylabel(name)
+            axis.set_ylabel("R²" if name == "r2" else name)
             if name == "loss":
                 values = np.array([v for v in train + val if v > 0 and math.isfinite(v)])
                 if values.size and values.max() / values.min() > 30:
                     axis.set_yscale("log")
+            elif name == "r2":  # R² starts anywhere below 1; show from -1 at most
+                axis.set_ylim(max(min(0.0, *(train + val)), -1.0) - 0.02, 1.02)
             else:
                 axis.set_ylim(min(0.45, *(train + val)) - 0.02, 1.02)
             axis.legend(frameon=False, fontsize=9)
@@ -819,9 +1006,11 @@ def save_figure(fig: Figure, path, *, dpi: int = 150) -> None:
 def plot_diagnostics(doctor, *, fig: Figure | None = None, title: str | None = None) -> Figure:
     """What a ``TrainingDoctor`` measured, per epoch it looked: each ``Dense``'s gradient norm
     ``||dW||`` (left, log scale), each one's update-to-weight ratio per epoch (middle, log
-    scale, with the healthy ~1e-3 per step marked) and each ReLU layer's dead units (right;
-    left out for networks without ReLU). Epochs of the doctor's findings are marked with
-    dotted lines. Pass the doctor after ``fit(..., callbacks=[doctor])``; returns the Figure.
+    scale, with the healthy ~1e-3 per step dashed) and the dead units of each ReLU layer
+    (right, in the colour of the ``Dense`` that feeds it; left out for networks without
+    ReLU). Epochs of the doctor's findings are dotted and named in the legend. The epochs are
+    on a log scale when they span more than a factor of 10 (the doctor looks often early,
+    where most troubles show). Pass the doctor after ``fit(..., callbacks=[doctor])``.
     """
     epochs = np.asarray(getattr(doctor, "epochs", []), dtype=float)
     if epochs.size == 0:
@@ -829,43 +1018,67 @@ def plot_diagnostics(doctor, *, fig: Figure | None = None, title: str | None = N
                          "fit(..., callbacks=[doctor])")
     panels = ["gradients", "updates"] + (["dead"] if doctor.relu_names else [])
     if fig is None:
-        fig = new_figure(figsize=(4.2 * len(panels), 3.6))
+        fig = new_figure(figsize=(4.2 * len(panels) + 1.8, 3.8))
     axes = list(fig.subplots(1, len(panels), squeeze=False)[0])
-    colors = [CLASS_COLORS[i % len(CLASS_COLORS)] for i in range(len(doctor.layer_names))]
-    series = {"gradients": (doctor.grad_norms, doctor.layer_names, "gradient norm ||dW||"),
-              "updates": (doctor.update_ratios, doctor.layer_names,
-                          "update ratio ||ΔW|| / ||W|| per epoch"),
-              "dead": (doctor.dead_units, [f"{n} → ReLU" for n in doctor.relu_names],
-                       "dead units")}
+    names = doctor.layer_names
+    colors = {name: CLASS_COLORS[i % len(CLASS_COLORS)] for i, name in enumerate(names)}
+    series = {"gradients": (doctor.grad_norms, names, "gradient norm ||dW||"),
+              "updates": (doctor.update_ratios, names, "update ratio ||ΔW|| / ||W|| per epoch"),
+              "dead": (doctor.dead_units, doctor.relu_names, "dead units after each Dense")}
+    findings = getattr(doctor, "findings", [])
     for name, axis in zip(panels, axes):
         values, labels, ylabel = series[name]
         for j, label in enumerate(labels):
             column = values[:, j]
             if name != "dead":  # zeros (a dead layer) and NaN cannot be drawn on a log scale
                 column = np.where(column > 0, column, np.nan)
-            axis.plot(epochs, column, color=colors[j % len(colors)], linewidth=1.6, label=label)
-        if name == "dead":
-            axis.yaxis.set_major_locator(MaxNLocator(integer=True))
-            axis.set_ylim(bottom=0)
-        elif np.isfinite(np.where(values > 0, values, np.nan)).any():
-            axis.set_yscale("log")
-        else:
-            axis.text(0.5, 0.5, "zero at every epoch\n(no gradient reaches W)",
-                      transform=axis.transAxes, ha="center", va="center", color="#495057")
-        if name == "updates":
-            axis.axhline(1e-3, color="#868e96", linestyle="--", linewidth=1.1)
-            axis.annotate("~1e-3 per step", xy=(1, 1e-3), xycoords=("axes fraction", "data"),
-                          xytext=(-3, 3), textcoords="offset points", ha="right", fontsize=8,
-                          color="#495057")
-        for finding in getattr(doctor, "findings", []):
+            axis.plot(epochs, column, color=colors.get(label, "#495057"), linewidth=1.6,
+                      label=label)
+        _diagnostics_axis(axis, name, values, epochs, ylabel)
+        for finding in findings:
             axis.axvline(finding.epoch, color="#c92a2a", linestyle=":", linewidth=1.0)
-        axis.set_xlim(epochs[0], max(epochs[-1], epochs[0] + 1))
-        axis.set_xlabel("epoch")
-        axis.set_ylabel(ylabel)
-        axis.grid(alpha=0.25)
-        axis.spines[["top", "right"]].set_visible(False)
-        if len(labels) <= 10:
-            axis.legend(frameon=False, fontsize=8)
+    handles, labels = axes[0].get_legend_handles_labels()
+    if len(names) > 12:  # too many layers to name: keep the marks only
+        handles, labels = [], []
+    handles.append(Line2D([], [], color="#868e96", linestyle="--", linewidth=1.1))
+    labels.append("healthy update,\n~1e-3 per step")
+    if findings:
+        handles.append(Line2D([], [], color="#c92a2a", linestyle=":", linewidth=1.0))
+        labels.append("doctor's findings:\n" + _findings_by_kind(findings))
+    fig.legend(handles, labels, loc="outside right center", frameon=False, fontsize=8)
     if title:
         fig.suptitle(title, fontsize=12)
     return fig
+
+
+def _findings_by_kind(findings) -> str:
+    """``'large updates: 3\ndead units: 8, 14'``: each kind once, with the epochs it was seen."""
+    epochs: dict[str, list[int]] = {}
+    for finding in findings:
+        seen = epochs.setdefault(finding.kind.replace("_", " "), [])
+        if finding.epoch not in seen:
+            seen.append(finding.epoch)
+    return "\n".join(f"{kind}: {', '.join(map(str, seen))}" for kind, seen in epochs.items())
+
+
+def _diagnostics_axis(axis, name: str, values: np.ndarray, epochs: np.ndarray,
+                      ylabel: str) -> None:
+    """Scales, the healthy-update mark, limits and labels of one ``plot_diagnostics`` panel."""
+    if name == "dead":
+        axis.yaxis.set_major_locator(MaxNLocator(integer=True))
+        axis.set_ylim(bottom=0)
+    elif np.isfinite(np.where(values > 0, values, np.nan)).any():
+        axis.set_yscale("log")
+    else:
+        axis.text(0.5, 0.5, "zero at every epoch\n(no gradient reaches W)",
+                  transform=axis.transAxes, ha="center", va="center", color="#495057")
+        axis.set_yticks([])
+    if name == "updates" and axis.get_yscale() == "log":
+        axis.axhline(1e-3, color="#868e96", linestyle="--", linewidth=1.1)
+    if epochs[0] > 0 and epochs[-1] > 10 * epochs[0]:
+        axis.set_xscale("log")
+    axis.set_xlim(epochs[0], max(epochs[-1], epochs[0] + 1))
+    axis.set_xlabel("epoch")
+    axis.set_ylabel(ylabel)
+    axis.grid(alpha=0.25)
+    axis.spines[["top", "right"]].set_visible(False)

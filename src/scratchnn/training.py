@@ -44,7 +44,10 @@ Callback = Callable[[int, "History", Sequential], bool | None]
 
 
 class TrainingDivergedError(FloatingPointError):
-    """The loss became NaN or infinite during training."""
+    """The loss became NaN or infinite during training, or grew far beyond its start.
+    ``cause`` names the setting to change: ``"learning rate"`` or ``"alpha"``."""
+
+    cause = "learning rate"
 
 
 @dataclass
@@ -121,12 +124,18 @@ class History:
 # --- input checks ------------------------------------------------------------------------------
 
 
-def check_X(X, n_features: int | None = None, *, name: str = "X", dtype=np.float64) -> np.ndarray:
-    """``X`` as a finite 2-D float array of ``dtype``, or a ``ValueError`` that says why not."""
+def check_X(X, n_features: int | None = None, *, name: str = "X", dtype=np.float64):
+    """``X`` as a finite 2-D float array of ``dtype`` (a scipy.sparse matrix as CSR: ``Dense``
+    multiplies it as it is), or a ``ValueError`` that says why not."""
+    if hasattr(X, "tocsr") and hasattr(X, "nnz"):  # scipy.sparse, without importing SciPy
+        return _check_sparse(X, n_features, name, dtype)
     try:
-        X = np.asarray(X, dtype=dtype)
+        X = np.asarray(X)
+        if not np.iscomplexobj(X):
+            X = X.astype(dtype, copy=False)
     except (TypeError, ValueError) as error:
         raise ValueError(f"{name} must be numeric: {error}") from None
+    _refuse_complex(X, name)
     if X.ndim != 2:
         raise ValueError(f"{name} must be a 2-D array of shape (n_samples, n_features), got "
                          f"shape {X.shape}; reshape a single feature with X.reshape(-1, 1)")
@@ -136,6 +145,30 @@ def check_X(X, n_features: int | None = None, *, name: str = "X", dtype=np.float
         row, col = np.argwhere(~np.isfinite(X))[0]
         raise ValueError(f"{name} contains NaN or infinite values (first at row {row}, column "
                          f"{col}); remove or impute them before training")
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(f"{name} has {X.shape[1]} features, but the model expects {n_features}")
+    return X
+
+
+def _refuse_complex(X, name: str) -> None:
+    if np.iscomplexobj(X):  # NumPy would drop the imaginary parts with only a warning
+        raise ValueError(f"{name} holds complex numbers, and a network here computes with real "
+                         "ones; pass X.real, np.abs(X), or the real and imaginary parts as "
+                         "separate columns")
+
+
+def _check_sparse(X, n_features: int | None, name: str, dtype):
+    """A scipy.sparse ``X`` as CSR of ``dtype`` (rows are cheap to take), checked as above."""
+    _refuse_complex(X, name)
+    try:
+        X = X.tocsr().astype(dtype, copy=False)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} must be numeric: {error}") from None
+    if X.shape[0] == 0:
+        raise ValueError(f"{name} has no samples")
+    if not np.isfinite(X.data).all():
+        raise ValueError(f"{name} contains NaN or infinite values; remove or impute them "
+                         "before training")
     if n_features is not None and X.shape[1] != n_features:
         raise ValueError(f"{name} has {X.shape[1]} features, but the model expects {n_features}")
     return X
@@ -311,9 +344,50 @@ def _evaluate(model: Sequential, loss: Loss, X: np.ndarray, y: np.ndarray, alpha
     return value, correct / n if sums is None else sums.value()
 
 
+class _LossLimit:
+    """When a batch's loss means the run has diverged: NaN or infinite, or grown more than
+    ``GROWTH`` times its start. A run whose loss explodes (SGD at lr 1000 reaches 1e30 within
+    an epoch) may settle back to a finite value with every unit dead, and would end at chance
+    as if all went well.
+
+    The data term and the L2 term are watched apart, each against its first batch's value (at
+    least 1), so that the error can say which one grew. For the classification losses the data
+    term's limit is ``GROWTH`` itself: a mean cross-entropy above 1e6 means logits beyond 1e6
+    on the wrong side, saturated units and no useful gradient (inputs scaled by 1e200 give a
+    loss near 1e199 from the first batch), where a reasonable start is near log(classes)."""
+
+    GROWTH = 1e6
+
+    def __init__(self, loss: Loss):
+        self.loss_start = 1.0 if is_classification(loss) else None
+        self.penalty_start: float | None = None
+
+    def broken(self, value: float, penalty: float) -> str | None:
+        """None while the data term ``value`` and the L2 ``penalty`` are within their limits;
+        else what grew: ``"penalty"`` when the L2 term is most of the loss, or ``"loss"``."""
+        if self.loss_start is None:
+            self.loss_start = max(value, 1.0)
+        if self.penalty_start is None:
+            self.penalty_start = max(penalty, 1.0)
+        # "not x <= limit" is true for NaN too
+        if (value <= self.GROWTH * self.loss_start
+                and penalty <= self.GROWTH * self.penalty_start):
+            return None
+        return "penalty" if penalty != 0 and not penalty <= value else "loss"
+
+
+def _penalty_diverged(value: float, epoch: int, alpha: float) -> TrainingDivergedError:
+    error = TrainingDivergedError(
+        f"the loss became {value:.4g} at epoch {epoch}, most of it the L2 penalty: alpha "
+        f"({alpha:g}) is too large (its pull on the weights overshoots zero, further at every "
+        "step); use a smaller alpha")
+    error.cause = "alpha"
+    return error
+
+
 def _diverged(value: float, epoch: int, optimizer: Optimizer) -> TrainingDivergedError:
     return TrainingDivergedError(
-        f"the loss became {value} at epoch {epoch}: the learning rate ({optimizer.lr:g}) is "
+        f"the loss became {value:.4g} at epoch {epoch}: the learning rate ({optimizer.lr:g}) is "
         "probably too high; try a smaller one (or standardise the features)")
 
 
@@ -436,12 +510,15 @@ def train_epochs(model: Sequential, loss: Loss, optimizer: Optimizer, batches: B
     Per batch ``(X_b (m, n_in), y_b, w_b)``: the forward pass and the loss (the weighted mean
     with ``w_b``), the backward pass, the L2 (``alpha``) and L1 (``l1``) terms scaled by the
     batch's weight (``m``, or ``sum(w_b)``), and one optimizer step. A NaN or infinite loss
-    raises ``rule.diverged(value, epoch)`` before the step that would spread it.
+    raises ``rule.diverged(value, epoch)`` before the step that would spread it, and so does a
+    loss grown far beyond its start (see ``_LossLimit``); when the L2 term is what grew, the
+    ``TrainingDivergedError`` names ``alpha`` instead.
     """
     model.train()
     n = batches.n
     epoch = 0
     r2 = track_accuracy and not is_classification(loss)
+    limit = _LossLimit(loss)
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught via the loss
         while epoch < max_epochs:
             epoch += 1
@@ -455,12 +532,15 @@ def train_epochs(model: Sequential, loss: Loss, optimizer: Optimizer, batches: B
                 else:
                     value, weight = loss.forward(logits, y_b, w_b), float(w_b.sum())
                 model.backward(loss.backward())
-                if alpha:
-                    value += add_l2_penalty(model, alpha, weight)
+                penalty = add_l2_penalty(model, alpha, weight) if alpha else 0.0
                 if l1:
                     value += add_l1_penalty(model, l1, weight)
-                if not math.isfinite(value):
-                    raise rule.diverged(value, epoch)
+                broken = limit.broken(value, penalty)
+                if broken == "penalty":
+                    raise _penalty_diverged(value + penalty, epoch, alpha)
+                if broken:
+                    raise rule.diverged(value + penalty, epoch)
+                value += penalty
                 optimizer.step()
                 total += value * m
                 if sums is not None:
@@ -735,8 +815,11 @@ def fit(model: Sequential, X, y, *, loss: Loss | str | None = None,
 
     Notes
     -----
-    Raises ``ValueError`` for bad input (before any training) and ``TrainingDivergedError`` if
-    the loss becomes NaN or infinite. Ctrl-C stops training and keeps the best weights so far.
+    ``X`` may be a scipy.sparse matrix (the first layer multiplies it as it is); complex ``X``
+    is refused. Raises ``ValueError`` for bad input (before any training) and
+    ``TrainingDivergedError`` if the loss becomes NaN or infinite or grows far beyond its start
+    (its ``cause`` says whether to lower the learning rate or ``alpha``). Ctrl-C stops training
+    and keeps the best weights so far.
     """
     if not isinstance(model, Sequential):
         raise TypeError(f"model must be a Sequential, got {type(model).__name__}")
@@ -766,5 +849,6 @@ def fit(model: Sequential, X, y, *, loss: Loss | str | None = None,
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught via the loss
             return training.restarts(int(n_init), rng)
     finally:
+        model.release()  # the batches' buffers and last inputs: a trained model holds neither
         if progress is not None:
             progress.close()

@@ -268,13 +268,11 @@ for name, doctor in doctors.items():
 # (middle; the dashed line marks the healthy 10⁻³ per step, and full-batch training takes
 # one step per epoch) and, for ReLU networks, the dead units of each hidden layer (right).
 # Dotted lines mark the epochs of the findings. The epochs are on a log scale, so the first
-# ones, where most happens, get room.
+# ones, where most happens, get room (`plot_diagnostics` does that itself when a run is long).
 
 # %%
 for name in ["10-layer sigmoid, Glorot", "10-layer ReLU, He"]:
-    fig = plotting.plot_diagnostics(doctors[name], title=f"{name}, SGD lr 0.5")
-    for ax in fig.axes:
-        ax.set_xscale("log")
+    plotting.plot_diagnostics(doctors[name], title=f"{name}, SGD lr 0.5")
     plt.show()
 
 # %% [markdown]

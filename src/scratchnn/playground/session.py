@@ -18,6 +18,7 @@ Frames (what the page draws) are coalesced: the worker leaves at most one unsent
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import math
 import os
@@ -195,9 +196,11 @@ class Upload:
     classes: list
 
 
+@contextlib.contextmanager
 def _read_csv(name: str, text: str):
-    """The CLI's CSV reader, on text from the page; its messages name the upload, not a
-    temporary file."""
+    """The CLI's CSV reader, on text from the page: the table while the block runs (the reader
+    goes back to the file to name the line of a bad value). A ``DataError`` in the block
+    becomes a ``SessionError`` naming the upload, not the temporary file."""
     from .._csv import DataError, read_table
 
     with tempfile.TemporaryDirectory(prefix="scratchnn-upload-") as folder:
@@ -205,7 +208,7 @@ def _read_csv(name: str, text: str):
         with open(path, "w", encoding="utf-8", newline="") as f:
             f.write(text)
         try:
-            return read_table(path), path
+            yield read_table(path)
         except DataError as error:
             raise SessionError(str(error).replace(path, name)) from None
 
@@ -213,23 +216,22 @@ def _read_csv(name: str, text: str):
 def parse_upload(name, text, problem: str) -> Upload:
     """Check an uploaded CSV as ``scratchnn train --data`` does: a header, numeric feature
     columns, a label column (named "label", else the last one)."""
-    from .._csv import DataError, read_labels, sorted_classes
+    from .._csv import read_labels, sorted_classes
 
     if not isinstance(name, str) or not isinstance(text, str):
         raise SessionError("an upload needs a file name and its text")
     name = os.path.basename(name)[:100] or "upload.csv"
     if len(text.encode("utf-8")) > MAX_UPLOAD_BYTES:
         raise SessionError(f"{name} is larger than 5 MB; upload at most 5 MB")
-    table, path = _read_csv(name, text)
-    target = "label" if "label" in table.header else table.header[-1]
-    columns = [c for c in table.header if c != target]
-    try:
+    with _read_csv(name, text) as table:
+        target = "label" if "label" in table.header else table.header[-1]
+        columns = [c for c in table.header if c != target]
         if len(columns) != 2:
             raise SessionError(f"{name} has {len(columns)} feature column(s) besides the label "
                                f"{target!r} ({', '.join(columns)}); the playground draws the "
                                "plane, so give exactly 2 numeric columns and a label")
-        if len(table.rows) > MAX_UPLOAD_ROWS:
-            raise SessionError(f"{name} has {len(table.rows)} rows; the playground takes at "
+        if table.n_rows > MAX_UPLOAD_ROWS:
+            raise SessionError(f"{name} has {table.n_rows} rows; the playground takes at "
                                f"most {MAX_UPLOAD_ROWS}")
         X = table.numeric(columns)
         if problem == "regression":
@@ -238,8 +240,6 @@ def parse_upload(name, text, problem: str) -> Upload:
         else:
             labels = read_labels(table, target)
             classes = sorted_classes(labels)
-    except DataError as error:
-        raise SessionError(str(error).replace(path, name)) from None
     if problem == "classification" and not 2 <= len(classes) <= MAX_CLASSES:
         raise SessionError(f"{name}: the label column {target!r} has {len(classes)} distinct "
                            f"value(s); classification needs 2 to {MAX_CLASSES} classes")
@@ -508,7 +508,7 @@ class Session:
 
         s = self.settings
         metadata = {
-            "scratchnn_cli": 1, "feature_names": list(self.names),
+            "scratchnn_cli": 1, "task": s.problem, "feature_names": list(self.names),
             "classes": list(self.classes) or None, "features": list(s.features),
             "standardize": None if self.mean is None else {
                 "mean": self.mean.tolist(), "scale": self.scale.tolist()},

@@ -1,0 +1,129 @@
+"""The command's start-up: light imports, and Ctrl-C at any moment.
+
+``scratchnn --help`` and ``scratchnn datasets`` must not import scikit-learn, matplotlib or
+SciPy (seconds of imports); how long they take is measured in ``benchmarks/startup.py``, never
+asserted here. Ctrl-C at any moment (during the imports, the help text, training, writing) ends
+the command with exit code 130 and one line on stderr. Signals are sent once the process has
+said on stderr that it reached the moment (``SCRATCHNN_READY``, see ``scratchnn.__main__``),
+never after a fixed time.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+ENV = {**os.environ, "MPLBACKEND": "Agg"}
+for name in ("SCRATCHNN_DEBUG", "SCRATCHNN_READY"):
+    ENV.pop(name, None)
+HEAVY = ("sklearn", "matplotlib", "scipy", "pandas", "starlette", "torch")
+INTERRUPTED = "scratchnn: error: interrupted (Ctrl-C); no output was written"
+posix_only = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
+
+# Runs the command's entry point in-process, then reports which heavy packages got imported.
+MODULES_AFTER = """
+import sys
+from scratchnn.__main__ import main
+
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+heavy = [name for name in {heavy!r} if name in sys.modules]
+print("heavy:", ",".join(heavy), file=sys.stderr)
+"""
+
+
+def heavy_modules_after(*argv: str) -> list[str]:
+    code = textwrap.dedent(MODULES_AFTER.format(heavy=HEAVY))
+    result = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True,
+                            env=ENV, timeout=120)
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("heavy:"), result.stderr
+    return [name for name in line.removeprefix("heavy:").strip().split(",") if name]
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["datasets"], ["train", "--help"],
+                                  ["--version"], ["train", "--datset", "moons"]])
+def test_help_and_the_dataset_list_import_no_heavy_package(argv):
+    assert heavy_modules_after(*argv) == []
+
+
+def test_import_scratchnn_loads_nothing_until_a_name_is_used():
+    code = ("import sys, scratchnn; before = 'numpy' in sys.modules; "
+            "from scratchnn import Dense, datasets; "
+            "print(before, 'numpy' in sys.modules, 'sklearn' in sys.modules, Dense.__name__)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=ENV, timeout=120)
+    assert result.stdout.split() == ["False", "True", "False", "Dense"], result.stderr
+
+
+def test_the_lazy_names_are_the_eager_ones():
+    import scratchnn
+    from scratchnn import datasets, layers
+
+    assert scratchnn.Dense is layers.Dense
+    assert set(scratchnn.__all__) <= set(dir(scratchnn))
+    assert all(getattr(scratchnn, name) is not None for name in scratchnn.__all__)
+    assert scratchnn.datasets is datasets
+    assert datasets.FeatureLift.__name__ == "FeatureLift"
+    with pytest.raises(AttributeError, match="has no attribute 'Densse'"):
+        scratchnn.Densse  # noqa: B018
+    with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
+        datasets.nothing  # noqa: B018
+
+
+def interrupt_at(stage: str, *argv: str, wait: bool = True, signals: int = 1
+                 ) -> tuple[int, list[str], str]:
+    """Run ``python -m scratchnn argv``; once it says ``ready STAGE`` send Ctrl-C (``signals``
+    times). ``wait``: the process pauses at that stage until the signal comes; otherwise it
+    goes on, and the signal lands wherever it is. Returns the exit code, stderr's other lines
+    and stdout."""
+    env = {**ENV, "SCRATCHNN_READY": stage if wait else "1"}
+    process = subprocess.Popen([sys.executable, "-m", "scratchnn", *argv], env=env, text=True,
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    try:
+        lines = []
+        while (line := process.stderr.readline()) != f"scratchnn: ready {stage}\n":
+            assert line, f"the command never got ready: {''.join(lines)}"
+            lines.append(line)
+        for _ in range(signals):
+            process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    other = [line for line in [*lines, *err.splitlines()]
+             if not line.startswith("scratchnn: ready ")]
+    return process.returncode, [line.rstrip("\n") for line in other], out
+
+
+@posix_only
+@pytest.mark.parametrize("stage", ["start", "imported"])
+@pytest.mark.parametrize("argv", [["--help"], ["datasets"], ["train", "--dataset", "xor"]])
+def test_ctrl_c_while_starting_is_one_line_and_130(stage, argv):
+    code, errors, out = interrupt_at(stage, *argv)
+    assert (code, errors, out) == (130, [INTERRUPTED], "")
+
+
+@posix_only
+def test_ctrl_c_twice_is_still_one_line():
+    code, errors, _ = interrupt_at("start", "--help", signals=2)
+    assert (code, errors) == (130, [INTERRUPTED])
+
+
+@posix_only
+@pytest.mark.parametrize("argv", [["--help"], ["datasets"]])
+def test_ctrl_c_at_whatever_moment_it_lands_is_one_line(argv):
+    # Sent as soon as the entry point runs, without waiting: it lands during the imports or
+    # the help text; a command that finished first has exited normally.
+    for _ in range(3):
+        code, errors, _ = interrupt_at("start", *argv, wait=False)
+        assert (code, errors) in ((130, [INTERRUPTED]), (0, [])), errors

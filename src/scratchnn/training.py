@@ -451,11 +451,17 @@ class Batches:
                               None if sample_weight is None else np.empty_like(sample_weight))
         # Without shuffling every epoch has the same batches: cut them once, not every epoch
         # (a full-batch epoch of a small network takes ~30 us, a generator ~1 us of that).
-        self._fixed = None if self.shuffle else list(self._slices(X, y, sample_weight))
+        # Only for arrays, whose slices are views; a sparse X's slices would be copies.
+        fixed = not self.shuffle and (isinstance(X, np.ndarray) or self.batch_size == self.n)
+        self._fixed = list(self._slices(X, y, sample_weight)) if fixed else None
 
     def epoch(self) -> Iterable[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
         """The ``(X_batch, y_batch, weight_batch or None)`` of one pass over the data."""
-        return self._fixed if self._fixed is not None else self._shuffled_batches()
+        if self._fixed is not None:
+            return self._fixed
+        if not self.shuffle:
+            return self._slices(self.X, self.y, self.sample_weight)
+        return self._shuffled_batches()
 
     def _shuffled_batches(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
         X, y, w = self.X, self.y, self.sample_weight

@@ -157,8 +157,8 @@ class ReLU(Layer):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x
-        zero = self.ws.zero_for(x)  # an array of zeros where that is faster than 0
-        return np.maximum(x, zero, out=self.ws.get("out", x.shape, x.dtype))
+        out, _, _, zero = self.ws.elementwise(x)  # zero: an array of zeros where faster than 0
+        return np.maximum(x, zero, out=out)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         x = self.x
@@ -166,9 +166,12 @@ class ReLU(Layer):
             raise self._backward_error(grad, None if x is None else x.shape)
         # grad * (x > 0), with the mask made as floats (1.0 / 0.0) in a kept array: on (1000, 4)
         # 4.3 us against 7.8 us for a new boolean mask (2-core machine).
-        mask = self.ws.get("mask", self.x.shape, grad.dtype)
-        np.greater(self.x, self.ws.zero_for(self.x), out=mask)
-        return np.multiply(grad, mask, out=self.ws.get("grad_x", grad.shape, grad.dtype))
+        _, mask, grad_x, zero = self.ws.elementwise(x)
+        if grad.dtype != x.dtype:  # mask and result in the gradient's dtype
+            mask = self.ws.get("mask", x.shape, grad.dtype)
+            grad_x = self.ws.get("grad_x", x.shape, grad.dtype)
+        np.greater(x, zero, out=mask)
+        return np.multiply(grad, mask, out=grad_x)
 
 
 class LeakyReLU(Layer):

@@ -52,8 +52,10 @@ class Workspace:
     _elementwise: tuple = ()
 
     def elementwise(self, x: np.ndarray) -> tuple:
-        """``(out, mask, grad_x, zero)`` for an elementwise layer's input ``x``: three arrays
-        of x's shape and dtype, and ``zero_for(x)``.
+        """``(out, mask, grad_x, zero)`` for an elementwise layer's (or a loss's) input ``x``:
+        three scratch arrays of x's shape and dtype (a ReLU's output, mask and input
+        gradient; ``BinaryCrossEntropy``'s softplus, ``max(z, 0)`` and gradient), and
+        ``zero_for(x)``.
 
         Kept for the last shape seen, so that a training loop pays one comparison per call
         instead of four look-ups: on T1's 2-4-1 network (benchmarks/bench.py) a ReLU that did

@@ -242,9 +242,17 @@ def _pandas_options(n_columns: int) -> dict:
     field is missing (NaN) and every other text is kept as it is ("NA", "null" are words)."""
     # One more column than the header names: pandas would quietly drop an empty extra field
     # ("1,2," under a header of two), which the row-by-row rules count as a stray comma.
-    return {"header": None, "names": [f"c{i}" for i in range(n_columns + 1)], "index_col": False,
-            "skipinitialspace": True, "keep_default_na": False, "na_values": [""],
-            "engine": "c", "encoding": "utf-8", "skip_blank_lines": True}
+    options = {"header": None, "names": [f"c{i}" for i in range(n_columns + 1)],
+               "index_col": False, "skipinitialspace": True, "keep_default_na": False,
+               "na_values": [""], "engine": "c", "encoding": "utf-8", "skip_blank_lines": True}
+    import pandas as pd
+
+    if int(pd.__version__.split(".")[0]) < 3:
+        # pandas 2's default float parser can miss the last bit (0.10490011715303971 read as
+        # ...397); "round_trip" is Python's own, exact like float(). pandas 3 is exact by
+        # default and deprecates the option. (pandas 3 needs Python 3.11.)
+        options["float_precision"] = "round_trip"
+    return options
 
 
 def _a_line_ends_with_a_comma(path: str) -> bool:

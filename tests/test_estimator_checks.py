@@ -40,4 +40,5 @@ def test_partial_fit_checks_do_not_apply_to_early_stopping(mlp, name):
     ValueError both document; so skipping them hides nothing of ours."""
     check = getattr(estimator_checks, name)
     with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
-        check(mlp.__name__, mlp(hidden_layer_sizes=(4,), early_stopping=True, max_iter=5))
+        check(mlp.__name__, mlp(hidden_layer_sizes=(4,), early_stopping=True, max_iter=5,
+                                validation_fraction=0.5))  # the checks' data sets are small

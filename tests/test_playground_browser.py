@@ -125,6 +125,10 @@ def test_play_trains_circles_on_the_squares_to_a_small_test_loss(page, server):
     page.get_by_role("button", name="Pause", exact=True).click()
     page.get_by_role("button", name="Play", exact=True).wait_for()
     assert float(page.locator("#test-loss").inner_text()) < 0.05
+    # the code panel counts the same epochs as the page (frames may still land after Pause)
+    page.wait_for_function("() => document.getElementById('code').textContent.includes("
+                           "'epochs = ' + document.getElementById('epoch').textContent + '  #')",
+                           timeout=WAIT_MS)
     assert page.errors == []
 
 

@@ -717,7 +717,8 @@ def _network_code(session: Session) -> list[str]:
         momentum = ", momentum=0.9" if s.optimizer == "momentum" else ""
         lines.append(f"opt = snn.SGD(model.parameters(), lr={s.lr:g}{momentum})")
     penalty = {"L1": "add_l1_penalty", "L2": "add_l2_penalty"}.get(s.regularization)
-    lines += ["", "for epoch in range(500):",
+    lines += ["", f"epochs = {session.epoch}  # as many as the page has trained so far",
+              "for epoch in range(epochs):",
               "    order = rng.permutation(len(inputs_train))",
               f"    for start in range(0, len(order), {s.batch_size}):",
               f"        rows = order[start:start + {s.batch_size}]",

@@ -417,6 +417,10 @@ function onFrame(m) {
   }
   frame = { ...m, boundary: f32(m.boundary), neurons: f32(m.neurons), layers };
   $("epoch").textContent = String(m.epoch);
+  // The code panel trains exactly this network: as many epochs as the page has run.
+  const code = $("code").textContent;
+  const counted = code.replace(/^epochs = \d+/m, `epochs = ${m.epoch}`);
+  if (counted !== code) $("code").textContent = counted;
   $("train-loss").textContent = m.train_loss === null ? "NaN" : m.train_loss.toFixed(3);
   $("test-loss").textContent = m.test_loss === null ? "NaN" : m.test_loss.toFixed(3);
   if (lossHistory.length && lossHistory[lossHistory.length - 1].epoch >= m.epoch) {

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _csvfiles import read_csv
 
 from scratchnn import cli
 
@@ -24,12 +25,6 @@ ENV.pop("SCRATCHNN_DEBUG", None)
 def scratchnn(*args, cwd) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "scratchnn", *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, env=ENV, timeout=300)
-
-
-def read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f))
-    return rows[0], rows[1:]
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _csvfiles import read_csv, write_csv
 from PIL import Image
 
 from scratchnn import cli, persistence
@@ -27,20 +28,6 @@ FAST = ["--n-samples", "80", "--epochs", "30"]
 def run(*args, cwd=None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "scratchnn", *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, env=ENV, timeout=120)
-
-
-def write_csv(path: Path, header, rows) -> Path:
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
-def read_csv(path) -> tuple[list[str], list[list[str]]]:
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f))
-    return rows[0], rows[1:]
 
 
 # --- a labelled CSV with 3 columns and text labels, and trained models -------------------------

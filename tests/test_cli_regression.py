@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _csvfiles import read_csv, write_csv
 from PIL import Image
 
 from scratchnn import cli, persistence
@@ -38,20 +39,6 @@ def run_inprocess(capsys, *args) -> tuple[int, str, str]:
         code = stop.code
     captured = capsys.readouterr()
     return code, captured.out, captured.err
-
-
-def write_csv(path: Path, header, rows) -> Path:
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
-def read_csv(path) -> tuple[list[str], list[list[str]]]:
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f))
-    return rows[0], rows[1:]
 
 
 def scores_line(line: str) -> dict[str, float]:

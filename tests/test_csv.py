@@ -3,21 +3,12 @@ message for each thing that can be wrong with a file."""
 
 from __future__ import annotations
 
-import csv
 import re
-from pathlib import Path
 
 import pytest
+from _csvfiles import write_csv
 
 from scratchnn._csv import DataError, read_labels, read_table, sorted_classes
-
-
-def write_csv(path: Path, header, rows) -> Path:
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
 
 
 def test_text_labels_and_numeric_labels_keep_their_type(tmp_path):

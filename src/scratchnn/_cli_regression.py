@@ -38,9 +38,9 @@ from .cli import (
     _load_labelled,
     _outputs,
     _plain_axes,
+    _record_source,
     _report_run,
     _stage_model_and_history,
-    _standardise,
     _Trained,
     _TrainingData,
     _write_figure,
@@ -165,11 +165,7 @@ def _load_regression_data(args, rng: np.random.Generator) -> _TrainingData:
     if len(y_train) < 2:
         raise CLIError(f"with {len(y)} rows, the training split has {len(y_train)}; give more "
                        "rows (or a smaller --test-size)")
-    if args.data is not None:
-        _standardise(prep, X_train, args.data)
-        prep.info["target"] = args.target
-    else:
-        prep.info.update(dataset=args.dataset, seed=args.seed)
+    _record_source(prep, X_train, args)
     _fit_target_scaling(prep, y_train, args.target or "y")
     return _TrainingData(X_train, X_test, y_train, y_test, prep, description)
 

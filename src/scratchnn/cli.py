@@ -765,12 +765,18 @@ def _load_training_data(args, rng: np.random.Generator) -> _TrainingData:
         raise CLIError(f"with {len(y)} rows, the training split has no example of class "
                        f"{missing[0]!r}; give at least 2 rows of every class (one to train on, "
                        "one to test on), or a smaller --test-size")
+    _record_source(prep, X_train, args)
+    return _TrainingData(X_train, X_test, y_train, y_test, prep, description)
+
+
+def _record_source(prep: Prep, X_train: np.ndarray, args) -> None:
+    """What the model file keeps of where the data came from: for ``--data``, the training
+    split's standardisation and the target column; for ``--dataset``, its name and seed."""
     if args.data is not None:
         _standardise(prep, X_train, args.data)
         prep.info["target"] = args.target
     else:
         prep.info.update(dataset=args.dataset, seed=args.seed)
-    return _TrainingData(X_train, X_test, y_train, y_test, prep, description)
 
 
 def _check_class_labels(args, labels: list, classes: list) -> None:

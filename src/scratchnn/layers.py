@@ -64,10 +64,10 @@ class Layer:
                                 "then backward(grad) with the gradient of the loss with respect "
                                 "to that forward's output")
         return ValueError(f"{self!r}.backward expects a gradient of shape {expected} (the shape "
-                          f"of its last forward output), got {_shape_of(grad)}")
+                          f"of its last forward output), got {describe_shape(grad)}")
 
 
-def _shape_of(a) -> str:
+def describe_shape(a) -> str:
     """``(5, 2)`` for an array, or what ``a`` is when it is not one."""
     shape = getattr(a, "shape", None)
     return str(shape) if shape is not None else f"a {type(a).__name__} (not a NumPy array)"

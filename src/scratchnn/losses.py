@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._workspace import Workspace
-from .layers import _shape_of
+from .layers import describe_shape
 
 
 def _normalised_weights(sample_weight, like: np.ndarray) -> np.ndarray | None:
@@ -45,7 +45,7 @@ def _binary_targets(z: np.ndarray, y) -> np.ndarray:
     """The targets for ``BinaryCrossEntropy``, shaped like ``z``, after checking both."""
     if not (isinstance(z, np.ndarray) and (z.ndim == 1 or (z.ndim == 2 and z.shape[1] == 1))):
         raise ValueError("BinaryCrossEntropy takes one logit per sample, of shape (n,) or (n, 1), "
-                         f"got {_shape_of(z)}; for several classes use SoftmaxCrossEntropy")
+                         f"got {describe_shape(z)}; for several classes use SoftmaxCrossEntropy")
     if type(y) is not np.ndarray or y.shape != z.shape:
         y = _targets_like("BinaryCrossEntropy", y, z)
     # Labels 0/1 or soft targets in [0, 1]: one min and one max over the targets.
@@ -171,7 +171,7 @@ class SoftmaxCrossEntropy(Loss):
         z = logits
         if not (isinstance(z, np.ndarray) and z.ndim == 2):
             raise ValueError(f"SoftmaxCrossEntropy takes logits of shape (n, k), one column per "
-                             f"class, got {_shape_of(z)}")
+                             f"class, got {describe_shape(z)}")
         y = _class_labels(y, z.shape)
         n = z.shape[0]
         ws = self.ws
@@ -219,7 +219,7 @@ class MeanSquaredError(Loss):
     def forward(self, logits: np.ndarray, y: np.ndarray) -> float:
         if not isinstance(logits, np.ndarray):
             raise ValueError(f"MeanSquaredError takes predictions as a NumPy array, got "
-                             f"{_shape_of(logits)}")
+                             f"{describe_shape(logits)}")
         if type(y) is not np.ndarray or y.shape != logits.shape:
             y = _targets_like("MeanSquaredError", y, logits)
         diff = self.ws.get("diff", logits.shape, logits.dtype)

@@ -31,13 +31,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .errors import DataError
+
 MAX_LINE_BYTES = 2**20  # a header line longer than this is not a CSV file's
 SCAN_BLOCK = 2**20  # bytes looked at a time for commas at line ends
-
-
-class DataError(ValueError):
-    """A problem with the user's data (a file, a column, a value): a one-line message that names
-    the problem and the fix."""
 
 
 @dataclass

@@ -49,6 +49,7 @@ from .losses import (
     PoissonNLLLoss,
     SoftmaxCrossEntropy,
 )
+from .metrics import r2_score
 from .model import Sequential
 from .optimizers import SGD, Adam, InverseScalingLR
 from .persistence import ModelFileError
@@ -1043,21 +1044,7 @@ loss_curve_, best_loss_, n_layers_
         predicted = self._inverse_link(logits)
         if not np.isfinite(predicted).all():
             return -math.inf
-        return _r2_score(targets, predicted, weights)
-
-
-def _r2_score(y: np.ndarray, predicted: np.ndarray, weights: np.ndarray | None) -> float:
-    """R² of ``predicted`` for ``y`` (both ``(n, k)``), weighted, averaged over the outputs;
-    as ``sklearn.metrics.r2_score`` (a constant target scores 1 if predicted exactly, else 0),
-    except that a single sample is scored too: so a sample of weight 3 counts exactly as three
-    repeated samples, even when it is the only one held out."""
-    w = np.ones((y.shape[0], 1)) if weights is None else np.asarray(weights).reshape(-1, 1)
-    mean = (w * y).sum(axis=0) / w.sum()
-    ss_res = (w * (y - predicted) ** 2).sum(axis=0)
-    ss_tot = (w * (y - mean) ** 2).sum(axis=0)
-    exact = np.where(ss_res == 0, 1.0, 0.0)
-    score = np.where(ss_tot > 0, 1 - ss_res / np.where(ss_tot > 0, ss_tot, 1), exact)
-    return float(score.mean())
+        return r2_score(targets, predicted, weights)
 
 
 class _HalfSquaredError(Loss):

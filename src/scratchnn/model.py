@@ -143,6 +143,27 @@ class Sequential:
             if n * per_row > _KEEP_BYTES or n > rows:
                 self.release()
 
+    def activations(self, X) -> list[np.ndarray]:
+        """Every layer's output for ``X (n, n_in)``, in evaluation mode (no dropout; the mode
+        is restored after): a list as long as ``self.layers``, item ``i`` being the output of
+        ``self.layers[i]``, ``(n, width)``, each a new array. The last item is the logits.
+
+        What the plots, the estimators' ``activations`` and the playground draw: a hidden
+        unit's pre-activation is the output of its ``Dense``, its activation the output of the
+        layer after it."""
+        out = self._check_input(X)
+        was_training = self.training
+        self.eval()
+        try:
+            outputs = []
+            for layer in self.layers:
+                out = layer.forward(out)
+                outputs.append(out.copy())
+            return outputs
+        finally:
+            self.train(was_training)
+            self.release()
+
     def parameters(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """Every ``(param, grad)`` pair, first layer first."""
         return [pair for layer in self.layers for pair in layer.parameters()]

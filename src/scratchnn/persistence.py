@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from ._files import atomic_write
+from .errors import ModelFileError
 from .layers import ACTIVATIONS, Dense, Dropout, Layer, LeakyReLU
 from .model import Sequential
 
@@ -64,10 +65,6 @@ _READ_CHUNK = 2**20
 # an unknown compression method a NotImplementedError; an encrypted one a RuntimeError).
 _ARCHIVE_ERRORS = (OSError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError,
                    RuntimeError)
-
-
-class ModelFileError(ValueError):
-    """A model file is missing, damaged, of an unknown format, or does not fit together."""
 
 
 # --- describing a model as JSON + arrays ----------------------------------------------------

@@ -29,25 +29,19 @@ import numpy as np
 
 from ._params import NON_NEGATIVE, POSITIVE_INT, POSITIVE_NUMBER, Interval, Real, validate
 from ._workspace import join_views
+from .errors import TrainingDivergedError
 from .init import as_generator
 from .losses import (
     BinaryCrossEntropy,
     Loss,
-    PoissonNLLLoss,
     SoftmaxCrossEntropy,
     get_loss,
 )
+from .metrics import R2Sums, accuracy
 from .model import Sequential
 from .optimizers import SGD, LRSchedule, Optimizer
 
 Callback = Callable[[int, "History", Sequential], bool | None]
-
-
-class TrainingDivergedError(FloatingPointError):
-    """The loss became NaN or infinite during training, or grew far beyond its start.
-    ``cause`` names the setting to change: ``"learning rate"`` or ``"alpha"``."""
-
-    cause = "learning rate"
 
 
 @dataclass
@@ -209,47 +203,9 @@ def default_loss(model: Sequential) -> Loss:
     return BinaryCrossEntropy() if model.n_outputs == 1 else SoftmaxCrossEntropy()
 
 
-def accuracy(logits: np.ndarray, y: np.ndarray, loss: Loss) -> float:
-    """The fraction of correct predictions (``nan`` for regression losses)."""
-    if isinstance(loss, BinaryCrossEntropy):
-        return float(np.count_nonzero((logits > 0) == (y > 0.5))) / logits.shape[0]
-    if isinstance(loss, SoftmaxCrossEntropy):
-        return float(np.count_nonzero(logits.argmax(axis=1) == y)) / logits.shape[0]
-    return math.nan
-
-
 def is_classification(loss: Loss) -> bool:
     """True for the losses that take class labels (binary and softmax cross-entropy)."""
     return isinstance(loss, (BinaryCrossEntropy, SoftmaxCrossEntropy))
-
-
-class R2Sums:
-    """R² of predictions against targets ``(n, k)``, accumulated batch by batch from sums
-    (squared errors, targets, squared targets per output), so an epoch's R² costs no extra
-    forward pass. ``value()`` averages over the outputs, as ``sklearn.metrics.r2_score``
-    (a constant target counts 1 if predicted exactly, else 0). For ``PoissonNLLLoss`` the
-    network outputs the log of the rate, so the prediction is its exponential."""
-
-    def __init__(self, loss: Loss):
-        self.log_link = isinstance(loss, PoissonNLLLoss)
-        self.n, self.sse, self.sy, self.syy = 0, 0.0, 0.0, 0.0
-
-    def add(self, logits: np.ndarray, y: np.ndarray) -> None:
-        m = logits.shape[0]
-        z = logits.reshape(m, -1)
-        y = np.asarray(y).reshape(z.shape)
-        predicted = np.exp(z) if self.log_link else z
-        self.n += m
-        self.sse = self.sse + ((predicted - y) ** 2).sum(axis=0)
-        self.sy = self.sy + y.sum(axis=0)
-        self.syy = self.syy + (y * y).sum(axis=0)
-
-    def value(self) -> float:
-        ss_tot = self.syy - self.sy**2 / self.n
-        ss_tot = np.where(ss_tot > 1e-12 * np.maximum(self.syy, 1), ss_tot, 0.0)
-        exact = np.where(self.sse == 0, 1.0, 0.0)
-        score = np.where(ss_tot > 0, 1 - self.sse / np.where(ss_tot > 0, ss_tot, 1), exact)
-        return float(np.mean(score))
 
 
 def stratified_split(y: np.ndarray, fraction: float, rng: np.random.Generator,

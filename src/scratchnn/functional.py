@@ -1,0 +1,47 @@
+"""The functions that turn logits into probabilities, each written once and stable for any
+input: ``sigmoid``, ``softmax`` and ``log_softmax``. Every probability scratchnn reports comes
+from here.
+
+Shapes: ``sigmoid`` any shape -> the same shape; ``softmax`` and ``log_softmax`` work along the
+last axis, ``z (..., k) -> (..., k)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """``1 / (1 + e^-z)``, elementwise, as a new array.
+
+    Written as ``e^min(z, 0) / (1 + e^-|z|)``: for ``z >= 0`` that is ``1 / (1 + e^-z)``, for
+    ``z < 0`` it is ``e^z / (1 + e^z)``. No exponent is positive, so nothing overflows, and both
+    tails keep full precision: ``sigmoid(-50)`` is 1.9e-22, not 0."""
+    z = np.asarray(z)
+    with np.errstate(under="ignore"):  # e^-|z| underflows to 0 for |z| > ~745: harmless
+        return np.exp(np.minimum(z, 0)) / (1 + np.exp(-np.abs(z)))
+
+
+def log_sigmoid(z: np.ndarray) -> np.ndarray:
+    """``log(sigmoid(z)) = -log(1 + e^-z)``, elementwise and stable (``log_sigmoid(-800)`` is
+    -800, not -inf). ``log(1 - sigmoid(z))`` is ``log_sigmoid(-z)``."""
+    return -np.logaddexp(0, -np.asarray(z))
+
+
+def log_softmax(z: np.ndarray) -> np.ndarray:
+    """``z - log(sum_j e^z_j)`` along the last axis: the log-probabilities of the classes.
+
+    The row maximum is subtracted first, which changes nothing but keeps every exponent <= 0."""
+    z = np.asarray(z)
+    shifted = z - z.max(axis=-1, keepdims=True)
+    with np.errstate(under="ignore"):
+        return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """``e^z_i / sum_j e^z_j`` along the last axis: each row sums to 1. Stable for any logits
+    (the row maximum is subtracted before exponentiating)."""
+    z = np.asarray(z)
+    with np.errstate(under="ignore"):
+        e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)

@@ -312,6 +312,7 @@ ACTIVATIONS: dict[str, type[Layer]] = {
     "logistic": Sigmoid,
     "sigmoid": Sigmoid,
     "identity": Identity,
+    "linear": Identity,  # TensorFlow Playground's name for it
 }
 
 

@@ -211,8 +211,28 @@ class RMSprop(Optimizer):
             param -= self.lr * grad / denom
 
 
-# The optimizers by name (the CLI's --optimizer, for one): name -> class.
+# The optimizers by name: name -> class.
 OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop}
+
+# The choices the command line (--optimizer) and the playground offer, by name: the class, its
+# settings, and a learning rate that suits small networks as a default.
+OPTIMIZER_CHOICES: dict[str, tuple[type[Optimizer], dict, float]] = {
+    "sgd": (SGD, {}, 0.1),
+    "momentum": (SGD, {"momentum": 0.9}, 0.05),
+    "adam": (Adam, {}, 0.01),
+    "rmsprop": (RMSprop, {}, 0.01),
+}
+
+
+def make_optimizer(name: str, params: Params, lr: float | None = None) -> Optimizer:
+    """The optimizer offered as ``name`` (see ``OPTIMIZER_CHOICES``: sgd, momentum, adam,
+    rmsprop) over ``params``, with learning rate ``lr`` (default: the choice's own)."""
+    try:
+        cls, settings, default_lr = OPTIMIZER_CHOICES[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown optimizer {name!r}; choose one of: "
+                         f"{', '.join(OPTIMIZER_CHOICES)}") from None
+    return cls(params, lr=default_lr if lr is None else lr, **settings)
 
 
 # --- learning-rate schedules -----------------------------------------------------------------

@@ -226,7 +226,7 @@ def train_test_split(X: np.ndarray, y: np.ndarray, test_size: float = 0.2, rando
         raise ValueError(f"X and y have different lengths: {X.shape[0]} and {y.shape[0]}")
     if not 0 < test_size < 1:
         raise ValueError(f"test_size must be a fraction in (0, 1), got {test_size!r}")
-    from .training import stratified_split
+    from .batches import stratified_split
 
     train, test = stratified_split(y, test_size, _generator(random_state), stratify=stratify)
     return X[train], X[test], y[train], y[test]

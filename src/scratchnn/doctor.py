@@ -342,7 +342,7 @@ class TrainingDoctor:
         was_training = model.training
         model.eval()
         try:
-            model.forward(self.X, copy=False)
+            model.forward(self.X)
         finally:
             model.train(was_training)
         return ~(self._relus[j][1].x > 0).any(axis=0)

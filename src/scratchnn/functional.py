@@ -1,6 +1,6 @@
 """The functions that turn logits into probabilities, each written once and stable for any
-input: ``sigmoid``, ``softmax`` and ``log_softmax``. Every probability scratchnn reports comes
-from here.
+input: ``sigmoid``, ``softmax``, ``log_softmax`` (and ``softplus``, ``log_sigmoid``). Every
+probability scratchnn reports comes from here.
 
 Shapes: ``sigmoid`` any shape -> the same shape; ``softmax`` and ``log_softmax`` work along the
 last axis, ``z (..., k) -> (..., k)``.
@@ -22,10 +22,18 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
         return np.exp(np.minimum(z, 0)) / (1 + np.exp(-np.abs(z)))
 
 
+def softplus(z: np.ndarray) -> np.ndarray:
+    """``log(1 + e^z)``, elementwise and stable, written ``max(z, 0) + log1p(e^-|z|)``: no
+    exponent is positive, so nothing overflows (``softplus(800)`` is 800, not inf)."""
+    z = np.asarray(z)
+    with np.errstate(under="ignore"):
+        return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+
+
 def log_sigmoid(z: np.ndarray) -> np.ndarray:
-    """``log(sigmoid(z)) = -log(1 + e^-z)``, elementwise and stable (``log_sigmoid(-800)`` is
-    -800, not -inf). ``log(1 - sigmoid(z))`` is ``log_sigmoid(-z)``."""
-    return -np.logaddexp(0, -np.asarray(z))
+    """``log(sigmoid(z)) = -log(1 + e^-z) = -softplus(-z)``, elementwise and stable
+    (``log_sigmoid(-800)`` is -800, not -inf). ``log(1 - sigmoid(z))`` is ``log_sigmoid(-z)``."""
+    return -softplus(-np.asarray(z))
 
 
 def log_softmax(z: np.ndarray) -> np.ndarray:
@@ -41,7 +49,8 @@ def log_softmax(z: np.ndarray) -> np.ndarray:
 def softmax(z: np.ndarray) -> np.ndarray:
     """``e^z_i / sum_j e^z_j`` along the last axis: each row sums to 1. Stable for any logits
     (the row maximum is subtracted before exponentiating)."""
-    z = np.asarray(z)
+    e = np.asarray(z) - np.max(z, axis=-1, keepdims=True)  # a new array; row maximum now 0
     with np.errstate(under="ignore"):
-        e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+        np.exp(e, out=e)  # in place: a large predict_proba holds two arrays of its size, not 3
+    e /= e.sum(axis=-1, keepdims=True)
+    return e

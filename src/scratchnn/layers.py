@@ -5,15 +5,16 @@ Every layer has ``forward(x) -> y``, ``backward(grad_y) -> grad_x`` and ``parame
 gradient of the loss with respect to the layer's output and returns the gradient with
 respect to its input (the chain rule, one link at a time).
 
-Arrays returned by ``forward``/``backward`` live in the layer's workspace (see
-``_workspace.py``) and are overwritten by the next call of the same shape.
+The arrays that ``forward`` and ``backward`` return are new ones, the caller's to keep: no
+later call changes them.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._workspace import Workspace, matmul
+from ._workspace import column_sums, matmul, zeros_like
+from .functional import sigmoid
 from .init import as_generator, get_initializer
 
 
@@ -22,9 +23,6 @@ class Layer:
 
     training: bool = True
     x: np.ndarray | None = None  # the input of the last forward (None: no forward yet)
-
-    def __init__(self) -> None:
-        self.ws = Workspace()
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -42,10 +40,9 @@ class Layer:
 
     def release(self) -> None:
         """Drop what the last forward pass kept for ``backward`` (its input ``x``, its output
-        ``y``, a dropout ``mask``) and the work buffers, so that an idle layer holds its
-        parameters alone: after a forward pass over 300,000 rows these are hundreds of MB.
-        The next ``forward`` allocates them again (``backward`` needs a ``forward`` first)."""
-        self.ws.clear()
+        ``y``, a dropout ``mask``), so that an idle layer holds its parameters alone: after a
+        forward pass over 300,000 rows these are hundreds of MB (``backward`` then needs a
+        ``forward`` first)."""
         for name in ("x", "y", "mask"):
             self.__dict__.pop(name, None)  # back to the class default, None
 
@@ -108,27 +105,23 @@ class Dense(Layer):
         self.b[...] = 0
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """``x (n, n_in) -> x @ W + b  (n, n_out)``."""
         if not (isinstance(x, np.ndarray) and x.ndim == 2 and x.shape[1] == self.n_in):
             x = self._checked_input(x)
         self.x = x
-        dtype = self.dtype if x.dtype == self.dtype else np.result_type(x, self.W)
-        out = self.ws.get("out", (x.shape[0], self.n_out), dtype)
-        matmul(x, self.W, out=out)
-        out += self.b
-        return out
+        return matmul(x, self.W) + self.b
 
     def backward(self, grad: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        """``grad (n, n_out) -> (n, n_in)``. Pass ``input_grad=False`` for the first layer of
-        a network: nobody needs the gradient with respect to the data, so skip the product."""
+        """``grad = dL/dy (n, n_out) -> dL/dx = grad @ W^T  (n, n_in)``, after writing
+        ``dW = x^T @ grad`` and ``db = grad summed over the rows`` in place. Pass
+        ``input_grad=False`` for the first layer of a network: nobody needs the gradient with
+        respect to the data, so that product is skipped (``None``)."""
         x = self.x
         if x is None or getattr(grad, "shape", None) != (x.shape[0], self.n_out):
             raise self._backward_error(grad, None if x is None else (x.shape[0], self.n_out))
-        matmul(self.x.T, grad, out=self.dW)  # dL/dW = x^T . dL/dy
-        matmul(self.ws.ones(grad.shape[0], grad.dtype), grad, out=self.db)  # sum over rows
-        if not input_grad:
-            return None
-        grad_x = self.ws.get("grad_x", self.x.shape, grad.dtype)
-        return matmul(grad, self.ws.transposed(self.W), out=grad_x)  # dL/dx = dL/dy . W^T
+        matmul(x.T, grad, out=self.dW)
+        column_sums(grad, out=self.db)
+        return matmul(grad, self.W.T) if input_grad else None
 
     def parameters(self) -> list[tuple[np.ndarray, np.ndarray]]:
         return [(self.W, self.dW), (self.b, self.db)]
@@ -164,21 +157,13 @@ class ReLU(Layer):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x
-        out, _, _, zero = self.ws.elementwise(x)  # zero: an array of zeros where faster than 0
-        return np.maximum(x, zero, out=out)
+        return np.maximum(x, zeros_like(x))
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         x = self.x
         if x is None or getattr(grad, "shape", None) != x.shape:
             raise self._backward_error(grad, None if x is None else x.shape)
-        # grad * (x > 0), with the mask made as floats (1.0 / 0.0) in a kept array: on (1000, 4)
-        # 4.3 us against 7.8 us for a new boolean mask (2-core machine).
-        _, mask, grad_x, zero = self.ws.elementwise(x)
-        if grad.dtype != x.dtype:  # mask and result in the gradient's dtype
-            mask = self.ws.get("mask", x.shape, grad.dtype)
-            grad_x = self.ws.get("grad_x", x.shape, grad.dtype)
-        np.greater(x, zero, out=mask)
-        return np.multiply(grad, mask, out=grad_x)
+        return grad * (x > zeros_like(x))
 
 
 class LeakyReLU(Layer):
@@ -192,15 +177,13 @@ class LeakyReLU(Layer):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x
-        out = np.multiply(x, self.negative_slope, out=self.ws.get("out", x.shape, x.dtype))
-        return np.maximum(x, out, out=out)  # with slope < 1, max(x, slope * x) is the leaky ReLU
+        return np.where(x > 0, x, self.negative_slope * x)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         x = self.x
         if x is None or getattr(grad, "shape", None) != x.shape:
             raise self._backward_error(grad, None if x is None else x.shape)
-        slope = np.where(x > 0, 1.0, self.negative_slope)  # dy/dx
-        return np.multiply(grad, slope, out=self.ws.get("grad_x", grad.shape, grad.dtype))
+        return grad * np.where(x > 0, 1.0, self.negative_slope).astype(grad.dtype, copy=False)
 
     def __repr__(self) -> str:
         return f"LeakyReLU(negative_slope={self.negative_slope})"
@@ -212,39 +195,18 @@ class Tanh(Layer):
     y: np.ndarray | None = None  # the output of the last forward
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.y = np.tanh(x, out=self.ws.get("out", x.shape, x.dtype))
+        self.y = np.tanh(x)
         return self.y
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         y = self.y
         if y is None or getattr(grad, "shape", None) != y.shape:
             raise self._backward_error(grad, None if y is None else y.shape)
-        grad_x = np.multiply(self.y, self.y, out=self.ws.get("grad_x", grad.shape, grad.dtype))
-        np.subtract(1, grad_x, out=grad_x)
-        grad_x *= grad
-        return grad_x
-
-
-def stable_sigmoid(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``sigmoid(z) = 1 / (1 + e^-z)``, elementwise, stable for any ``z``: the sigmoid of the
-    ``Sigmoid`` layer and of every probability scratchnn reports. Shapes: ``z`` any shape ->
-    the same shape (written into ``out`` if given).
-
-    Written as ``e^min(z, 0) / (1 + e^-|z|)``: for ``z >= 0`` that is ``1 / (1 + e^-z)``, for
-    ``z < 0`` it is ``e^z / (1 + e^z)``. No exponent is positive, so nothing overflows, and
-    both tails keep full precision: ``sigmoid(-50)`` is 1.9e-22, not 0.
-    """
-    denominator = np.abs(z)
-    np.negative(denominator, out=denominator)  # -|z|, made before out (which may be z) is written
-    with np.errstate(under="ignore"):  # e^-|z| underflows to 0 for |z| > ~745: harmless
-        np.exp(denominator, out=denominator)
-        numerator = np.exp(np.minimum(z, 0, out=out), out=out)
-    denominator += 1
-    return np.divide(numerator, denominator, out=numerator)
+        return grad * (1 - y * y)
 
 
 class Sigmoid(Layer):
-    """``y = 1 / (1 + exp(-x))``, computed stably; ``dy/dx = y (1 - y)``.
+    """``y = 1 / (1 + exp(-x))``, computed stably (``functional.sigmoid``); ``dy/dx = y (1 - y)``.
 
     For a sigmoid *output* with binary cross-entropy, leave the last layer linear and use
     ``BinaryCrossEntropy``, which takes logits: that is both exact and stable.
@@ -253,17 +215,14 @@ class Sigmoid(Layer):
     y: np.ndarray | None = None  # the output of the last forward
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.y = stable_sigmoid(x, out=self.ws.get("out", x.shape, x.dtype))
+        self.y = sigmoid(x)
         return self.y
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         y = self.y
         if y is None or getattr(grad, "shape", None) != y.shape:
             raise self._backward_error(grad, None if y is None else y.shape)
-        grad_x = np.subtract(1, self.y, out=self.ws.get("grad_x", grad.shape, grad.dtype))
-        grad_x *= self.y
-        grad_x *= grad
-        return grad_x
+        return grad * y * (1 - y)
 
 
 class Identity(Layer):
@@ -295,18 +254,15 @@ class Dropout(Layer):
         if not self.training or self.p == 0:
             self.mask = None
             return x
-        mask = self.rng.random(x.shape, dtype=x.dtype)
-        self.mask = np.greater_equal(mask, self.p, out=mask)  # 1 keeps, 0 drops
-        self.mask *= 1 / (1 - self.p)
-        return np.multiply(x, self.mask, out=self.ws.get("out", x.shape, x.dtype))
+        keep = self.rng.random(x.shape, dtype=x.dtype) >= self.p
+        self.mask = keep.astype(x.dtype) / (1 - self.p)
+        return x * self.mask
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         x = self.x
         if x is None or getattr(grad, "shape", None) != x.shape:
             raise self._backward_error(grad, None if x is None else x.shape)
-        if self.mask is None:
-            return grad
-        return np.multiply(grad, self.mask, out=self.ws.get("grad_x", grad.shape, grad.dtype))
+        return grad if self.mask is None else grad * self.mask
 
     def __repr__(self) -> str:
         return f"Dropout(p={self.p})"

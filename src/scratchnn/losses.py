@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._workspace import Workspace
+from .functional import log_softmax, sigmoid, softplus
 from .layers import describe_shape
 
 
-def _normalised_weights(sample_weight, like: np.ndarray) -> np.ndarray | None:
+def _normalized_weights(sample_weight, like: np.ndarray) -> np.ndarray | None:
     """Per-sample weights ``w / sum(w)`` shaped to broadcast over ``like`` (``(n,)`` or
     ``(n, 1)``), or ``None`` for the plain mean. With them the loss is the weighted mean
     ``sum(w_i l_i) / sum(w_i)`` and each sample's gradient is scaled by ``w_i / sum(w)``."""
@@ -81,6 +81,18 @@ def _class_labels(y, shape: tuple[int, int]) -> np.ndarray:
     return y
 
 
+def _mean(per_element: np.ndarray, w: np.ndarray | None) -> float:
+    """The mean of the per-element losses, or their sum weighted by ``w`` (which sums to 1)."""
+    if w is None:  # np.add.reduce: the sum without np.mean's Python-level overhead
+        return float(np.add.reduce(per_element, axis=None)) / per_element.size
+    return float(np.sum(per_element * w))
+
+
+def _scaled(grad: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+    """``d(per element)/dz`` -> ``dL/dz``: divided by the element count, or weighted."""
+    return grad / grad.size if w is None else grad * w
+
+
 def _backward_before_forward(loss: Loss) -> RuntimeError:
     return RuntimeError(f"{type(loss).__name__}.backward called before forward: call "
                         "forward(logits, y) first")
@@ -88,9 +100,6 @@ def _backward_before_forward(loss: Loss) -> RuntimeError:
 
 class Loss:
     """Base class: remembers what ``backward`` needs from the last ``forward``."""
-
-    def __init__(self) -> None:
-        self.ws = Workspace()
 
     def __call__(self, logits: np.ndarray, y: np.ndarray) -> float:
         return self.forward(logits, y)
@@ -106,63 +115,33 @@ class BinaryCrossEntropy(Loss):
     targets), ``(n,)`` or ``(n, 1)``.
 
     Per sample, ``-[y log p + (1 - y) log(1 - p)]`` with ``p = sigmoid(z)`` equals
-    ``log(1 + e^z) - y z = max(z, 0) - y z + log1p(e^-|z|)``: no exponential of a positive
-    number, so nothing overflows at any logit. Its derivative is ``sigmoid(z) - y``.
+    ``log(1 + e^z) - y z = softplus(z) - y z``, and ``softplus(z) = max(z, 0) + log1p(e^-|z|)``
+    exponentiates no positive number, so nothing overflows at any logit. Its derivative is
+    ``sigmoid(z) - y``.
     """
 
     z: np.ndarray | None = None  # the logits of the last forward
-    # The targets are checked (shape, 0 <= y <= 1) when a new array comes in: the min and max
-    # cost 5% of a small full-batch epoch (T1 in benchmarks/bench.py) when done every time.
-    # An array refilled in place with new values is not checked again.
-    _last_y = None
-    _targets: np.ndarray
 
     def forward(self, logits: np.ndarray, y: np.ndarray, sample_weight=None) -> float:
         z = logits
-        if y is not self._last_y or self._targets.shape != getattr(z, "shape", None):
-            self._last_y, self._targets = y, _binary_targets(z, y)  # checked, shaped like z
-        y = self._targets
-        # Three arrays of z's shape, kept between calls of the same shape (see
-        # Workspace.elementwise): the softplus, max(z, 0), and backward's gradient.
-        softplus, relu, _, zero = self.ws.elementwise(z)
-        # log(1 + e^z) = max(z, 0) + log1p(e^-|z|): no exponent is positive, nothing overflows.
-        np.abs(z, out=softplus)
-        np.negative(softplus, out=softplus)
-        np.exp(softplus, out=softplus)  # e^-|z| in (0, 1]; underflows harmlessly to 0
-        np.log1p(softplus, out=softplus)
-        softplus += np.maximum(z, zero, out=relu)
-        self.z, self.y, self.w = z, y, _normalised_weights(sample_weight, z)
-        if self.w is None:  # the mean of log(1 + e^z) - y z
-            total = float(np.add.reduce(softplus, axis=None)) - float(np.dot(y.ravel(), z.ravel()))
-            return total / z.size
-        softplus -= y * z
-        return float(np.sum(softplus * self.w))
+        self.y = _binary_targets(z, y)  # checked, shaped like z
+        self.z, self.w = z, _normalized_weights(sample_weight, z)
+        return _mean(softplus(z) - self.y * z, self.w)
 
     def backward(self) -> np.ndarray:
         """``dL/dz = (sigmoid(z) - y) / n`` (or times each sample's weight), shaped like ``z``."""
         if self.z is None:
             raise _backward_before_forward(self)
-        # sigmoid(z) as (1 + tanh(z / 2)) / 2: one tanh where stable_sigmoid takes two
-        # exponentials. Measured (T1 core loop of benchmarks/bench.py, interleaved runs, 2-core
-        # machine): 51.6 against 58.0 us per epoch, 11% less. It is exact at the extremes
-        # (0 and 1) and within 1e-16 everywhere, all a gradient needs; probabilities use
-        # stable_sigmoid, which also keeps full relative precision in the far negative tail.
-        sigmoid = np.multiply(self.z, 0.5, out=self.ws.elementwise(self.z)[2])
-        np.tanh(sigmoid, out=sigmoid)
-        sigmoid += 1
-        sigmoid *= 0.5
-        grad = sigmoid
-        grad -= self.y
-        grad *= 1 / grad.size if self.w is None else self.w
-        return grad
+        return _scaled(sigmoid(self.z) - self.y, self.w)
 
 
 class SoftmaxCrossEntropy(Loss):
     """Softmax + cross-entropy over classes (PyTorch's ``CrossEntropyLoss``).
 
     Shapes: ``logits (n, k)``, ``y (n,)`` integer class labels in ``0..k-1``.
-    Per sample, ``logsumexp(z) - z[y]``, with the row maximum subtracted before
-    exponentiating so nothing overflows. Its gradient is ``softmax(z) - onehot(y)``.
+    Per sample ``-log softmax(z)[y] = logsumexp(z) - z[y]``, computed by ``log_softmax`` (the
+    row maximum subtracted first, so nothing overflows). Its gradient is
+    ``softmax(z) - onehot(y)``.
     """
 
     probs: np.ndarray | None = None  # softmax of the logits of the last forward
@@ -172,39 +151,20 @@ class SoftmaxCrossEntropy(Loss):
         if not (isinstance(z, np.ndarray) and z.ndim == 2):
             raise ValueError(f"SoftmaxCrossEntropy takes logits of shape (n, k), one column per "
                              f"class, got {describe_shape(z)}")
-        y = _class_labels(y, z.shape)
-        n = z.shape[0]
-        ws = self.ws
-        row = ws.get("row", (n, 1), z.dtype)  # one number per sample, reused below
-        np.maximum.reduce(z, axis=1, keepdims=True, out=row)  # the row maximum
-        shifted = np.subtract(z, row, out=ws.get("shifted", z.shape, z.dtype))  # row max is 0
-        probs = ws.get("probs", z.shape, z.dtype)
-        np.exp(shifted, out=probs)  # tiny probabilities underflow harmlessly to 0
-        np.add.reduce(probs, axis=1, keepdims=True, out=row)  # row sums, in [1, k]
-        probs /= row
-        log_sums = np.log(row, out=row)[:, 0]
-        rows = ws.arange(n)
-        self.probs, self.y, self.rows = probs, y, rows
-        self.w = _normalised_weights(sample_weight, z[:, :1])
-        if self.w is None:
-            return float(np.add.reduce(log_sums) - np.add.reduce(shifted[rows, y])) / n
-        per_sample = log_sums - shifted[rows, y]
-        return float(per_sample @ self.w[:, 0])
+        self.y = _class_labels(y, z.shape)
+        self.rows = np.arange(z.shape[0])
+        log_probs = log_softmax(z)
+        self.probs = np.exp(log_probs)
+        self.w = _normalized_weights(sample_weight, z[:, :1])
+        return _mean(-log_probs[self.rows, self.y], None if self.w is None else self.w[:, 0])
 
     def backward(self) -> np.ndarray:
         """``dL/dz = (softmax(z) - onehot(y)) / n`` (or times each sample's weight), ``(n, k)``."""
         if self.probs is None:
             raise _backward_before_forward(self)
-        grad = self.ws.get("grad", self.probs.shape, self.probs.dtype)
-        if self.w is None:  # (softmax - onehot) / n
-            scale = 1 / self.probs.shape[0]
-            np.multiply(self.probs, scale, out=grad)
-            grad[self.rows, self.y] -= scale
-            return grad
-        np.copyto(grad, self.probs)
+        grad = self.probs.copy()
         grad[self.rows, self.y] -= 1
-        grad *= self.w
-        return grad
+        return grad / grad.shape[0] if self.w is None else grad * self.w
 
 
 class MeanSquaredError(Loss):
@@ -222,17 +182,14 @@ class MeanSquaredError(Loss):
                              f"{describe_shape(logits)}")
         if type(y) is not np.ndarray or y.shape != logits.shape:
             y = _targets_like("MeanSquaredError", y, logits)
-        diff = self.ws.get("diff", logits.shape, logits.dtype)
-        np.subtract(logits, y, out=diff)
-        self.diff = diff
-        return float(np.dot(diff.ravel(), diff.ravel())) / diff.size
+        self.diff = logits - y
+        return _mean(self.diff * self.diff, None)
 
     def backward(self) -> np.ndarray:
         """``dL/dz = 2 (z - y) / z.size``, shaped like the predictions."""
         if self.diff is None:
             raise _backward_before_forward(self)
-        grad = self.ws.get("grad", self.diff.shape, self.diff.dtype)
-        return np.multiply(self.diff, 2 / self.diff.size, out=grad)
+        return 2 * self.diff / self.diff.size
 
 
 LOSSES: dict[str, type[Loss]] = {
@@ -265,21 +222,10 @@ def _element_weights(sample_weight, z: np.ndarray) -> np.ndarray | None:
     if sample_weight is None:
         return None
     n = z.shape[0]
-    w = _normalised_weights(sample_weight, z.reshape(n, -1)[:, :1])
+    w = _normalized_weights(sample_weight, z.reshape(n, -1)[:, :1])
     return (w / (z.size // n)).reshape((n,) + (1,) * (z.ndim - 1))
 
 
-def _mean(per_element: np.ndarray, w: np.ndarray | None) -> float:
-    return float(per_element.mean()) if w is None else float(np.sum(per_element * w))
-
-
-def _scaled(grad: np.ndarray, w: np.ndarray | None) -> np.ndarray:
-    """``d(per element)/dz`` -> ``dL/dz``: divided by the element count, or weighted."""
-    if w is None:
-        grad *= 1 / grad.size
-    else:
-        grad *= w
-    return grad
 
 
 class MeanAbsoluteError(Loss):

@@ -41,7 +41,10 @@ def r2_score(y: np.ndarray, predicted: np.ndarray, sample_weight=None) -> float:
     w = np.ones((y.shape[0], 1)) if sample_weight is None else (
         np.asarray(sample_weight, dtype=np.float64).reshape(-1, 1))
     mean = (w * y).sum(axis=0) / w.sum()
-    return _r2_from_sums((w * (y - predicted) ** 2).sum(axis=0), (w * (y - mean) ** 2).sum(axis=0))
+    ss_tot = (w * (y - mean) ** 2).sum(axis=0)
+    # A constant target's computed mean may be off in the last bit: its ss_tot is exactly 0.
+    ss_tot[(y == y[:1]).all(axis=0)] = 0.0
+    return _r2_from_sums((w * (y - predicted) ** 2).sum(axis=0), ss_tot)
 
 
 class R2Sums:

@@ -7,16 +7,15 @@ from itertools import pairwise
 
 import numpy as np
 
+from .functional import sigmoid, softmax
 from .init import as_generator
-from .layers import ACTIVATIONS, Dense, Layer, activation, stable_sigmoid
+from .layers import ACTIVATIONS, Dense, Layer
+from .layers import activation as make_activation
 
-# Inference runs in chunks of rows whose work buffers take about this much memory, whatever the
+# Inference runs in chunks of rows whose layer outputs take about this much memory, whatever the
 # number of rows: MLPClassifier((256, 256)).predict on 300,000 rows needed 2.4 GB in one pass.
 INFERENCE_BYTES = 64 * 2**20
 _ROW_ALIGN = 64  # chunks are a multiple of this many rows (BLAS works in tiles of rows)
-# Buffers of an inference up to this size are kept for the next call (allocating them again
-# would add about half the cost of predicting 100 rows with a small network); larger ones go.
-_KEEP_BYTES = 2**20
 
 
 class Sequential:
@@ -62,13 +61,13 @@ class Sequential:
                 setattr(layer, grad_name, grads[start:stop].reshape(array.shape))
                 start = stop
 
-    def forward(self, X: np.ndarray, *, copy: bool = True) -> np.ndarray:
-        """``X (n, n_in) -> (n, n_out)``. Returns a new array, safe to keep; ``copy=False``
-        returns the last layer's own output array, overwritten by the next call."""
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        """``X (n, n_in) -> (n, n_out)``: each layer's ``forward`` in turn. The result is a new
+        array, the caller's to keep."""
         out = X
         for layer in self.layers:
             out = layer.forward(out)
-        return out.copy() if copy and out is not X else out
+        return out
 
     __call__ = forward
 
@@ -84,9 +83,9 @@ class Sequential:
         return first.backward(grad)
 
     def release(self) -> None:
-        """Let every layer drop its work buffers and what it kept of the last forward pass
-        (``Layer.release``): called after ``predict_logits`` and at the end of ``fit``, so a
-        model at rest holds its parameters alone."""
+        """Let every layer drop what it kept of the last forward pass (``Layer.release``):
+        called after ``predict_logits`` and at the end of ``fit``, so a model at rest holds its
+        parameters alone."""
         for layer in self.layers:
             layer.release()
 
@@ -99,7 +98,7 @@ class Sequential:
         return max(_ROW_ALIGN, budget // self._bytes_per_row() // _ROW_ALIGN * _ROW_ALIGN)
 
     def _bytes_per_row(self) -> int:
-        """The work buffers of a forward pass, per row (see ``chunk_rows``)."""
+        """The memory a forward pass takes per row (see ``chunk_rows``)."""
         dense = self.dense_layers
         width = widest = dense[0].n_in
         per_row = 0
@@ -112,16 +111,15 @@ class Sequential:
 
     def predict_logits(self, X, *, chunk_rows: int | None = None) -> np.ndarray:
         """The network's output ``X (n, n_in) -> (n, n_out)`` (a new array) in evaluation mode,
-        ``chunk_rows`` rows at a time (default ``self.chunk_rows()``, about 64 MB of buffers),
-        so the memory it takes besides ``X`` and the result does not grow with ``n``. The mode
-        is restored afterwards, and the buffers released (``release``) unless they are small
-        (at most 1 MB: kept for the next call).
+        ``chunk_rows`` rows at a time (default ``self.chunk_rows()``, about 64 MB of layer
+        outputs), so the memory it takes besides ``X`` and the result does not grow with ``n``.
+        The mode is restored afterwards, and what the layers kept of the last chunk released.
 
         Inputs of up to ``chunk_rows`` rows take one ``forward``. Chunks change which BLAS
         kernel computes a row, so a chunked output may differ from a single pass in the last
         bits (about 1e-15 relative in float64), as outputs of differently sized batches do."""
         X = self._check_input(X)
-        n, per_row = X.shape[0], self._bytes_per_row()
+        n = X.shape[0]
         rows = self.chunk_rows() if chunk_rows is None else int(chunk_rows)
         was_training = self.training
         self.eval()
@@ -130,18 +128,14 @@ class Sequential:
                 return self.forward(X)
             out = None
             for start in range(0, n, rows):
-                stop = min(start + rows, n)
-                if stop - start < rows:  # the last, shorter chunk: drop the full-size buffers
-                    self.release()
-                logits = self.forward(X[start:stop], copy=False)
+                logits = self.forward(X[start:start + rows])
                 if out is None:
                     out = np.empty((n, logits.shape[1]), logits.dtype)
-                out[start:stop] = logits
+                out[start:start + rows] = logits
             return out
         finally:
             self.train(was_training)
-            if n * per_row > _KEEP_BYTES or n > rows:
-                self.release()
+            self.release()
 
     def activations(self, X) -> list[np.ndarray]:
         """Every layer's output for ``X (n, n_in)``, in evaluation mode (no dropout; the mode
@@ -158,7 +152,7 @@ class Sequential:
             outputs = []
             for layer in self.layers:
                 out = layer.forward(out)
-                outputs.append(out.copy())
+                outputs.append(out)
             return outputs
         finally:
             self.train(was_training)
@@ -228,12 +222,8 @@ class Sequential:
         ``X (n, n_in) -> (n, k)``, each row summing to 1."""
         logits = self.predict_logits(X)
         if logits.shape[1] == 1:
-            return stable_sigmoid(logits[:, 0])
-        logits -= logits.max(axis=1, keepdims=True)  # exp never overflows; in place: a new array
-        with np.errstate(under="ignore"):
-            np.exp(logits, out=logits)
-        logits /= logits.sum(axis=1, keepdims=True)
-        return logits
+            return sigmoid(logits[:, 0])
+        return softmax(logits)
 
     def predict(self, X) -> np.ndarray:
         """Class labels ``(n,)`` (integers): ``probability > 0.5`` for one output, the largest
@@ -347,7 +337,7 @@ class Sequential:
 
 
 
-def mlp(sizes: Sequence[int], activation_name: str = "relu", *, rng=None, init: str | None = None,
+def mlp(sizes: Sequence[int], activation: str = "relu", *, rng=None, init: str | None = None,
         dtype=np.float64) -> Sequential:
     """A multilayer perceptron: ``Dense`` layers of the given sizes with an activation between
     them and none after the last (the loss takes logits).
@@ -358,14 +348,14 @@ def mlp(sizes: Sequence[int], activation_name: str = "relu", *, rng=None, init: 
     sizes = list(sizes)
     if len(sizes) < 2:
         raise ValueError(f"mlp needs at least an input and an output size, got {sizes}")
-    if activation_name not in ACTIVATIONS:
-        activation(activation_name)  # raises the error that lists the choices
+    if activation not in ACTIVATIONS:
+        make_activation(activation)  # raises the error that lists the choices
     if init is None:
-        init = "he" if activation_name in ("relu", "leaky_relu") else "glorot"
+        init = "he" if activation in ("relu", "leaky_relu") else "glorot"
     rng = as_generator(rng)
     layers: list[Layer] = []
     for i, (n_in, n_out) in enumerate(pairwise(sizes)):
         layers.append(Dense(n_in, n_out, rng=rng, init=init, dtype=dtype))
         if i < len(sizes) - 2:
-            layers.append(activation(activation_name))
+            layers.append(make_activation(activation))
     return Sequential(layers)

@@ -140,6 +140,7 @@ class TrainingRecorder:
 
 
 def _accuracy(proba_fn: ProbaFunction, X: np.ndarray, y: np.ndarray) -> float:
+    """The share of points ``X (n, 2)`` whose most probable class is their label ``y (n,)``."""
     return float(np.mean(_predicted_labels(_class_probabilities(proba_fn(X), X.shape[0])) == y))
 
 

@@ -12,6 +12,7 @@ from PIL import Image
 
 import scratchnn as snn
 from scratchnn import datasets, plotting
+from scratchnn.plotting import animation
 
 
 @pytest.fixture(autouse=True)
@@ -184,6 +185,18 @@ def test_hidden_activations_are_the_first_layer_after_its_activation(moons_model
         plotting.hidden_activations(model, X, layer=1)
 
 
+def test_hidden_activations_of_a_deeper_layer_pass_through_dropout_in_training_mode():
+    rng = np.random.default_rng(0)
+    model = snn.Sequential([snn.Dense(2, 5, rng=rng), snn.ReLU(), snn.Dropout(0.5, rng=rng),
+                            snn.Dense(5, 3, rng=rng), snn.Tanh(), snn.Dense(3, 1, rng=rng)])
+    X = rng.normal(size=(40, 2))
+    first, second = model.dense_layers[:2]
+    pre = np.maximum(X @ first.W + first.b, 0) @ second.W + second.b  # no dropout
+    np.testing.assert_allclose(plotting.hidden_activations(model, X, layer=1), np.tanh(pre))
+    np.testing.assert_allclose(plotting.hidden_activations(model, X, 1, pre_activation=True), pre)
+    assert model.training  # the mode is restored
+
+
 def test_plot_hidden_units_has_one_panel_per_unit_plus_the_output(moons_model, tmp_path):
     model, _, (X, _, y, _) = moons_model
     fig = plotting.plot_hidden_units(model, X, y, resolution=20)
@@ -272,8 +285,8 @@ def test_animate_training_names_the_classes_when_asked(tmp_path, monkeypatch):
     X, y = datasets.spirals(n_samples=60, random_state=0)
     model = snn.mlp([2, 4, 3], rng=0)
     rendered = []
-    real_render = plotting._render_rgb
-    monkeypatch.setattr(plotting, "_render_rgb",
+    real_render = animation._render_rgb
+    monkeypatch.setattr(animation, "_render_rgb",
                         lambda fig: rendered.append(fig) or real_render(fig))
     for names in (None, ["setosa", "versicolor", "virginica"]):
         plotting.animate_training(model, [(1, model.get_weights())], X, y, tmp_path / "a.gif",

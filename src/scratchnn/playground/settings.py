@@ -88,6 +88,7 @@ def _presets(*values: float) -> tuple[Choice, ...]:
 
 CLASSIFICATION, REGRESSION = "classification", "regression"
 
+# In the order of the page's controls (and of a link's parameters).
 SCHEMA: tuple[Setting, ...] = (
     Setting("dataset", "Dataset", "choice", "circles", place="data", choices=(
         Choice("circles", "Circle", CLASSIFICATION),
@@ -98,20 +99,20 @@ SCHEMA: tuple[Setting, ...] = (
         Choice("plane", "Plane", REGRESSION),
         Choice("multi-gaussian", "Multi Gaussian", REGRESSION),
     )),
-    Setting("noise", "Noise", "number", 0.0, control="slider", place="data", low=0, high=1,
-            slider=(0, 0.5, 0.05)),
     Setting("train_ratio", "Ratio of training data", "number", 0.5, control="slider",
             place="data", low=0.1, high=0.9, slider=(0.1, 0.9, 0.1), percent=True),
+    Setting("noise", "Noise", "number", 0.0, control="slider", place="data", low=0, high=1,
+            slider=(0, 0.5, 0.05)),
     Setting("batch_size", "Batch size", "integer", 10, control="slider", place="data", low=1,
             high=N_SAMPLES, slider=(1, 30, 1)),
     Setting("features", "Features", "features", ("x1", "x2"), control="checkboxes",
             place="features", choices=tuple(Choice(name, name) for name in FEATURES)),
     Setting("hidden", "Hidden layers", "layers", (4, 2), control="layers", place="network",
             low=1, high=MAX_NEURONS, max_items=MAX_LAYERS, new_item=2),
-    Setting("activation", "Activation", "choice", "tanh", choices=tuple(
-        Choice(name, label) for name, label in ACTIVATION_LABELS.items())),
     Setting("lr", "Learning rate", "number", 0.03, low=1e-5, high=10, choices=_presets(
         0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10)),
+    Setting("activation", "Activation", "choice", "tanh", choices=tuple(
+        Choice(name, label) for name, label in ACTIVATION_LABELS.items())),
     Setting("optimizer", "Optimizer", "choice", "sgd", choices=tuple(
         Choice(name, label) for name, label in OPTIMIZER_LABELS.items())),
     Setting("regularization", "Regularization", "choice", "none", choices=(

@@ -1,8 +1,11 @@
 """``scratchnn playground``: train a network live in the browser, on scratchnn's own engine.
 
-``session.py`` is one tab's training session (NumPy and the core only), ``app.py`` the web app
-(Starlette under uvicorn, imported only when the command runs), ``static/`` the page (plain
-HTML, CSS and JavaScript modules; nothing to build, nothing loaded from the internet).
+``settings.py`` is the table of every setting (the server checks messages against it, the page
+builds its controls from it), ``uploads.py`` reads an uploaded CSV, ``session.py`` is one tab's
+training session (NumPy and the library only), ``codegen.py`` writes the code panel's Python,
+``app.py`` the web app (Starlette under uvicorn, imported only when the command runs),
+``static/`` the page (plain HTML, CSS and JavaScript modules; nothing to build, nothing loaded
+from the internet).
 """
 
 from __future__ import annotations
@@ -39,12 +42,12 @@ def add_parser(commands) -> None:
 def run(args) -> int:
     """``scratchnn playground``: start the server for ``args`` (host, port, browser); returns
     the exit code. A missing Starlette or uvicorn is one line naming the pip command."""
-    from ..cli import CLIError
+    from ..errors import CommandError
 
     try:
         from .app import serve
     except ImportError as error:
-        raise CLIError(f"the playground needs Starlette and uvicorn ({error.name} is missing); "
+        raise CommandError(f"the playground needs Starlette and uvicorn ({error.name} is missing); "
                        "install them with: pip install 'scratchnn[playground]'") from None
     if args.host != LOCALHOST:
         print(f"scratchnn playground: warning: --host {args.host} lets other machines reach "

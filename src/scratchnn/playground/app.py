@@ -1,6 +1,7 @@
 """The playground's web app: the page (static files) and one WebSocket per tab.
 
-Routes: ``/`` the page, ``/static/...`` its scripts and styles, ``/ws`` the session. Messages
+Routes: ``/`` the page, ``/static/...`` its scripts and styles, ``/settings.json`` the settings
+schema the page builds its controls from (and the upload limit), ``/ws`` the session. Messages
 from the page are JSON objects (see ``Session.handle``); the server answers with JSON: a
 ``network`` (the layout, after every reset), ``frame`` (coalesced: only the newest unsent one),
 ``state``, ``model`` (a download) and ``error`` (shown on the page; the session goes on).
@@ -19,12 +20,15 @@ from urllib.parse import urlsplit
 import anyio
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import FileResponse
+from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from .session import MAX_MESSAGE_CHARS, Mailbox, Session, SessionError
+from ..errors import CommandError
+from .session import Mailbox, Session
+from .settings import SessionError, schema
+from .uploads import MAX_MESSAGE_CHARS, MAX_UPLOAD_BYTES, MAX_UPLOAD_MB
 
 STATIC = Path(__file__).parent / "static"
 # The page loads nothing from elsewhere; say so to the browser too.
@@ -38,6 +42,13 @@ SECURITY_HEADERS = {
 
 async def index(request):
     return FileResponse(STATIC / "index.html", headers=SECURITY_HEADERS)
+
+
+async def settings_json(request):
+    """Every setting (name, kind, allowed values or range, default, label) and the upload
+    limit: what the page builds its controls and reads its links from."""
+    return JSONResponse({"settings": schema(), "upload_bytes": MAX_UPLOAD_BYTES},
+                        headers=SECURITY_HEADERS)
 
 
 def _same_origin(websocket: WebSocket) -> bool:
@@ -88,7 +99,8 @@ class Connection:
         async with self.send_lock:
             try:
                 if len(text) > MAX_MESSAGE_CHARS:
-                    raise SessionError("message too large: uploads are limited to 5 MB")
+                    raise SessionError(f"message too large: uploads are limited to "
+                                       f"{MAX_UPLOAD_MB} MB")
                 try:
                     message = json.loads(text)
                 except ValueError:
@@ -108,8 +120,7 @@ class Connection:
         """Answer messages until the page goes away."""
         self.session = await run_in_threadpool(Session, self.mailbox)
         self.sessions.add(self.session)
-        await self.send(json.dumps({"type": "hello", "limits": {
-            "upload_bytes": 5 * 1024 * 1024}}))
+        await self.send(json.dumps({"type": "hello"}))
         await self.send(json.dumps(await run_in_threadpool(self.session.network)))
         self.mailbox.put(await run_in_threadpool(self.session.frame))
         while True:
@@ -144,6 +155,7 @@ def create_app() -> Starlette:
     """The ASGI app; ``app.state.sessions`` holds the live sessions (one per open tab)."""
     app = Starlette(routes=[
         Route("/", index),
+        Route("/settings.json", settings_json),
         WebSocketRoute("/ws", websocket_endpoint),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ])
@@ -153,8 +165,6 @@ def create_app() -> Starlette:
 
 def _listen(host: str, port: int) -> socket.socket:
     """A socket bound to ``host:port``, or a one-line error (a port in use, a bad host)."""
-    from ..cli import CLIError
-
     try:
         family, kind, proto, _, address = socket.getaddrinfo(
             host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
@@ -162,8 +172,8 @@ def _listen(host: str, port: int) -> socket.socket:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
     except OSError as error:
-        raise CLIError(f"cannot listen on {host} port {port}: {error.strerror or error}; choose "
-                       "another --port (0 picks a free one) or --host") from None
+        raise CommandError(f"cannot listen on {host} port {port}: {error.strerror or error}; "
+                           "choose another --port (0 picks a free one) or --host") from None
     return sock
 
 

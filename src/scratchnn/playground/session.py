@@ -2,10 +2,9 @@
 
 Nothing here knows about the web: ``app.py`` turns messages from the page into calls of
 ``Session.handle`` and sends what the session publishes. Every number the page draws is
-computed here, by the same core the library exports (``Dense``, the activations, the losses,
-the optimizers, ``add_l1_penalty`` / ``add_l2_penalty``).
-
-Training runs in a worker thread, one epoch at a time, exactly the teaching loop::
+computed here, by what the library exports: the data sets of ``scratchnn.datasets``, the
+layers, losses and optimizers of the core, and the library's training loop,
+``scratchnn.training.train_epochs``, which the worker thread runs one epoch at a time::
 
     value = loss.forward(model.forward(X_batch), y_batch)
     model.backward(loss.backward())
@@ -13,12 +12,13 @@ Training runs in a worker thread, one epoch at a time, exactly the teaching loop
 
 Frames (what the page draws) are coalesced: the worker leaves at most one unsent frame in the
 ``Mailbox``; a newer frame replaces it, so a slow page drops frames and never slows training.
+The settings live in ``settings.py``, uploads in ``uploads.py``, the code panel in
+``codegen.py``.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import math
 import os
@@ -27,31 +27,26 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 
 import numpy as np
 
 from .. import datasets as ds
+from ..errors import TrainingDivergedError
+from ..functional import sigmoid, softmax
 from ..layers import Dense, activation
 from ..losses import BinaryCrossEntropy, MeanSquaredError, SoftmaxCrossEntropy
+from ..metrics import accuracy, r2_score
 from ..model import Sequential
-from ..optimizers import SGD, Adam
-from ..training import History, accuracy, add_l1_penalty, add_l2_penalty
+from ..optimizers import make_optimizer
+from ..training import Batches, History, train_epochs
+from .codegen import python_code
+from .settings import FEATURES, N_SAMPLES, UPLOAD, SessionError, Settings
+from .uploads import encoded_labels, parse_upload
 
-CLASSIFICATION = ("circles", "xor", "gaussians", "spirals", "moons")
-REGRESSION = ("plane", "multi-gaussian")
-FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)")
-ACTIVATIONS = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "linear": "Identity"}
-OPTIMIZERS = ("sgd", "momentum", "adam")
-REGULARIZATIONS = ("none", "L1", "L2")
-MAX_LAYERS, MAX_NEURONS = 6, 8
-N_SAMPLES = 500
 GRID = 50  # the boundary and every neuron's map are GRID x GRID
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-MAX_UPLOAD_ROWS = 5000
-MAX_MESSAGE_CHARS = 12 * 1024 * 1024  # an upload's CSV text, escaped as JSON, fits
+THUMB = 20  # the features' thumbnails are THUMB x THUMB
 MAX_FPS = 50  # frames computed per second at most while training runs
-MAX_CLASSES = 8
 
 
 def _doctor_class():
@@ -63,187 +58,12 @@ def _doctor_class():
     return TrainingDoctor
 
 
-class SessionError(ValueError):
-    """A message the session cannot accept; its text is shown on the page."""
-
-
-# --- settings ----------------------------------------------------------------------------------
-
-
-def _number(raw: dict, key: str, low: float, high: float, default: float,
-            integer: bool = False) -> float:
-    value = raw.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise SessionError(f"{key} must be a number, got {value!r}")
-    if integer and value != int(value):
-        raise SessionError(f"{key} must be a whole number, got {value!r}")
-    if not low <= value <= high:
-        raise SessionError(f"{key} must be between {low:g} and {high:g}, got {value:g}")
-    return int(value) if integer else float(value)
-
-
-def _choice(raw: dict, key: str, choices, default: str) -> str:
-    value = raw.get(key, default)
-    if value not in choices:
-        raise SessionError(f"{key} must be one of {', '.join(choices)}; got {value!r}")
-    return value
-
-
-@dataclass
-class Settings:
-    """Everything the page can set; the URL holds the same fields, so a link reproduces a run."""
-
-    dataset: str = "circles"
-    noise: float = 0.0
-    train_ratio: float = 0.5
-    batch_size: int = 10
-    features: list[str] = field(default_factory=lambda: ["x1", "x2"])
-    hidden: list[int] = field(default_factory=lambda: [4, 2])
-    activation: str = "tanh"
-    lr: float = 0.03
-    optimizer: str = "sgd"
-    regularization: str = "none"
-    reg_rate: float = 0.0
-    problem: str = "classification"
-    seed: int = 1
-
-    @classmethod
-    def from_dict(cls, raw) -> Settings:
-        """Check every field of a message from the page; a bad one raises ``SessionError``."""
-        if not isinstance(raw, dict):
-            raise SessionError("settings must be an object")
-        unknown = sorted(set(raw) - set(cls.__dataclass_fields__))
-        if unknown:
-            raise SessionError(f"unknown setting(s): {', '.join(map(str, unknown[:5]))}")
-        d = cls()
-        problem = _choice(raw, "problem", ("classification", "regression"), d.problem)
-        names = CLASSIFICATION if problem == "classification" else REGRESSION
-        dataset = _choice(raw, "dataset", (*names, "upload"), names[0])
-        features = raw.get("features", d.features)
-        if (not isinstance(features, list) or not features or len(features) > len(FEATURES)
-                or not all(f in FEATURES for f in features)):
-            raise SessionError(f"features must be a non-empty list drawn from "
-                               f"{', '.join(FEATURES)}")
-        hidden = raw.get("hidden", d.hidden)
-        if not isinstance(hidden, list) or len(hidden) > MAX_LAYERS or not all(
-                isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_NEURONS
-                for n in hidden):
-            raise SessionError(f"hidden must list at most {MAX_LAYERS} layer sizes, each from 1 "
-                               f"to {MAX_NEURONS}")
-        return cls(
-            dataset=dataset,
-            noise=_number(raw, "noise", 0, 1, d.noise),
-            train_ratio=_number(raw, "train_ratio", 0.1, 0.9, d.train_ratio),
-            batch_size=_number(raw, "batch_size", 1, N_SAMPLES, d.batch_size, integer=True),
-            features=[f for f in FEATURES if f in features],  # the page's order, no repeats
-            hidden=list(hidden),
-            activation=_choice(raw, "activation", tuple(ACTIVATIONS), d.activation),
-            lr=_number(raw, "lr", 1e-5, 10, d.lr),
-            optimizer=_choice(raw, "optimizer", OPTIMIZERS, d.optimizer),
-            regularization=_choice(raw, "regularization", REGULARIZATIONS, d.regularization),
-            reg_rate=_number(raw, "reg_rate", 0, 10, d.reg_rate),
-            problem=problem,
-            seed=_number(raw, "seed", 0, 2**31 - 1, d.seed, integer=True),
-        )
-
-
-# --- data --------------------------------------------------------------------------------------
-
-
-def regression_plane(n_samples: int = N_SAMPLES, noise: float = 0.1, random_state=None):
-    """TF Playground's "plane": points in [-1, 1]^2, target ``(x1 + x2) / 2`` in [-1, 1]
-    (noise jitters the points after the target is computed, as in Playground)."""
-    rng = np.random.default_rng(random_state)
-    X = rng.uniform(-1, 1, size=(n_samples, 2))
-    y = (X[:, 0] + X[:, 1]) / 2
-    return X + noise * rng.standard_normal(X.shape), y
-
-
-def regression_multi_gaussian(n_samples: int = N_SAMPLES, noise: float = 0.1,
-                              random_state=None):
-    """TF Playground's "multi gaussian": six bumps of sign +-1 on a 3 x 2 lattice; the target
-    is the bump of largest magnitude at each point, in [-1, 1]."""
-    rng = np.random.default_rng(random_state)
-    centres = np.array([[-0.6, 0.4], [0.0, 0.4], [0.6, 0.4],
-                        [-0.6, -0.4], [0.0, -0.4], [0.6, -0.4]])
-    signs = np.array([-1, 1, -1, 1, -1, 1])
-    X = rng.uniform(-1, 1, size=(n_samples, 2))
-    dist2 = ((X[:, None, :] - centres[None]) ** 2).sum(axis=2)
-    bumps = signs * np.exp(-dist2 / (2 * 0.25**2))
-    y = bumps[np.arange(n_samples), np.abs(bumps).argmax(axis=1)]
-    return X + noise * rng.standard_normal(X.shape), y
-
-
 def generate(settings: Settings) -> tuple[np.ndarray, np.ndarray]:
-    """The dataset of ``settings``: ``X (500, 2)`` and labels (or regression targets)."""
-    if settings.dataset == "plane":
-        return regression_plane(N_SAMPLES, settings.noise, settings.seed)
-    if settings.dataset == "multi-gaussian":
-        return regression_multi_gaussian(N_SAMPLES, settings.noise, settings.seed)
-    return ds.load(settings.dataset, n_samples=N_SAMPLES, noise=settings.noise,
-                   random_state=settings.seed)
-
-
-@dataclass
-class Upload:
-    """A CSV from the page: two feature columns and a label (or target) column."""
-
-    name: str
-    columns: list[str]
-    target: str
-    X: np.ndarray
-    labels: list
-    classes: list
-
-
-@contextlib.contextmanager
-def _read_csv(name: str, text: str):
-    """The CLI's CSV reader, on text from the page: the table while the block runs (the reader
-    goes back to the file to name the line of a bad value). A ``DataError`` in the block
-    becomes a ``SessionError`` naming the upload, not the temporary file."""
-    from .._csv import DataError, read_table
-
-    with tempfile.TemporaryDirectory(prefix="scratchnn-upload-") as folder:
-        path = os.path.join(folder, "upload.csv")
-        with open(path, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        try:
-            yield read_table(path)
-        except DataError as error:
-            raise SessionError(str(error).replace(path, name)) from None
-
-
-def parse_upload(name, text, problem: str) -> Upload:
-    """Check an uploaded CSV as ``scratchnn train --data`` does: a header, numeric feature
-    columns, a label column (named "label", else the last one)."""
-    from .._csv import read_labels, sorted_classes
-
-    if not isinstance(name, str) or not isinstance(text, str):
-        raise SessionError("an upload needs a file name and its text")
-    name = os.path.basename(name)[:100] or "upload.csv"
-    if len(text.encode("utf-8")) > MAX_UPLOAD_BYTES:
-        raise SessionError(f"{name} is larger than 5 MB; upload at most 5 MB")
-    with _read_csv(name, text) as table:
-        target = "label" if "label" in table.header else table.header[-1]
-        columns = [c for c in table.header if c != target]
-        if len(columns) != 2:
-            raise SessionError(f"{name} has {len(columns)} feature column(s) besides the label "
-                               f"{target!r} ({', '.join(columns)}); the playground draws the "
-                               "plane, so give exactly 2 numeric columns and a label")
-        if table.n_rows > MAX_UPLOAD_ROWS:
-            raise SessionError(f"{name} has {table.n_rows} rows; the playground takes at "
-                               f"most {MAX_UPLOAD_ROWS}")
-        X = table.numeric(columns)
-        if problem == "regression":
-            labels = table.numeric([target])[:, 0].tolist()
-            classes = []
-        else:
-            labels = read_labels(table, target)
-            classes = sorted_classes(labels)
-    if problem == "classification" and not 2 <= len(classes) <= MAX_CLASSES:
-        raise SessionError(f"{name}: the label column {target!r} has {len(classes)} distinct "
-                           f"value(s); classification needs 2 to {MAX_CLASSES} classes")
-    return Upload(name, columns, target, X, labels, classes)
+    """The data set of ``settings`` from ``scratchnn.datasets``: ``X (500, 2)`` and labels (or
+    regression targets). A link says ``multi-gaussian``, as TensorFlow Playground's page does;
+    the library's generator is ``multi_gaussian``."""
+    return ds.load(settings.dataset.replace("-", "_"), n_samples=N_SAMPLES,
+                   noise=settings.noise, random_state=settings.seed)
 
 
 # --- frames ------------------------------------------------------------------------------------
@@ -292,10 +112,10 @@ def _domain(X: np.ndarray) -> tuple[float, float, float, float]:
             float(centre[1] - half), float(centre[1] + half))
 
 
-def _grid(domain) -> np.ndarray:
-    """``(GRID * GRID, 2)`` points, row by row from the top (largest x2) as a canvas draws."""
-    x1 = np.linspace(domain[0], domain[1], GRID)
-    x2 = np.linspace(domain[3], domain[2], GRID)
+def _grid(domain, size: int = GRID) -> np.ndarray:
+    """``(size * size, 2)`` points, row by row from the top (largest x2) as a canvas draws."""
+    x1 = np.linspace(domain[0], domain[1], size)
+    x2 = np.linspace(domain[3], domain[2], size)
     g1, g2 = np.meshgrid(x1, x2)
     return np.column_stack([g1.ravel(), g2.ravel()])
 
@@ -305,13 +125,67 @@ def build_model(settings: Settings, n_outputs: int, rng: np.random.Generator) ->
     Glorot otherwise), drawn from ``rng``: the same calls the code panel shows."""
     sizes = [len(settings.features), *settings.hidden, n_outputs]
     init = "he" if settings.activation == "relu" else "glorot"
-    name = "identity" if settings.activation == "linear" else settings.activation
     layers = []
     for i in range(len(sizes) - 1):
         layers.append(Dense(sizes[i], sizes[i + 1], rng=rng, init=init))
         if i < len(sizes) - 2:
-            layers.append(activation(name))
+            layers.append(activation(settings.activation))
     return Sequential(layers)
+
+
+def _losses(settings: Settings, n_outputs: int, y_train, y_test):
+    """``(loss, loss for evaluation, y_train, y_test)``: the loss of the problem and the
+    targets in the shape it takes (a column for binary cross-entropy and MSE)."""
+    if settings.problem == "regression":
+        return MeanSquaredError(), MeanSquaredError(), y_train.reshape(-1, 1), y_test.reshape(-1, 1)
+    if n_outputs == 1:
+        return (BinaryCrossEntropy(), BinaryCrossEntropy(), y_train.reshape(-1, 1).astype(float),
+                y_test.reshape(-1, 1) * 1.0)
+    return SoftmaxCrossEntropy(), SoftmaxCrossEntropy(), y_train, y_test
+
+
+class EpochRule:
+    """The ``StoppingRule`` the session hands to ``train_epochs``: the page asks for one epoch
+    at a time, so every epoch ends the call. Its end is recorded in ``history`` as ``fit``
+    records it (the test split as validation data) for the training doctor, whose findings go
+    into the frames."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.history = History()
+        doctor = _doctor_class()
+        self.doctor = None if doctor is None else doctor(X=session.inputs_train, stream=None)
+
+    def end_epoch(self, epoch: int, loss: float, score: float) -> bool:
+        if self.doctor is not None:
+            self._consult_doctor(loss, score)
+        return True
+
+    def diverged(self, value: float, epoch: int) -> TrainingDivergedError:
+        return TrainingDivergedError(f"the loss became {value:.4g} at epoch "
+                                     f"{self.session.epoch}")
+
+    def _consult_doctor(self, loss: float, score: float) -> None:
+        s, h = self.session, self.history
+        classify = s.settings.problem == "classification"
+        h.loss.append(loss)
+        (h.accuracy if classify else h.r2).append(score)
+        h.lr.append(s.optimizer.lr)
+        s.model.eval()
+        with np.errstate(over="ignore", invalid="ignore"):
+            logits = s.model.forward(s.inputs_test)
+            h.val_loss.append(s.eval_loss.forward(logits, s.y_test))
+            if classify:
+                h.val_accuracy.append(accuracy(logits, s.y_test, s.eval_loss))
+            else:
+                h.val_r2.append(r2_score(s.y_test, logits))
+        s.model.train()
+        try:
+            self.doctor(s.epoch, h, s.model)
+        except Exception as error:  # a doctor's bug must not stop training: say so, go on
+            print(f"scratchnn playground: the training doctor failed and is off for this run "
+                  f"({type(error).__name__}: {error})", file=sys.stderr)
+            self.doctor = None
 
 
 class Session:
@@ -335,14 +209,11 @@ class Session:
     def _data(self, settings: Settings):
         """``(X, y, classes, names, target)`` for the settings (an upload is re-read, so a
         change of problem type re-checks it)."""
-        if settings.dataset == "upload":
+        if settings.dataset == UPLOAD:
             if self.upload_source is None:
                 raise SessionError("an uploaded file is not kept in the link; upload it again")
             up = parse_upload(*self.upload_source, settings.problem)
-            if settings.problem == "regression":
-                return up.X, np.asarray(up.labels, float), [], up.columns, up.target
-            index = {c: i for i, c in enumerate(up.classes)}
-            y = np.array([index[v] for v in up.labels])
+            y = encoded_labels(up, settings.problem)
             return up.X, y, up.classes, up.columns, up.target
         X, y = generate(settings)
         classes = [] if settings.problem == "regression" else np.unique(y).tolist()
@@ -351,92 +222,67 @@ class Session:
     def _build(self, settings: Settings) -> None:
         """New data, split, network and optimizer from ``settings`` (deterministic: the seed)."""
         X, y, classes, names, target = self._data(settings)
-        classify = settings.problem == "classification"
         X_train, X_test, y_train, y_test = ds.train_test_split(
             X, y, test_size=1 - settings.train_ratio, random_state=settings.seed,
-            stratify=classify)
+            stratify=settings.problem == "classification")
         self.mean = self.scale = None
-        if settings.dataset == "upload":  # standardise with the training split, as the CLI does
+        if settings.dataset == UPLOAD:  # standardise with the training split, as the CLI does
             self.mean = X_train.mean(axis=0)
             self.scale = np.where(X_train.std(axis=0) > 0, X_train.std(axis=0), 1.0)
             X_train, X_test = (X_train - self.mean) / self.scale, (X_test - self.mean) / self.scale
         self.lift = ds.FeatureLift(settings.features)
+        # One generator, as in the code panel: first the initial weights, then every epoch's
+        # order of the training rows (drawn by Batches).
         self.rng = np.random.default_rng(settings.seed)
         n_out = len(classes) if len(classes) > 2 else 1
         self.model = build_model(settings, n_out, self.rng)
-        if not classify:
-            self.loss, self.eval_loss = MeanSquaredError(), MeanSquaredError()
-            y_train, y_test = y_train.reshape(-1, 1), y_test.reshape(-1, 1)
-        elif n_out == 1:
-            self.loss, self.eval_loss = BinaryCrossEntropy(), BinaryCrossEntropy()
-            y_train, y_test = y_train.reshape(-1, 1).astype(float), y_test.reshape(-1, 1) * 1.0
-        else:
-            self.loss, self.eval_loss = SoftmaxCrossEntropy(), SoftmaxCrossEntropy()
-        params = self.model.parameters()
-        if settings.optimizer == "adam":
-            self.optimizer = Adam(params, lr=settings.lr)
-        else:
-            momentum = 0.9 if settings.optimizer == "momentum" else 0.0
-            self.optimizer = SGD(params, lr=settings.lr, momentum=momentum)
+        self.loss, self.eval_loss, y_train, y_test = _losses(settings, n_out, y_train, y_test)
+        self.optimizer = make_optimizer(settings.optimizer, self.model.parameters(), settings.lr)
         self.settings, self.classes, self.names, self.target = settings, classes, names, target
         self.X_train, self.X_test, self.y_train, self.y_test = X_train, X_test, y_train, y_test
         self.inputs_train = self.lift.transform(X_train)
         self.inputs_test = self.lift.transform(X_test)
+        self.batches = Batches(self.inputs_train, y_train, batch_size=settings.batch_size,
+                               shuffle=True, rng=self.rng)
         self.domain = _domain(np.vstack([X_train, X_test]))
         self.grid_inputs = self.lift.transform(_grid(self.domain))
-        self.epoch, self.diverged = 0, False
-        doctor = _doctor_class()
-        # The training doctor watches the run as fit would let it (a callback after each
-        # epoch, with the test split as validation data) and its findings go into the frames.
-        self.doctor = None if doctor is None else doctor(X=self.inputs_train, stream=None)
-        self.history = History()
+        self.thumbs = ds.FeatureLift(list(FEATURES)).transform(_grid(self.domain, THUMB))
+        self.epoch, self.diverged = 0, None
+        self.rule = EpochRule(self)
         self.version += 1
         self._last_frame = 0.0
 
     # -- training ------------------------------------------------------------------------------
 
+    @property
+    def history(self) -> History:
+        """Every epoch of this network: mean training loss, accuracy (or R²), test loss."""
+        return self.rule.history
+
+    @property
+    def doctor(self):
+        """The training doctor watching this network, or None."""
+        return self.rule.doctor
+
     def train_epoch(self) -> None:
-        """One pass over the training data in shuffled mini-batches (the teaching loop)."""
-        s, n = self.settings, self.inputs_train.shape[0]
-        order = self.rng.permutation(n)
-        value = loss_sum = correct = 0.0
-        for start in range(0, n, s.batch_size):
-            rows = order[start:start + s.batch_size]
-            logits = self.model.forward(self.inputs_train[rows], copy=False)
-            value = self.loss.forward(logits, self.y_train[rows])
-            if self.doctor is not None:
-                correct += accuracy(logits, self.y_train[rows], self.loss) * len(rows)
-            self.model.backward(self.loss.backward())
-            if s.regularization == "L2" and s.reg_rate:
-                value += add_l2_penalty(self.model, s.reg_rate, len(rows))
-            elif s.regularization == "L1" and s.reg_rate:
-                value += add_l1_penalty(self.model, s.reg_rate, len(rows))
-            self.optimizer.step()
-            loss_sum += value * len(rows)
+        """One pass over the training data in shuffled mini-batches, by the library's loop
+        (``train_epochs`` with this session's ``Batches`` and ``EpochRule``), the page's L1 or
+        L2 penalty included. A loss that stops being a finite number (or explodes) ends the
+        epoch before the step that would spread it, and sets ``diverged`` to the message the
+        page shows."""
+        s = self.settings
+        rate = s.reg_rate if s.regularization != "none" else 0.0
         self.epoch += 1
         self.epochs_trained += 1
-        if not math.isfinite(value):
-            self.diverged = True
-        elif self.doctor is not None:
-            self._consult_doctor(loss_sum / n, correct / n)
-
-    def _consult_doctor(self, train_loss: float, train_accuracy: float) -> None:
-        h = self.history
-        h.loss.append(train_loss)
-        h.accuracy.append(train_accuracy)
-        h.lr.append(self.optimizer.lr)
-        self.model.eval()
-        with np.errstate(over="ignore", invalid="ignore"):
-            logits = self.model.forward(self.inputs_test)
-            h.val_loss.append(self.eval_loss.forward(logits, self.y_test))
-            h.val_accuracy.append(accuracy(logits, self.y_test, self.eval_loss))
-        self.model.train()
         try:
-            self.doctor(self.epoch, h, self.model)
-        except Exception as error:  # a doctor's bug must not stop training: say so, go on
-            print(f"scratchnn playground: the training doctor failed and is off for this run "
-                  f"({type(error).__name__}: {error})", file=sys.stderr)
-            self.doctor = None
+            train_epochs(self.model, self.loss, self.optimizer, self.batches, self.rule,
+                         max_epochs=1, alpha=rate if s.regularization == "L2" else 0.0,
+                         l1=rate if s.regularization == "L1" else 0.0,
+                         track_accuracy=self.doctor is not None)
+        except TrainingDivergedError as error:
+            what = "regularization rate" if error.cause == "alpha" else "learning rate"
+            self.diverged = (f"training diverged ({str(error).split(':')[0]}); lower the "
+                             f"{what} and press Reset")
 
     def losses(self) -> tuple[float, float]:
         """``(training loss, test loss)`` without the penalty, on the whole splits."""
@@ -450,22 +296,17 @@ class Session:
     def outputs(self, inputs: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
         """The network's output for ``inputs (n, n_features)`` (a probability for binary
         classification, ``(n, k)`` probabilities for k classes, the value for regression) and
-        every hidden activation ``(n, units)``, layer by layer."""
-        self.model.eval()
-        out, hidden = inputs, []
+        every hidden unit's activation ``(n, units)``, layer by layer."""
         with np.errstate(over="ignore", invalid="ignore"):
-            for layer in self.model.layers:
-                out = layer.forward(out)
-                if not isinstance(layer, Dense):
-                    hidden.append(out.copy())
-            out = out.copy()
-        self.model.train()
+            every = self.model.activations(inputs)
+        hidden = [out for layer, out in zip(self.model.layers, every)
+                  if not isinstance(layer, Dense)]
+        logits = every[-1]
         if isinstance(self.loss, BinaryCrossEntropy):
-            return 0.5 * (1 + np.tanh(out[:, 0] / 2)), hidden  # the stable sigmoid
+            return sigmoid(logits[:, 0]), hidden
         if isinstance(self.loss, SoftmaxCrossEntropy):
-            shifted = np.exp(out - out.max(axis=1, keepdims=True))
-            return shifted / shifted.sum(axis=1, keepdims=True), hidden
-        return out[:, 0], hidden
+            return softmax(logits), hidden
+        return logits[:, 0], hidden
 
     # -- messages to the page ------------------------------------------------------------------
 
@@ -483,6 +324,7 @@ class Session:
             "train_loss": train if math.isfinite(train) else None,
             "test_loss": test if math.isfinite(test) else None,
             "boundary": b64(boundary), "neurons": b64(neurons), "weights": b64(weights),
+            "diverged": self.diverged,
             **({} if self.doctor is None else {"doctor": [
                 f"epoch {f.epoch}, {f.kind.replace('_', ' ')}: {f.message}"
                 for f in self.doctor.findings]}),
@@ -500,6 +342,8 @@ class Session:
             "upload": self.upload_source[0] if self.upload_source else None,
             "points": b64(points), "labels": b64(labels), "n_train": len(self.X_train),
             "inputs": b64(self.grid_inputs.T), "code": python_code(self),
+            # every feature the page offers, over the plane: its checkbox's thumbnail
+            "thumbs": b64(self.thumbs.T), "thumb_size": THUMB,
         }
 
     def model_file(self) -> dict:
@@ -514,7 +358,7 @@ class Session:
                 "mean": self.mean.tolist(), "scale": self.scale.tolist()},
             "seed": s.seed, "playground": asdict(s),
         }
-        if s.dataset == "upload":
+        if s.dataset == UPLOAD:
             metadata["target"] = self.target
         else:
             metadata["dataset"] = s.dataset
@@ -555,7 +399,7 @@ class Session:
         return self._restart(Settings.from_dict(message.get("settings")))
 
     def _on_upload(self, message) -> list[dict]:
-        settings = Settings.from_dict({**asdict(self.settings), "dataset": "upload",
+        settings = Settings.from_dict({**asdict(self.settings), "dataset": UPLOAD,
                                        **({"problem": message["problem"]}
                                           if message.get("problem") else {})})
         name, text = message.get("name"), message.get("text")
@@ -572,8 +416,7 @@ class Session:
 
     def _on_play(self, message) -> list[dict]:
         if self.diverged:
-            raise SessionError("training diverged (the loss is no longer a number); lower the "
-                               "learning rate and press Reset")
+            raise SessionError(self.diverged)
         self.playing = True
         if self._thread is None or not self._thread.is_alive():
             self._thread = threading.Thread(target=self._run, name="playground-training",
@@ -589,6 +432,8 @@ class Session:
 
     def _on_step(self, message) -> list[dict]:
         self.playing = False
+        if self.diverged:
+            raise SessionError(self.diverged)
         self.train_epoch()
         self.mailbox.put(self.frame())
         return [{"type": "state", "playing": False, "epoch": self.epoch}]
@@ -657,76 +502,3 @@ class Session:
         if self._thread is not None:
             self._thread.join(timeout)
         return not self.running
-
-
-# --- the code panel ----------------------------------------------------------------------------
-
-
-def python_code(session: Session) -> str:
-    """The Python (the teaching API) that trains exactly the network on screen."""
-    s = session.settings
-    lines = ["import numpy as np", "", "import scratchnn as snn", "from scratchnn import datasets",
-             ""]
-    if s.dataset in REGRESSION:
-        func = "regression_plane" if s.dataset == "plane" else "regression_multi_gaussian"
-        lines[4:4] = [f"from scratchnn.playground.session import {func}"]
-        lines += [f"X, y = {func}({N_SAMPLES}, noise={s.noise:g}, random_state={s.seed})"]
-    elif s.dataset == "upload":
-        cols = ", ".join(repr(c) for c in session.names)
-        lines[0:0] = ["import csv"]
-        lines += [f"with open({session.upload_source[0]!r}, newline='') as f:",
-                  "    rows = list(csv.DictReader(f))",
-                  f"X = np.array([[float(row[c]) for c in ({cols})] for row in rows])"]
-        if s.problem == "regression":
-            lines += [f"y = np.array([float(row[{session.target!r}]) for row in rows])"]
-        else:
-            lines += [f"classes = {[str(c) for c in session.classes]!r}",
-                      f"y = np.array([classes.index(row[{session.target!r}].strip()) "
-                      "for row in rows])"]
-    else:
-        lines += [f"X, y = datasets.{s.dataset}(n_samples={N_SAMPLES}, noise={s.noise:g}, "
-                  f"random_state={s.seed})"]
-    stratify = "" if s.problem == "classification" else ", stratify=False"
-    lines += ["X_train, X_test, y_train, y_test = datasets.train_test_split(",
-              f"    X, y, test_size={1 - s.train_ratio:.10g}, random_state={s.seed}{stratify})"]
-    if s.dataset == "upload":
-        lines += ["mean, scale = X_train.mean(axis=0), X_train.std(axis=0)",
-                  "X_train, X_test = (X_train - mean) / scale, (X_test - mean) / scale"]
-    lines += [f"lift = datasets.FeatureLift({list(s.features)!r})",
-              "inputs_train, inputs_test = lift.transform(X_train), lift.transform(X_test)", ""]
-    return "\n".join(lines + _network_code(session))
-
-
-def _network_code(session: Session) -> list[str]:
-    s = session.settings
-    sizes = [len(s.features), *s.hidden, session.model.n_outputs]
-    init = "he" if s.activation == "relu" else "glorot"
-    act = ACTIVATIONS[s.activation]
-    lines = [f"rng = np.random.default_rng({s.seed})", "model = snn.Sequential(["]
-    for i in range(len(sizes) - 1):
-        tail = f" snn.{act}()," if i < len(sizes) - 2 else ""
-        lines.append(f"    snn.Dense({sizes[i]}, {sizes[i + 1]}, rng=rng, init={init!r}),{tail}")
-    lines.append("])")
-    loss = type(session.loss).__name__
-    lines.append(f"loss = snn.{loss}()")
-    if loss == "BinaryCrossEntropy" or loss == "MeanSquaredError":
-        lines.append("y_train, y_test = y_train.reshape(-1, 1), y_test.reshape(-1, 1)")
-    if s.optimizer == "adam":
-        lines.append(f"opt = snn.Adam(model.parameters(), lr={s.lr:g})")
-    else:
-        momentum = ", momentum=0.9" if s.optimizer == "momentum" else ""
-        lines.append(f"opt = snn.SGD(model.parameters(), lr={s.lr:g}{momentum})")
-    penalty = {"L1": "add_l1_penalty", "L2": "add_l2_penalty"}.get(s.regularization)
-    lines += ["", f"epochs = {session.epoch}  # as many as the page has trained so far",
-              "for epoch in range(epochs):",
-              "    order = rng.permutation(len(inputs_train))",
-              f"    for start in range(0, len(order), {s.batch_size}):",
-              f"        rows = order[start:start + {s.batch_size}]",
-              "        value = loss.forward(model.forward(inputs_train[rows]), y_train[rows])",
-              "        model.backward(loss.backward())"]
-    if penalty and s.reg_rate:
-        lines.append(f"        snn.training.{penalty}(model, {s.reg_rate:g}, len(rows))")
-    lines += ["        opt.step()", "",
-              "model.eval()",
-              "print('test loss', loss.forward(model.forward(inputs_test), y_test))"]
-    return lines

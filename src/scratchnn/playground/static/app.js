@@ -1,32 +1,23 @@
 // The playground page: controls, the URL (which holds every setting and the seed), the
 // WebSocket to this tab's training session, and what to draw when a frame arrives.
+//
+// The settings are not written here: the server describes each one (name, kind, allowed values
+// or range, default, label) in /settings.json, and the page builds its controls and reads and
+// writes its links from that description.
 import {
   drawBoundary, drawLossChart, drawNetwork, f32, heatmap, layout, connectionPoints, bezier,
   outputImage, classHeat, CLASS_COLOURS,
 } from "./draw.js";
 
 const $ = (id) => document.getElementById(id);
-const DATASETS = {
-  classification: [["circles", "Circle"], ["xor", "Exclusive or"], ["gaussians", "Gaussian"],
-    ["spirals", "Spiral (3 arms)"], ["moons", "Moons"]],
-  regression: [["plane", "Plane"], ["multi-gaussian", "Multi Gaussian"]],
-};
-const FEATURES = ["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"];
-const FEATURE_FUNCS = {
-  "x1": (a) => a, "x2": (a, b) => b, "x1^2": (a) => a * a, "x2^2": (a, b) => b * b,
-  "x1*x2": (a, b) => a * b, "sin(x1)": (a) => Math.sin(a), "sin(x2)": (a, b) => Math.sin(b),
-};
-const MAX_LAYERS = 6;
-const MAX_NEURONS = 8;
-const DEFAULTS = {
-  dataset: "circles", noise: 0, train_ratio: 0.5, batch_size: 10, features: ["x1", "x2"],
-  hidden: [4, 2], activation: "tanh", lr: 0.03, optimizer: "sgd", regularization: "none",
-  reg_rate: 0, problem: "classification", seed: 1,
-};
-const NUMBERS = ["noise", "train_ratio", "batch_size", "lr", "reg_rate", "seed"];
-const SELECTS = ["lr", "activation", "optimizer", "regularization", "reg_rate", "problem"];
+const element = (tag, properties = {}) => Object.assign(document.createElement(tag), properties);
 
-let settings = { ...DEFAULTS };
+let SCHEMA = []; // the settings, in the server's order
+let BY_NAME = {}; // the same, by name
+let DEFAULTS = {}; // every setting's default
+let uploadBytes = 0; // the largest upload the server takes
+
+let settings = {};
 const view = { show_test: false, discretize: false };
 let net = null; // the layout from the last "network" message, decoded
 let frame = null; // the newest frame, decoded
@@ -40,16 +31,33 @@ let editing = null;
 let sent = 0; // messages are numbered; the server's answers carry the number they answer
 let newestLayoutRequest = 0; // the newest message that asks for a new layout
 
+async function loadSchema() {
+  const response = await fetch("/settings.json");
+  if (!response.ok) throw new Error(`settings.json: ${response.status}`);
+  const body = await response.json();
+  SCHEMA = body.settings;
+  BY_NAME = Object.fromEntries(SCHEMA.map((s) => [s.name, s]));
+  DEFAULTS = Object.fromEntries(SCHEMA.map((s) => [s.name, s.default]));
+  uploadBytes = body.upload_bytes;
+}
+
 // --- the URL ---------------------------------------------------------------------------------
+
+// A setting's value from its text in a link, and back: lists are comma-separated.
+function fromText(setting, text) {
+  if (setting.kind === "features") return text ? text.split(",") : [];
+  if (setting.kind === "layers") return text ? text.split(",").map(Number) : [];
+  if (setting.kind === "number" || setting.kind === "integer") return Number(text);
+  return text;
+}
+
+const toText = (value) => (Array.isArray(value) ? value.join(",") : String(value));
 
 function readUrl() {
   const params = new URLSearchParams(location.search);
-  const out = { ...DEFAULTS };
+  const out = structuredClone(DEFAULTS);
   for (const [key, value] of params) {
-    if (key === "features") out.features = value ? value.split(",") : [];
-    else if (key === "hidden") out.hidden = value ? value.split(",").map(Number) : [];
-    else if (NUMBERS.includes(key)) out[key] = Number(value);
-    else if (key in DEFAULTS) out[key] = value;
+    if (key in BY_NAME) out[key] = fromText(BY_NAME[key], value);
     else if (key in view) view[key] = value === "1";
   }
   return out;
@@ -57,38 +65,118 @@ function readUrl() {
 
 function writeUrl() {
   const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(settings)) {
-    params.set(key, Array.isArray(value) ? value.join(",") : String(value));
-  }
+  for (const setting of SCHEMA) params.set(setting.name, toText(settings[setting.name]));
   for (const [key, value] of Object.entries(view)) params.set(key, value ? "1" : "0");
   history.replaceState(null, "", `?${params.toString()}`);
 }
 
-// --- controls ----------------------------------------------------------------------------------
+// --- controls, built from the schema ------------------------------------------------------------
 
-function fillDatasets() {
-  const select = $("dataset");
-  select.replaceChildren();
-  for (const [value, text] of DATASETS[settings.problem]) select.add(new Option(text, value));
-  if (net && net.upload) select.add(new Option(`Your CSV: ${net.upload}`, "upload"));
-  select.value = settings.dataset;
+function buildControls() {
+  for (const setting of SCHEMA) {
+    const place = $(`settings-${setting.place}`);
+    if (setting.control === "select") place.append(selectField(setting));
+    else if (setting.control === "slider") place.append(sliderField(setting));
+    else if (setting.control === "checkboxes") place.append(...checkboxes(setting));
+  }
+}
+
+function labelFor(setting) {
+  return element("label", { htmlFor: setting.name, textContent: setting.label });
+}
+
+function selectField(setting) {
+  const select = element("select", { id: setting.name });
+  select.addEventListener("change", () => {
+    const value = fromText(setting, select.value);
+    if (setting.name === "problem") {
+      // a new problem type starts on its first data set
+      const first = BY_NAME.dataset.choices.find((c) => c.problem === value);
+      change({ problem: value, dataset: first.value });
+    } else {
+      change({ [setting.name]: value });
+    }
+  });
+  const field = element("div", { className: "field" });
+  field.append(labelFor(setting), select);
+  return field;
+}
+
+// The choices offered now: a data set only with its problem type, an upload once there is one,
+// and a number a link holds that is not among the presets.
+function fillSelect(setting) {
+  const value = String(settings[setting.name]);
+  const select = $(setting.name);
+  const choices = setting.choices.filter((c) => !c.problem || c.problem === settings.problem);
+  select.replaceChildren(...choices.map((c) => new Option(c.label, String(c.value))));
+  if (setting.name === "dataset" && net && net.upload) {
+    select.add(new Option(`Your CSV: ${net.upload}`, "upload"));
+  }
+  const numeric = setting.kind === "number" || setting.kind === "integer";
+  if (numeric && !choices.some((c) => String(c.value) === value)) select.add(new Option(value));
+  select.value = value;
+}
+
+// A slider shows a value in the setting's units, or in per cent.
+const sliderScale = (setting) => (setting.percent ? 100 : 1);
+const shown = (setting, value) => (setting.percent ? `${Math.round(value * 100)}%` : String(value));
+
+function sliderField(setting) {
+  const k = sliderScale(setting);
+  const [min, max, step] = setting.slider.map((v) => Math.round(v * k * 1e6) / 1e6);
+  const input = element("input", { id: setting.name, type: "range", min, max, step });
+  const output = element("output", { id: `${setting.name}-value` });
+  output.setAttribute("for", setting.name);
+  input.addEventListener("input", () => { output.textContent = shown(setting, input.value / k); });
+  input.addEventListener("change", () => change({ [setting.name]: Number(input.value) / k }));
+  const head = element("div");
+  head.append(labelFor(setting), ": ", output);
+  const field = element("div", { className: "field" });
+  field.append(head, input);
+  return field;
+}
+
+function showSlider(setting) {
+  const value = settings[setting.name];
+  $(setting.name).value = String(Math.round(value * sliderScale(setting) * 1e6) / 1e6);
+  $(`${setting.name}-value`).textContent = shown(setting, value);
+}
+
+function checkboxes(setting) {
+  const names = setting.choices.map((c) => c.value);
+  return setting.choices.map((choice) => {
+    const box = element("input", { type: "checkbox", id: `f-${choice.value}` });
+    box.addEventListener("change", () => {
+      const chosen = names.filter((name) => $(`f-${name}`).checked);
+      if (chosen.length === 0) {
+        box.checked = true;
+        showMessage("keep at least one feature: the network needs an input");
+        return;
+      }
+      change({ [setting.name]: chosen });
+    });
+    const thumb = element("canvas", { id: `thumb-${choice.value}`, width: 20, height: 20 });
+    thumb.setAttribute("aria-hidden", "true");
+    const label = element("label", { className: "feature" });
+    label.append(box, element("span", { textContent: choice.label }), thumb);
+    return label;
+  });
 }
 
 function showControls() {
-  fillDatasets();
-  for (const key of SELECTS) $(key).value = String(settings[key]);
-  $("train_ratio").value = Math.round(settings.train_ratio * 100);
-  $("train_ratio-value").textContent = `${Math.round(settings.train_ratio * 100)}%`;
-  $("noise").value = settings.noise;
-  $("noise-value").textContent = String(settings.noise);
-  $("batch_size").value = Math.min(30, settings.batch_size);
-  $("batch_size-value").textContent = String(settings.batch_size);
-  for (const name of FEATURES) $(`f-${name}`).checked = settings.features.includes(name);
+  for (const setting of SCHEMA) {
+    if (setting.control === "select") fillSelect(setting);
+    else if (setting.control === "slider") showSlider(setting);
+    else if (setting.control === "checkboxes") {
+      for (const c of setting.choices) $(`f-${c.value}`).checked = settings[setting.name].includes(c.value);
+    }
+  }
+  const layers = BY_NAME.hidden;
   $("n-layers").textContent = String(settings.hidden.length);
+  $("add-layer").disabled = settings.hidden.length >= layers.max_items;
+  $("remove-layer").disabled = settings.hidden.length === 0;
   $("show_test").checked = view.show_test;
   $("discretize").checked = view.discretize;
-  $("add-layer").disabled = settings.hidden.length >= MAX_LAYERS;
-  $("remove-layer").disabled = settings.hidden.length === 0;
 }
 
 function change(update) {
@@ -97,70 +185,39 @@ function change(update) {
   send({ type: "config", settings });
 }
 
-function buildFeatureList() {
-  const list = $("feature-list");
-  for (const name of FEATURES) {
-    const label = document.createElement("label");
-    label.className = "feature";
-    const box = document.createElement("input");
-    box.type = "checkbox";
-    box.id = `f-${name}`;
-    box.addEventListener("change", () => {
-      const chosen = FEATURES.filter((f) => $(`f-${f}`).checked);
-      if (chosen.length === 0) {
-        box.checked = true;
-        showMessage("keep at least one feature: the network needs an input");
-        return;
-      }
-      change({ features: chosen });
-    });
-    const text = document.createElement("span");
-    text.textContent = name;
-    const thumb = document.createElement("canvas");
-    thumb.width = thumb.height = 20;
-    thumb.id = `thumb-${name}`;
-    thumb.setAttribute("aria-hidden", "true");
-    label.append(box, text, thumb);
-    list.append(label);
-  }
-}
-
+// Every feature over the plane (computed by the server): its checkbox's thumbnail.
 function drawFeatureThumbs() {
   if (!net) return;
-  const [x0, x1, y0, y1] = net.domain;
-  const n = 20;
-  for (const name of FEATURES) {
-    const values = new Float32Array(n * n);
+  const n = net.thumbSize;
+  BY_NAME.features.choices.forEach((choice, i) => {
+    const values = net.thumbs.subarray(i * n * n, (i + 1) * n * n);
     let top = 1e-9;
-    for (let r = 0; r < n; r++) {
-      for (let c = 0; c < n; c++) {
-        const v = FEATURE_FUNCS[name](x0 + ((x1 - x0) * c) / (n - 1), y1 - ((y1 - y0) * r) / (n - 1));
-        values[r * n + c] = v;
-        top = Math.max(top, Math.abs(v));
-      }
-    }
+    for (const v of values) top = Math.max(top, Math.abs(v));
     const image = heatmap(values.map((v) => v / top), n);
-    $(`thumb-${name}`).getContext("2d").drawImage(image, 0, 0);
-  }
+    $(`thumb-${choice.value}`).getContext("2d").drawImage(image, 0, 0);
+  });
 }
 
 function layerControls() {
   const box = $("layer-controls");
   box.replaceChildren();
+  if (!net) return;
   const canvas = $("network");
   const scale = canvas.getBoundingClientRect().width / canvas.width || 1;
+  const largest = BY_NAME.hidden.high;
+  const smallest = BY_NAME.hidden.low;
   settings.hidden.forEach((size, layer) => {
     const column = nodes[layer + 1];
     if (!column) return;
     const div = document.createElement("div");
     div.className = "layer-control";
     div.style.left = `${column[0].x * scale}px`;
-    const add = button("+", `Add neuron to layer ${layer + 1}`, size >= MAX_NEURONS, () => {
+    const add = button("+", `Add neuron to layer ${layer + 1}`, size >= largest, () => {
       const hidden = [...settings.hidden];
       hidden[layer] += 1;
       change({ hidden });
     });
-    const remove = button("\u2212", `Remove neuron from layer ${layer + 1}`, size <= 1, () => {
+    const remove = button("\u2212", `Remove neuron from layer ${layer + 1}`, size <= smallest, () => {
       const hidden = [...settings.hidden];
       hidden[layer] -= 1;
       change({ hidden });
@@ -184,31 +241,12 @@ function button(text, label, disabled, onClick) {
 }
 
 function wireControls() {
-  for (const key of SELECTS) {
-    $(key).addEventListener("change", (e) => {
-      const value = e.target.value;
-      if (key === "problem") {
-        change({ problem: value, dataset: DATASETS[value][0][0] });
-      } else {
-        change({ [key]: ["lr", "reg_rate"].includes(key) ? Number(value) : value });
-      }
-    });
-  }
-  $("dataset").addEventListener("change", (e) => change({ dataset: e.target.value }));
-  $("train_ratio").addEventListener("change", (e) => change({ train_ratio: Number(e.target.value) / 100 }));
-  $("noise").addEventListener("change", (e) => change({ noise: Number(e.target.value) }));
-  $("batch_size").addEventListener("change", (e) => change({ batch_size: Number(e.target.value) }));
-  for (const key of ["train_ratio", "noise", "batch_size"]) {
-    $(key).addEventListener("input", (e) => {
-      const v = Number(e.target.value);
-      $(`${key}-value`).textContent = key === "train_ratio" ? `${v}%` : String(v);
-    });
-  }
+  const layers = BY_NAME.hidden;
   $("regenerate").addEventListener("click", () => {
-    change({ seed: crypto.getRandomValues(new Uint32Array(1))[0] % 2147483647 });
+    change({ seed: crypto.getRandomValues(new Uint32Array(1))[0] % BY_NAME.seed.high });
   });
   $("add-layer").addEventListener("click", () => {
-    if (settings.hidden.length < MAX_LAYERS) change({ hidden: [...settings.hidden, 2] });
+    if (settings.hidden.length < layers.max_items) change({ hidden: [...settings.hidden, layers.new_item] });
   });
   $("remove-layer").addEventListener("click", () => {
     if (settings.hidden.length > 0) change({ hidden: settings.hidden.slice(0, -1) });
@@ -245,8 +283,9 @@ async function upload(e) {
   const file = e.target.files[0];
   e.target.value = "";
   if (!file) return;
-  if (file.size > 5 * 1024 * 1024) {
-    showMessage(`${file.name} is larger than 5 MB; upload at most 5 MB`);
+  if (file.size > uploadBytes) {
+    const mb = uploadBytes / 2 ** 20;
+    showMessage(`${file.name} is larger than ${mb} MB; upload at most ${mb} MB`);
     return;
   }
   send({ type: "upload", name: file.name, text: await file.text(), problem: settings.problem });
@@ -370,7 +409,7 @@ function onNetwork(m) {
     version: m.version, sizes: m.sizes, grid: m.grid, domain: m.domain, k,
     problem: m.settings.problem, points: f32(m.points), labels: f32(m.labels),
     nTrain: m.n_train, upload: m.upload, features: m.features, classes: m.classes,
-    inputs: f32(m.inputs),
+    inputs: f32(m.inputs), thumbs: f32(m.thumbs), thumbSize: m.thumb_size,
   };
   settings = { ...m.settings };
   frame = null;
@@ -429,6 +468,7 @@ function onFrame(m) {
   lossHistory.push({ epoch: m.epoch, train: m.train_loss, test: m.test_loss });
   if (lossHistory.length > 2000) lossHistory = lossHistory.filter((_, i) => i % 2 === 0);
   if (m.doctor) showDoctor(m.doctor);
+  if (m.diverged) showMessage(m.diverged);
   scheduleDraw();
 }
 
@@ -529,16 +569,23 @@ function connect() {
   });
 }
 
-settings = readUrl();
-buildFeatureList();
-wireControls();
-showControls();
-window.addEventListener("resize", layerControls);
+// The page reads the settings' description first: the controls and the link depend on it.
+async function start() {
+  await loadSchema();
+  settings = readUrl();
+  buildControls();
+  wireControls();
+  showControls();
+  window.addEventListener("resize", layerControls);
+  connect();
+}
+
 window.playground = {
+  get schema() { return SCHEMA; },
   get settings() { return settings; },
   get net() { return net; },
   get frame() { return frame; },
   get playing() { return playing; },
   get nodes() { return nodes; },
 };
-connect();
+start().catch((error) => showMessage(`The page could not start: ${error.message}. Reload it.`));

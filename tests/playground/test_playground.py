@@ -23,14 +23,9 @@ import scratchnn as snn
 from scratchnn import cli
 from scratchnn import datasets as ds
 from scratchnn.playground.app import create_app
-from scratchnn.playground.session import (
-    GRID,
-    Mailbox,
-    Session,
-    SessionError,
-    Settings,
-    python_code,
-)
+from scratchnn.playground.codegen import python_code
+from scratchnn.playground.session import GRID, Mailbox, Session
+from scratchnn.playground.settings import SessionError, Settings
 
 
 def floats(text: str) -> np.ndarray:
@@ -83,8 +78,11 @@ def test_the_page_and_its_files_are_served_and_load_nothing_from_elsewhere(clien
     assert page.status_code == 200
     assert "default-src 'self'" in page.headers["content-security-policy"]
     for needle in ('id="boundary"', 'id="epoch"', 'id="train-loss"', 'id="test-loss"',
-                   'aria-label="Play"', "Learning rate", "Ratio of training data"):
+                   'aria-label="Play"'):
         assert needle in page.text
+    # the settings' labels come with the schema the page builds its controls from
+    labels = [s["label"] for s in client.get("/settings.json").json()["settings"]]
+    assert "Learning rate" in labels and "Ratio of training data" in labels
     for name in ("app.js", "draw.js", "style.css"):
         response = client.get(f"/static/{name}")
         assert response.status_code == 200, name
@@ -316,7 +314,11 @@ def test_regression_datasets_train_with_a_linear_output(dataset):
     session = Session(settings=Settings(dataset=dataset, problem="regression", hidden=[8],
                                         lr=0.03))
     assert isinstance(session.loss, snn.MeanSquaredError)
-    assert np.abs(session.y_train).max() <= 1
+    # the library's generator (TensorFlow Playground's): its targets, split as the page splits
+    X, y = ds.load(dataset.replace("-", "_"), n_samples=500, noise=0.0, random_state=1)
+    expected = ds.train_test_split(X, y, test_size=0.5, random_state=1, stratify=False)[2]
+    np.testing.assert_array_equal(session.y_train[:, 0], expected)
+    assert np.abs(session.y_train).max() <= (1.2 if dataset == "plane" else 1)
     before = session.losses()[0]
     for _ in range(30):
         session.train_epoch()

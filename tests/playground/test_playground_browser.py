@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 from contextlib import redirect_stdout
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import numpy as np
 import pytest
@@ -29,10 +29,13 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="BROWSER TESTS SKIP
                                "playwright is not installed (pip install -e '.[dev]')")
 pytest.importorskip("starlette", reason="the playground extra is not installed")
 
+from _playground_links import link_query, link_values  # noqa: E402
+
 import scratchnn as snn  # noqa: E402
 from scratchnn import cli  # noqa: E402
 from scratchnn import datasets as ds  # noqa: E402
 from scratchnn.playground.session import GRID  # noqa: E402
+from scratchnn.playground.settings import SCHEMA  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -264,3 +267,70 @@ def test_closing_a_tab_while_it_trains_leaves_the_server_well(browser, server):
     other.goto(server)
     other.wait_for_function("() => window.playground && window.playground.frame")
     other.context.close()
+
+
+def controls(page) -> dict:
+    """Every control the page built: a menu's options and value, a slider's range and value,
+    a checkbox's state; by id."""
+    return page.evaluate("""() => Object.fromEntries(
+        [...document.querySelectorAll('select, input[type=range], input[type=checkbox]')]
+        .map((e) => [e.id, e.tagName === 'SELECT'
+            ? {options: [...e.options].map((o) => [o.value, o.text]), value: e.value}
+            : e.type === 'range' ? {min: e.min, max: e.max, step: e.step, value: e.value}
+            : {checked: e.checked}]))""")
+
+
+def test_the_controls_are_built_from_the_schema(page, server):
+    open_page(page, server)
+    built = controls(page)
+    for s in SCHEMA:
+        if not s.control:
+            continue
+        if s.control in ("select", "slider"):
+            assert page.get_by_label(s.label, exact=True).count() == 1, s.label
+        if s.control == "select":
+            offered = [c for c in s.choices if c.problem in (None, "classification")]
+            options = built[s.name]["options"]
+            assert [text for _, text in options] == [c.label for c in offered], s.name
+            if s.kind == "choice":
+                assert [value for value, _ in options] == [c.value for c in offered]
+                assert built[s.name]["value"] == s.default
+            else:
+                assert [float(value) for value, _ in options] == [c.value for c in offered]
+                assert float(built[s.name]["value"]) == s.default
+        elif s.control == "slider":
+            scale = 100 if s.percent else 1
+            low, high, step = (float(built[s.name][k]) for k in ("min", "max", "step"))
+            assert (low, high, step) == pytest.approx(tuple(v * scale for v in s.slider))
+            assert float(built[s.name]["value"]) == pytest.approx(s.default * scale)
+        elif s.control == "checkboxes":
+            for c in s.choices:
+                assert page.get_by_role("checkbox", name=c.label, exact=True).count() == 1
+                assert built[f"f-{c.value}"]["checked"] == (c.value in s.default), c.value
+    # another problem type offers its own data sets
+    page.get_by_label("Problem type", exact=True).select_option("regression")
+    wait_for_frame(page, "p.net.problem === 'regression'")
+    dataset = next(s for s in SCHEMA if s.name == "dataset")
+    assert [value for value, _ in controls(page)["dataset"]["options"]] == [
+        c.value for c in dataset.choices if c.problem == "regression"]
+    assert page.errors == []
+
+
+def test_a_link_built_from_the_schema_round_trips(page, server):
+    values = link_values()
+    query = link_query(values)
+    open_page(page, server, "?" + urlencode(query))
+    assert page.evaluate("window.playground.settings") == values
+    written = parse_qs(urlsplit(page.url).query)
+    assert {name: written[name] for name in query} == {k: [v] for k, v in query.items()}
+    built = controls(page)
+    for s in SCHEMA:
+        if s.control == "select":
+            shown = built[s.name]["value"]
+            assert (float(shown) if s.kind == "number" else shown) == values[s.name], s.name
+    assert page.get_by_role("checkbox", name="x1^2", exact=True).is_checked()
+    assert sizes(page) == [len(values["features"]), *values["hidden"], 1]
+    page.reload()  # the link the page wrote opens the same state
+    wait_for_frame(page, "frame.epoch === 0")
+    assert page.evaluate("window.playground.settings") == values
+    assert page.errors == []

@@ -1,0 +1,223 @@
+"""Every setting of the playground, written once: its name, kind, allowed values, default and
+label. The server checks the page's messages against ``SCHEMA``, and the page builds its
+controls and reads and writes its links (the URL query) from the same table, served as JSON
+(``schema()``), so a choice added here appears on the page without touching the page.
+
+A setting's ``name`` is its field in ``Settings``, its parameter in a link and its control's id
+on the page; its ``label`` is the control's accessible name.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, make_dataclass
+
+from ..layers import ACTIVATIONS
+from ..optimizers import OPTIMIZER_CHOICES
+
+N_SAMPLES = 500  # points per generated data set
+MAX_LAYERS, MAX_NEURONS = 6, 8
+FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)")  # FeatureLift's names
+
+# What the page offers, by the library's names (and TensorFlow Playground's labels).
+ACTIVATION_LABELS = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "linear": "Linear"}
+OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "Momentum", "adam": "Adam"}
+assert set(ACTIVATION_LABELS) <= set(ACTIVATIONS)
+assert set(OPTIMIZER_LABELS) <= set(OPTIMIZER_CHOICES)
+
+
+class SessionError(ValueError):
+    """A message the session cannot accept; its text is shown on the page."""
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One allowed value of a setting and its label; ``problem`` ties a data set to the
+    problem type it belongs to."""
+
+    value: str | float
+    label: str
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting.
+
+    kind: ``"choice"`` (one of ``choices``), ``"number"`` or ``"integer"`` (from ``low`` to
+    ``high``; ``choices``, if any, are the presets a menu offers), ``"features"`` (a non-empty
+    list drawn from ``choices``) or ``"layers"`` (at most ``max_items`` sizes, each from ``low``
+    to ``high``; a new layer gets ``new_item``).
+    control: how the page shows it: ``"select"``, ``"slider"`` (``slider`` is its
+    ``(min, max, step)``; ``percent`` shows it in per cent), ``"checkboxes"``, ``"layers"``
+    (the buttons around the network), or ``""`` (none: the seed changes with Regenerate).
+    place: where on the page the control goes: ``"toolbar"``, ``"data"``, ``"features"``,
+    ``"network"`` or ``""``.
+    """
+
+    name: str
+    label: str
+    kind: str
+    default: object
+    control: str = "select"
+    place: str = "toolbar"
+    choices: tuple[Choice, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    slider: tuple[float, float, float] | None = None
+    percent: bool = False
+    max_items: int | None = None
+    new_item: int | None = None
+
+    def to_json(self) -> dict:
+        """The setting as the page reads it (``None`` fields left out)."""
+        out = {key: value for key, value in asdict(self).items() if value is not None}
+        out["choices"] = [{key: value for key, value in asdict(c).items() if value is not None}
+                          for c in self.choices]
+        return out
+
+
+def _decimal(value: float) -> str:
+    """A number as a person writes it: ``0.00001``, ``0.03``, ``10`` (never ``1e-05``)."""
+    return f"{value:.10f}".rstrip("0").rstrip(".")
+
+
+def _presets(*values: float) -> tuple[Choice, ...]:
+    return tuple(Choice(v, _decimal(v)) for v in values)
+
+
+CLASSIFICATION, REGRESSION = "classification", "regression"
+
+# In the order of the page's controls (and of a link's parameters).
+SCHEMA: tuple[Setting, ...] = (
+    Setting("dataset", "Dataset", "choice", "circles", place="data", choices=(
+        Choice("circles", "Circle", CLASSIFICATION),
+        Choice("xor", "Exclusive or", CLASSIFICATION),
+        Choice("gaussians", "Gaussian", CLASSIFICATION),
+        Choice("spirals", "Spiral (3 arms)", CLASSIFICATION),
+        Choice("moons", "Moons", CLASSIFICATION),
+        Choice("plane", "Plane", REGRESSION),
+        Choice("multi-gaussian", "Multi Gaussian", REGRESSION),
+    )),
+    Setting("train_ratio", "Ratio of training data", "number", 0.5, control="slider",
+            place="data", low=0.1, high=0.9, slider=(0.1, 0.9, 0.1), percent=True),
+    Setting("noise", "Noise", "number", 0.0, control="slider", place="data", low=0, high=1,
+            slider=(0, 0.5, 0.05)),
+    Setting("batch_size", "Batch size", "integer", 10, control="slider", place="data", low=1,
+            high=N_SAMPLES, slider=(1, 30, 1)),
+    Setting("features", "Features", "features", ("x1", "x2"), control="checkboxes",
+            place="features", choices=tuple(Choice(name, name) for name in FEATURES)),
+    Setting("hidden", "Hidden layers", "layers", (4, 2), control="layers", place="network",
+            low=1, high=MAX_NEURONS, max_items=MAX_LAYERS, new_item=2),
+    Setting("lr", "Learning rate", "number", 0.03, low=1e-5, high=10, choices=_presets(
+        0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10)),
+    Setting("activation", "Activation", "choice", "tanh", choices=tuple(
+        Choice(name, label) for name, label in ACTIVATION_LABELS.items())),
+    Setting("optimizer", "Optimizer", "choice", "sgd", choices=tuple(
+        Choice(name, label) for name, label in OPTIMIZER_LABELS.items())),
+    Setting("regularization", "Regularization", "choice", "none", choices=(
+        Choice("none", "None"), Choice("L1", "L1"), Choice("L2", "L2"))),
+    Setting("reg_rate", "Regularization rate", "number", 0.0, low=0, high=10, choices=_presets(
+        0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10)),
+    Setting("problem", "Problem type", "choice", CLASSIFICATION, choices=(
+        Choice(CLASSIFICATION, "Classification"), Choice(REGRESSION, "Regression"))),
+    Setting("seed", "Seed", "integer", 1, control="", place="", low=0, high=2**31 - 1),
+)
+BY_NAME = {setting.name: setting for setting in SCHEMA}
+UPLOAD = "upload"  # the dataset of an uploaded CSV (not in a link: the file is not kept)
+
+
+def datasets(problem: str) -> list[str]:
+    """The generated data sets offered for ``problem``, in the page's order."""
+    return [c.value for c in BY_NAME["dataset"].choices if c.problem == problem]
+
+
+def schema() -> list[dict]:
+    """``SCHEMA`` as JSON for the page."""
+    return [setting.to_json() for setting in SCHEMA]
+
+
+# --- checking one value ------------------------------------------------------------------------
+
+
+def _number(setting: Setting, value) -> float | int:
+    key = setting.name
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise SessionError(f"{key} must be a number, got {value!r}")
+    if setting.kind == "integer" and value != int(value):
+        raise SessionError(f"{key} must be a whole number, got {value!r}")
+    if not setting.low <= value <= setting.high:
+        raise SessionError(f"{key} must be between {setting.low:g} and {setting.high:g}, got "
+                           f"{value:g}")
+    return int(value) if setting.kind == "integer" else float(value)
+
+
+def _choice(setting: Setting, value, allowed) -> str:
+    if value not in allowed:
+        raise SessionError(f"{setting.name} must be one of {', '.join(allowed)}; got {value!r}")
+    return value
+
+
+def _features(setting: Setting, value) -> list[str]:
+    names = [c.value for c in setting.choices]
+    if (not isinstance(value, list) or not value or len(value) > len(names)
+            or not all(f in names for f in value)):
+        raise SessionError(f"{setting.name} must be a non-empty list drawn from "
+                           f"{', '.join(names)}")
+    return [f for f in names if f in value]  # the page's order, no repeats
+
+
+def _layers(setting: Setting, value) -> list[int]:
+    if not isinstance(value, list) or len(value) > setting.max_items or not all(
+            isinstance(n, int) and not isinstance(n, bool) and setting.low <= n <= setting.high
+            for n in value):
+        raise SessionError(f"{setting.name} must list at most {setting.max_items} layer sizes, "
+                           f"each from {setting.low} to {setting.high}")
+    return list(value)
+
+
+def check(setting: Setting, value, problem: str):
+    """``value`` for ``setting`` as the session keeps it, or a ``SessionError`` saying why not
+    (a data set must belong to ``problem``, or be an upload)."""
+    if setting.kind in ("number", "integer"):
+        return _number(setting, value)
+    if setting.kind == "features":
+        return _features(setting, value)
+    if setting.kind == "layers":
+        return _layers(setting, value)
+    if setting.name == "dataset":
+        return _choice(setting, value, (*datasets(problem), UPLOAD))
+    return _choice(setting, value, tuple(c.value for c in setting.choices))
+
+
+# --- all of them -------------------------------------------------------------------------------
+
+_TYPES = {"choice": str, "number": float, "integer": int, "features": list[str],
+          "layers": list[int]}
+
+
+def _from_dict(cls, raw):
+    """Check every field of a message from the page; a bad one raises ``SessionError``. A field
+    left out takes its default (the dataset: the first of the problem type's)."""
+    if not isinstance(raw, dict):
+        raise SessionError("settings must be an object")
+    unknown = sorted(set(raw) - set(BY_NAME), key=str)
+    if unknown:
+        raise SessionError(f"unknown setting(s): {', '.join(map(str, unknown[:5]))}")
+    problem = check(BY_NAME["problem"], raw.get("problem", BY_NAME["problem"].default), "")
+    defaults = {**cls().__dict__, "dataset": datasets(problem)[0]}
+    return cls(**{s.name: check(s, raw.get(s.name, defaults[s.name]), problem) for s in SCHEMA})
+
+
+def _default(setting: Setting):
+    if isinstance(setting.default, tuple):
+        return field(default_factory=lambda: list(setting.default))
+    return field(default=setting.default)
+
+
+Settings = make_dataclass(
+    "Settings", [(s.name, _TYPES[s.kind], _default(s)) for s in SCHEMA],
+    namespace={"from_dict": classmethod(_from_dict), "__module__": __name__})
+Settings.__doc__ = ("Everything the page can set, one field per setting of ``SCHEMA`` with its "
+                    "default; a link holds the same fields, so it reproduces a run. "
+                    "``Settings.from_dict(raw)`` checks a message from the page.")

@@ -18,8 +18,14 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from .._prep import TASKS
-from .._scripts import fraction, non_negative_float, positive_float, positive_int, random_seed
-from .._scripts import sample_count
+from .._scripts import (
+    fraction,
+    non_negative_float,
+    positive_float,
+    positive_int,
+    random_seed,
+    sample_count,
+)
 from ..layers import ACTIVATIONS
 from ..optimizers import OPTIMIZER_CHOICES
 from .status import ExitStatus

@@ -27,8 +27,15 @@ from .._prep import Prep
 from ..losses import HuberLoss, Loss, MeanAbsoluteError, MeanSquaredError
 from ..metrics import r2_score
 from ..model import Sequential
-from .data import TrainingData, check_2d, check_dataset_task, dataset_task, load_labelled
-from .data import record_source, split
+from .data import (
+    TrainingData,
+    check_2d,
+    check_dataset_task,
+    dataset_task,
+    load_labelled,
+    record_source,
+    split,
+)
 from .models import probabilities
 from .outputs import axis_names, class_names, plain_axes, write_figure
 from .status import CLIError, UsageError

@@ -24,8 +24,14 @@ from ..optimizers import OPTIMIZER_CHOICES, make_optimizer
 from ..training import fit
 from .data import TrainingData, check_memory, check_source_options
 from .models import describe_net
-from .outputs import check_figure_path, check_not_an_input, check_output_path, same_file
-from .outputs import staged_outputs, write_rows
+from .outputs import (
+    check_figure_path,
+    check_not_an_input,
+    check_output_path,
+    same_file,
+    staged_outputs,
+    write_rows,
+)
 from .parser import ANIMATION_FRAMES, DEFAULT_PATIENCE
 from .status import CLIError, ExitStatus, Interrupted, UsageError
 from .task import task_for_training

@@ -1,6 +1,6 @@
 """``scratchnn train --task regression`` and ``evaluate``, ``predict`` and ``plot`` on the model
 it saves, driven as a user drives them (``python -m scratchnn ...``), with the error cases run
-in process (``cli.main``) as tests/test_cli.py does.
+in process (``cli.main``) as test_cli.py does.
 
 The training runs start together from one module-scoped fixture (a fresh interpreter each,
 about a second of imports plus a few seconds of training) and are checked one by one.

@@ -262,8 +262,9 @@ def test_cli_predict_streams_in_chunks_with_memory_independent_of_rows(tmp_path,
     import csv
 
     from scratchnn import _csv, cli
+    from scratchnn.cli import predict
 
-    monkeypatch.setattr(cli, "PREDICT_CHUNK_ROWS", 1000)
+    monkeypatch.setattr(predict, "PREDICT_CHUNK_ROWS", 1000)
     monkeypatch.setattr(_csv, "SCAN_BLOCK", 2**16)
     train = tmp_path / "train.csv"
     _write_points(train, 300)
@@ -279,13 +280,13 @@ def test_cli_predict_streams_in_chunks_with_memory_independent_of_rows(tmp_path,
         peaks[n] = _peak_bytes(lambda args=args: cli.main(args))
     capsys.readouterr()
     assert peaks[60_000] - peaks[20_000] < 2**20, peaks
-    model, prep = cli._load_model(str(model_path))
+    model, prep = cli.load_model(str(model_path))
     with open(tmp_path / "out20000.csv") as f:
         rows = list(csv.reader(f))
     from scratchnn._csv import read_table
 
     X = read_table(str(tmp_path / "d20000.csv")).numeric(prep.feature_names)
-    proba = cli._probabilities(model, prep(X))
+    proba = cli.probabilities(model, prep(X))
     assert len(rows) == 20_001 and rows[0][0] == "prediction"
     assert [int(r[0]) for r in rows[1:]] == [prep.classes[i] for i in proba.argmax(axis=1)]
     np.testing.assert_allclose(np.array([r[1:] for r in rows[1:]], float), proba, atol=1e-6)
@@ -293,8 +294,9 @@ def test_cli_predict_streams_in_chunks_with_memory_independent_of_rows(tmp_path,
 
 def test_cli_predict_error_in_a_later_chunk_writes_no_file(tmp_path, monkeypatch, capsys):
     from scratchnn import cli
+    from scratchnn.cli import predict
 
-    monkeypatch.setattr(cli, "PREDICT_CHUNK_ROWS", 1000)
+    monkeypatch.setattr(predict, "PREDICT_CHUNK_ROWS", 1000)
     train, data, out = tmp_path / "train.csv", tmp_path / "d.csv", tmp_path / "out.csv"
     _write_points(train, 300)
     _write_points(data, 3000, bad_row=2500)

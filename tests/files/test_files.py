@@ -22,8 +22,6 @@ from scratchnn import _files
 from scratchnn._files import StagedOutputs, Terminated, atomic_write, sigterm_raises
 
 OLD = b"precious old bytes\n"
-ENV = {**os.environ, "MPLBACKEND": "Agg"}
-ENV.pop("SCRATCHNN_DEBUG", None)
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
 
 
@@ -225,11 +223,11 @@ print("finished")
 """
 
 CLI_CHILD = HALF_WRITER + """
-from scratchnn import cli
+from scratchnn.cli import main, train
 
 mode, *argv = sys.argv[1:]
 if mode == "training":  # say "ready" once training runs
-    real_fit = cli.fit
+    real_fit = train.fit
 
     def fit(*args, callbacks=(), **kwargs):
         def ready(epoch, history, model):
@@ -237,25 +235,26 @@ if mode == "training":  # say "ready" once training runs
                 print("ready", flush=True)
         return real_fit(*args, callbacks=[*callbacks, ready], **kwargs)
 
-    cli.fit = fit
+    train.fit = fit
 else:  # "writing": the model file is staged, the history file is half written
-    real_write_rows = cli._write_rows
+    real_write_rows = train.write_rows
 
     def write_rows(tmp, header, rows):
         real_write_rows(tmp, header, rows)
         half_writer(tmp)
 
-    cli._write_rows = write_rows
-sys.exit(cli.main(argv))
+    train.write_rows = write_rows
+sys.exit(main(argv))
 """
 
 
-def signal_when_ready(code: str, args: list[str], signum: int) -> tuple[int, str, str]:
-    """Start ``python -c code args``, wait for its "ready" line, send ``signum``; return the
-    exit code and the rest of stdout and stderr."""
+def signal_when_ready(code: str, args: list[str], signum: int, env: dict[str, str]
+                      ) -> tuple[int, str, str]:
+    """Start ``python -c code args`` in ``env``, wait for its "ready" line, send ``signum``;
+    return the exit code and the rest of stdout and stderr."""
     process = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), *map(str, args)],
                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env=ENV)
+                               stderr=subprocess.PIPE, text=True, env=env)
     try:
         line = process.stdout.readline()  # blocks until the child is mid-write (or dies)
         if line != "ready\n":
@@ -274,11 +273,12 @@ def signal_when_ready(code: str, args: list[str], signum: int) -> tuple[int, str
 @posix_only
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 @pytest.mark.parametrize("mode", ["atomic", "staged"])
-def test_a_signal_while_writing_leaves_the_old_files_and_no_temporary(tmp_path, mode, signum):
+def test_a_signal_while_writing_leaves_the_old_files_and_no_temporary(tmp_path, mode, signum,
+                                                                      cli_env):
     first, second = tmp_path / "first.bin", tmp_path / "second.bin"
     first.write_bytes(OLD)
     second.write_bytes(OLD)
-    code, out, err = signal_when_ready(LIBRARY_CHILD, [mode, first, second], signum)
+    code, out, err = signal_when_ready(LIBRARY_CHILD, [mode, first, second], signum, cli_env)
     # The process ends as that signal ends a Python program (SIGINT: KeyboardInterrupt, then
     # death by SIGINT); only after the clean-up, and before "finished".
     assert code == -signum, err
@@ -293,12 +293,12 @@ def test_a_signal_while_writing_leaves_the_old_files_and_no_temporary(tmp_path, 
     (signal.SIGTERM, 143, "terminated (SIGTERM); no output was written"),
 ])
 def test_the_command_line_stopped_while_training_writes_nothing(tmp_path, signum, exit_code,
-                                                                 message):
+                                                                 message, cli_env):
     save = tmp_path / "m.npz"
     save.write_bytes(OLD)
     code, out, err = signal_when_ready(CLI_CHILD, [
         "training", "train", "--dataset", "moons", "--n-samples", "80", "--epochs", "10000000",
-        "--save", save, "--history", tmp_path / "h.csv"], signum)
+        "--save", save, "--history", tmp_path / "h.csv"], signum, cli_env)
     assert code == exit_code, err
     assert err.count("\n") == 1 and err.startswith("scratchnn: error: ") and message in err
     assert "no output was written" in err and out == ""
@@ -311,13 +311,13 @@ def test_the_command_line_stopped_while_training_writes_nothing(tmp_path, signum
     (signal.SIGTERM, 143, "terminated (SIGTERM); no output was written"),
 ])
 def test_the_command_line_stopped_while_writing_writes_nothing(tmp_path, signum, exit_code,
-                                                                message):
+                                                                message, cli_env):
     save, history = tmp_path / "m.npz", tmp_path / "h.csv"
     save.write_bytes(OLD)
     history.write_bytes(OLD)
     code, out, err = signal_when_ready(CLI_CHILD, [
         "writing", "train", "--dataset", "moons", "--n-samples", "80", "--epochs", "5",
-        "--save", save, "--history", history], signum)
+        "--save", save, "--history", history], signum, cli_env)
     assert code == exit_code, err
     assert err == f"scratchnn: error: {message}\n" and out == ""
     assert save.read_bytes() == OLD and history.read_bytes() == OLD
@@ -365,10 +365,9 @@ WRITES = {  # (output kind, command): (suffix, command line, the output file)
 
 
 @pytest.fixture(scope="module")
-def saved_model(tmp_path_factory):
+def saved_model(tmp_path_factory, run_cli):
     folder = tmp_path_factory.mktemp("model")
-    done = subprocess.run([sys.executable, "-m", "scratchnn", *TRAIN, "--save",
-                           folder / "model.npz"], capture_output=True, text=True, env=ENV)
+    done = run_cli(*TRAIN, "--save", folder / "model.npz")
     assert done.returncode == 0, done.stderr
     (folder / "points.csv").write_text("x1,x2\n0.5,0.5\n-0.5,0.5\n")
     return folder
@@ -381,14 +380,15 @@ def saved_model(tmp_path_factory):
 ])
 @pytest.mark.parametrize("output", list(WRITES), ids="-".join)
 def test_a_signal_while_writing_each_kind_of_output_leaves_no_temporary_file(
-        tmp_path, saved_model, output, signum, exit_code, message):
+        tmp_path, saved_model, output, signum, exit_code, message, cli_env):
     suffix, argv, name = WRITES[output]
     target = tmp_path / name
     target.write_bytes(OLD)
     paths = {"out": target, "model": saved_model / "model.npz",
              "points": saved_model / "points.csv"}
     code, out, err = signal_when_ready(
-        CLI_PAUSED_WRITING, [suffix, *(arg.format(**paths) for arg in argv)], signum)
+        CLI_PAUSED_WRITING, [suffix, *(arg.format(**paths) for arg in argv)], signum,
+        cli_env)
     assert code == exit_code, err
     assert err == f"scratchnn: error: {message}\n" and out == ""
     assert target.read_bytes() == OLD and listing(tmp_path) == [name]

@@ -402,7 +402,7 @@ def test_a_downloaded_model_of_uploaded_data_keeps_its_standardisation(client, t
         reply = receive_until(ws, "model")
     path = tmp_path / "m.npz"
     path.write_bytes(base64.b64decode(reply["data"]))
-    model, prep = cli._load_model(str(path))
+    model, prep = cli.load_model(str(path))
     assert prep.feature_names == ["height", "depth"] and prep.mean is not None
     assert model.n_inputs == 2
 

@@ -20,21 +20,14 @@ from PIL import Image
 
 from scratchnn import cli, persistence
 
-ENV = {**os.environ, "MPLBACKEND": "Agg"}
-ENV.pop("SCRATCHNN_DEBUG", None)
 FAST = ["--n-samples", "80", "--epochs", "30"]
-
-
-def run(*args, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "scratchnn", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, env=ENV, timeout=120)
 
 
 # --- a labelled CSV with 3 columns and text labels, and trained models -------------------------
 
 
 @pytest.fixture(scope="module")
-def work(tmp_path_factory):
+def work(tmp_path_factory, run_cli):
     folder = tmp_path_factory.mktemp("cli")
     rng = np.random.default_rng(0)
     n = 90
@@ -45,13 +38,13 @@ def work(tmp_path_factory):
     write_csv(folder / "train.csv", ["a", "b", "c", "level"], rows)
     write_csv(folder / "features.csv", ["c", "a", "b"], [[r[2], r[0], r[1]] for r in rows[:25]])
 
-    csv_run = run("train", "--data", folder / "train.csv", "--target", "level", "--hidden", "8",
-                  "--epochs", "60", "--save", folder / "csv.npz", "--history",
-                  folder / "history.csv")
-    moons_run = run("train", "--dataset", "moons", *FAST, "--hidden", "6", "--activation",
-                    "tanh", "--optimizer", "momentum", "--features", "x1,x2,x1*x2",
-                    "--save", folder / "moons.npz", "--plot", folder / "moons.png",
-                    "--animate", folder / "moons.gif")
+    csv_run = run_cli("train", "--data", folder / "train.csv", "--target", "level", "--hidden", "8",
+                      "--epochs", "60", "--save", folder / "csv.npz", "--history",
+                      folder / "history.csv")
+    moons_run = run_cli("train", "--dataset", "moons", *FAST, "--hidden", "6", "--activation",
+                        "tanh", "--optimizer", "momentum", "--features", "x1,x2,x1*x2",
+                        "--save", folder / "moons.npz", "--plot", folder / "moons.png",
+                        "--animate", folder / "moons.gif")
     return {"dir": folder, "csv_run": csv_run, "moons_run": moons_run}
 
 
@@ -98,9 +91,9 @@ def test_train_writes_a_png_and_a_gif_of_the_expected_size(work):
         assert gif.size == (688, 320)  # an 8.6 x 4 inch figure at 80 dpi
 
 
-def test_predict_matches_the_library_row_for_row(work):
+def test_predict_matches_the_library_row_for_row(work, run_cli):
     folder = work["dir"]
-    result = run("predict", folder / "csv.npz", folder / "features.csv", "--proba")
+    result = run_cli("predict", folder / "csv.npz", folder / "features.csv", "--proba")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     header, *rows = list(csv.reader(lines))
@@ -119,12 +112,12 @@ def test_predict_matches_the_library_row_for_row(work):
     np.testing.assert_allclose([[float(v) for v in r[1:]] for r in rows], expected, atol=1e-6)
 
 
-def test_predict_applies_the_feature_lift_of_a_dataset_model(work, tmp_path):
+def test_predict_applies_the_feature_lift_of_a_dataset_model(work, tmp_path, run_cli):
     from scratchnn.datasets import FeatureLift
 
     points = np.random.default_rng(5).uniform(-1.5, 2.5, size=(40, 2))
     path = write_csv(tmp_path / "points.csv", ["x1", "x2"], points.tolist())
-    result = run("predict", work["dir"] / "moons.npz", path)
+    result = run_cli("predict", work["dir"] / "moons.npz", path)
     assert result.returncode == 0, result.stderr
     header, *rows = list(csv.reader(result.stdout.strip().splitlines()))
     model, meta = persistence.load(work["dir"] / "moons.npz", return_header=True)
@@ -135,10 +128,10 @@ def test_predict_applies_the_feature_lift_of_a_dataset_model(work, tmp_path):
     assert [int(r[0]) for r in rows] == (logits > 0).astype(int).tolist()
 
 
-def test_predict_to_a_file_and_ignoring_the_label_column(work):
+def test_predict_to_a_file_and_ignoring_the_label_column(work, run_cli):
     folder = work["dir"]
     out = folder / "predictions.csv"
-    result = run("predict", folder / "csv.npz", folder / "train.csv", "-o", out)
+    result = run_cli("predict", folder / "csv.npz", folder / "train.csv", "-o", out)
     assert result.returncode == 0, result.stderr
     header, rows = read_csv(out)
     _, train_rows = read_csv(folder / "train.csv")
@@ -147,10 +140,10 @@ def test_predict_to_a_file_and_ignoring_the_label_column(work):
     assert {r[0] for r in rows} <= {"high", "low", "mid"}
 
 
-def test_evaluate_on_a_csv_reports_the_confusion_matrix(work):
+def test_evaluate_on_a_csv_reports_the_confusion_matrix(work, run_cli):
     folder = work["dir"]
-    result = run("evaluate", folder / "csv.npz", "--data", folder / "train.csv", "--target",
-                 "level")
+    result = run_cli("evaluate", folder / "csv.npz", "--data", folder / "train.csv", "--target",
+                     "level")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "confusion matrix" in out and "precision" in out and "log-loss:" in out
@@ -163,24 +156,24 @@ def test_evaluate_on_a_csv_reports_the_confusion_matrix(work):
     assert accuracy == pytest.approx(sum(counts[i][i] for i in range(3)) / 90, abs=1e-4)
 
 
-def test_evaluate_and_plot_a_dataset_model(work):
+def test_evaluate_and_plot_a_dataset_model(work, run_cli):
     folder = work["dir"]
-    result = run("evaluate", folder / "moons.npz", "--dataset", "moons", "--n-samples", "60")
+    result = run_cli("evaluate", folder / "moons.npz", "--dataset", "moons", "--n-samples", "60")
     assert result.returncode == 0, result.stderr
     assert "samples: 60" in result.stdout
     assert result.stdout.strip().splitlines()[-1].startswith("accuracy: ")
     figure = folder / "boundary.png"
-    result = run("plot", folder / "moons.npz", "--dataset", "moons", "--n-samples", "60", "-o",
-                 figure)
+    result = run_cli("plot", folder / "moons.npz", "--dataset", "moons", "--n-samples", "60", "-o",
+                     figure)
     assert result.returncode == 0, result.stderr
     with Image.open(figure) as png:
         assert png.format == "PNG" and png.size == (960, 810)
 
 
-def test_datasets_lists_every_dataset_once():
+def test_datasets_lists_every_dataset_once(run_cli):
     from scratchnn.datasets import DATASETS, REGRESSION_DATASETS
 
-    result = run("datasets")
+    result = run_cli("datasets")
     assert result.returncode == 0
     lines = result.stdout.strip().splitlines()
     assert [line.split()[0] for line in lines] == [*DATASETS, *REGRESSION_DATASETS]
@@ -255,7 +248,7 @@ def _error_cases(folder: Path) -> dict[str, tuple[list, int, str, list[Path]]]:
 
 
 @pytest.fixture(scope="module")
-def error_runs(tmp_path_factory, work):
+def error_runs(tmp_path_factory, work, run_cli):
     """Every error case, each in its own folder (with its own pre-existing outputs), launched
     a few at a time; returns name -> (CompletedProcess, case)."""
     root = tmp_path_factory.mktemp("errors")
@@ -271,7 +264,7 @@ def error_runs(tmp_path_factory, work):
             path.write_bytes(OLD)
         cases[name] = case
     with ThreadPoolExecutor(max_workers=3) as pool:
-        results = dict(zip(cases, pool.map(lambda c: run(*c[0]), cases.values())))
+        results = dict(zip(cases, pool.map(lambda c: run_cli(*c[0]), cases.values())))
     return {name: (results[name], cases[name]) for name in cases}
 
 
@@ -291,15 +284,6 @@ def test_errors_are_one_clear_line_and_touch_nothing(error_runs, name):
 
 
 # --- the same errors, more of them, in-process (no interpreter start-up) ---------------------
-
-
-def run_inprocess(capsys, *args) -> tuple[int, str, str]:
-    try:
-        code = cli.main([str(a) for a in args])
-    except SystemExit as stop:  # argparse's usage errors
-        code = stop.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.mark.parametrize(("args", "code", "phrase"), [
@@ -374,7 +358,7 @@ def run_inprocess(capsys, *args) -> tuple[int, str, str]:
      "headless.csv: the first line holds numbers, not column names; add a header line such as "
      "x1,x2,x3"),
 ])
-def test_more_errors_in_process(capsys, tmp_path, work, args, code, phrase):
+def test_more_errors_in_process(tmp_path, work, args, code, phrase, run_cli_inprocess):
     good = write_csv(tmp_path / "good.csv", ["x1", "x2", "y"], [[0.1, 0.2, 0], [0.3, 0.4, 1]])
     good_bytes = good.read_bytes()
     renamed = write_csv(tmp_path / "renamed.csv", ["u", "v"], [[0.1, 0.2]])
@@ -400,7 +384,7 @@ def test_more_errors_in_process(capsys, tmp_path, work, args, code, phrase):
                               [[0.1, 0.2, 0], [0.3, "nan", 1]]),
              "headless": write_csv(tmp_path / "headless.csv", [0.1, 0.2, "cat"],
                                    [[0.3, 0.4, "dog"], [0.5, 0.6, "cat"]])}
-    got, _stdout, stderr = run_inprocess(capsys, *(a.format(**names) for a in args))
+    got, _stdout, stderr = run_cli_inprocess(*(a.format(**names) for a in args))
     assert got == code, stderr
     assert stderr.count("\n") == 1 and stderr.startswith("scratchnn: error: ")
     assert phrase.format(**names) in stderr
@@ -424,26 +408,26 @@ def test_more_errors_in_process(capsys, tmp_path, work, args, code, phrase):
     (["trian", "--dataset", "moons"], "unknown command trian; did you mean train?"),
     (["dataset"], "unknown command dataset; did you mean datasets?"),
 ])
-def test_a_mistyped_option_is_named_with_the_closest_real_one(capsys, args, message):
-    code, out, err = run_inprocess(capsys, *args)
+def test_a_mistyped_option_is_named_with_the_closest_real_one(args, message, run_cli_inprocess):
+    code, out, err = run_cli_inprocess(*args)
     assert (code, out, err) == (2, "", f"scratchnn: error: {message}\n")
 
 
-def test_options_abbreviated_and_negative_values_are_not_mistaken_for_typos(capsys):
-    code, out, err = run_inprocess(capsys, "train", "--dataset", "moons", "--n-sam", "60",
-                                   "--epoch", "2", "--quiet")
+def test_options_abbreviated_and_negative_values_are_not_mistaken_for_typos(run_cli_inprocess):
+    code, out, err = run_cli_inprocess("train", "--dataset", "moons", "--n-sam", "60",
+                                       "--epoch", "2", "--quiet")
     assert code == 0, err
     assert "2 epochs" in out
-    code, _, err = run_inprocess(capsys, "train", "--dataset", "moons", "--lr", "-0.5")
+    code, _, err = run_cli_inprocess("train", "--dataset", "moons", "--lr", "-0.5")
     assert code == 2 and "--lr: must be a positive number, got -0.5" in err
 
 
-def test_evaluate_on_data_without_some_of_the_models_classes_says_so(capsys, tmp_path):
+def test_evaluate_on_data_without_some_of_the_models_classes_says_so(tmp_path, run_cli_inprocess):
     model = tmp_path / "spirals.npz"
-    code, _, err = run_inprocess(capsys, "train", "--dataset", "spirals", "--n-samples", "90",
-                                 "--epochs", "3", "--save", model)
+    code, _, err = run_cli_inprocess("train", "--dataset", "spirals", "--n-samples", "90",
+                                     "--epochs", "3", "--save", model)
     assert code == 0, err
-    code, out, err = run_inprocess(capsys, "evaluate", model, "--dataset", "moons")
+    code, out, err = run_cli_inprocess("evaluate", model, "--dataset", "moons")
     assert code == 0 and err == ""
     assert "nan" not in out
     rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[-5:-2]}
@@ -469,7 +453,7 @@ def test_parse_features_expands_sin():
 
 
 @pytest.mark.filterwarnings("ignore:Stochastic Optimizer")  # a short fit is enough here
-def test_predict_uses_a_saved_estimators_own_labels(capsys, tmp_path):
+def test_predict_uses_a_saved_estimators_own_labels(tmp_path, run_cli_inprocess):
     from scratchnn.datasets import moons
     from scratchnn.estimator import MLPClassifier
 
@@ -478,23 +462,23 @@ def test_predict_uses_a_saved_estimators_own_labels(capsys, tmp_path):
     estimator.fit(X, np.where(y == 1, "up", "down"))
     persistence.save(estimator, tmp_path / "estimator.npz")
     points = write_csv(tmp_path / "points.csv", ["x1", "x2"], X[:20].tolist())
-    code, out, err = run_inprocess(capsys, "predict", tmp_path / "estimator.npz", points)
+    code, out, err = run_cli_inprocess("predict", tmp_path / "estimator.npz", points)
     assert code == 0, err
     assert out.splitlines() == ["prediction", *estimator.predict(X[:20]).tolist()]
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
-def test_outputs_get_the_usual_mode_of_new_files(capsys, tmp_path):
+def test_outputs_get_the_usual_mode_of_new_files(tmp_path, run_cli_inprocess):
     old = os.umask(0o027)
     try:
         outputs = {option: tmp_path / name for option, name in (
             ("--save", "m.npz"), ("--plot", "m.png"), ("--history", "h.csv"))}
-        code, _, err = run_inprocess(capsys, "train", "--dataset", "moons", *FAST, "--epochs",
-                                     "3", *(a for pair in outputs.items() for a in pair))
+        code, _, err = run_cli_inprocess("train", "--dataset", "moons", *FAST, "--epochs",
+                                         "3", *(a for pair in outputs.items() for a in pair))
         predictions = tmp_path / "p.csv"
         points = write_csv(tmp_path / "points.csv", ["x1", "x2"], [[0.0, 0.5]])
-        code2, _, err2 = run_inprocess(capsys, "predict", outputs["--save"], points, "-o",
-                                       predictions)
+        code2, _, err2 = run_cli_inprocess("predict", outputs["--save"], points, "-o",
+                                           predictions)
     finally:
         os.umask(old)
     assert (code, code2) == (0, 0), err + err2
@@ -505,9 +489,11 @@ def test_outputs_get_the_usual_mode_of_new_files(capsys, tmp_path):
 # --- Ctrl-C and write failures: one line, nothing written -------------------------------------
 
 
-def test_ctrl_c_during_training_writes_nothing(capsys, tmp_path, monkeypatch):
+def test_ctrl_c_during_training_writes_nothing(tmp_path, monkeypatch, run_cli_inprocess):
     """fit stops at Ctrl-C and keeps the best weights; the command then aborts with 130."""
-    real_fit = cli.fit
+    from scratchnn.cli import train
+
+    real_fit = train.fit
 
     def fit_pressing_ctrl_c_at_epoch_3(*args, callbacks=(), **kwargs):
         def press(epoch, history, model):
@@ -515,11 +501,11 @@ def test_ctrl_c_during_training_writes_nothing(capsys, tmp_path, monkeypatch):
                 raise KeyboardInterrupt
         return real_fit(*args, callbacks=[*callbacks, press], **kwargs)
 
-    monkeypatch.setattr(cli, "fit", fit_pressing_ctrl_c_at_epoch_3)
+    monkeypatch.setattr(train, "fit", fit_pressing_ctrl_c_at_epoch_3)
     save = tmp_path / "m.npz"
     save.write_bytes(OLD)
-    code, out, err = run_inprocess(capsys, "train", "--dataset", "moons", *FAST, "--save", save,
-                                   "--history", tmp_path / "h.csv")
+    code, out, err = run_cli_inprocess("train", "--dataset", "moons", *FAST, "--save", save,
+                                       "--history", tmp_path / "h.csv")
     assert code == 130
     assert err.count("\n") == 1 and "interrupted (Ctrl-C) at epoch 3 of 30" in err
     assert "no output was written" in err and out == ""
@@ -527,15 +513,15 @@ def test_ctrl_c_during_training_writes_nothing(capsys, tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
 
 
-def test_a_folder_that_refuses_writes_gets_one_line_naming_the_file(capsys, tmp_path,
-                                                                      monkeypatch):
+def test_a_folder_that_refuses_writes_gets_one_line_naming_the_file(tmp_path, monkeypatch,
+                                                                    run_cli_inprocess):
     def refuse(src, dst):
         raise PermissionError(13, "Permission denied", src)
 
     monkeypatch.setattr(os, "replace", refuse)  # as a read-only folder (root may write anyway)
     out = tmp_path / "m.npz"
     out.write_bytes(OLD)
-    code, _, err = run_inprocess(capsys, "train", "--dataset", "moons", *FAST, "--save", out)
+    code, _, err = run_cli_inprocess("train", "--dataset", "moons", *FAST, "--save", out)
     monkeypatch.undo()
     assert code == 1
     assert err == f"scratchnn: error: cannot write {out}: Permission denied; choose a folder " \
@@ -543,8 +529,8 @@ def test_a_folder_that_refuses_writes_gets_one_line_naming_the_file(capsys, tmp_
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"] and out.read_bytes() == OLD
 
 
-def test_figures_of_a_csv_model_name_their_axes_after_its_columns(capsys, tmp_path,
-                                                                   monkeypatch):
+def test_figures_of_a_csv_model_name_their_axes_after_its_columns(tmp_path, monkeypatch,
+                                                                  run_cli_inprocess):
     from scratchnn import plotting
 
     drawn = []
@@ -563,55 +549,55 @@ def test_figures_of_a_csv_model_name_their_axes_after_its_columns(capsys, tmp_pa
     rows = [[i / 7, (i % 5) * 10, "wide" if i % 5 > 2 else "narrow"] for i in range(40)]
     data = write_csv(tmp_path / "d.csv", ["length", "width", "shape"], rows)
     model = tmp_path / "m.npz"
-    code, _, err = run_inprocess(capsys, "train", "--data", data, "--target", "shape",
-                                 "--epochs", "3", "--save", model, "--plot", tmp_path / "t.png",
-                                 "--animate", tmp_path / "t.gif")
+    code, _, err = run_cli_inprocess("train", "--data", data, "--target", "shape",
+                                     "--epochs", "3", "--save", model, "--plot", tmp_path / "t.png",
+                                     "--animate", tmp_path / "t.gif")
     assert code == 0, err
     assert animated == [["narrow", "wide"]]  # the GIF's legend
-    code, _, err = run_inprocess(capsys, "plot", model, "--data", data, "--target", "shape",
-                                 "-o", tmp_path / "p.png")
+    code, _, err = run_cli_inprocess("plot", model, "--data", data, "--target", "shape",
+                                     "-o", tmp_path / "p.png")
     assert code == 0, err
-    code, _, err = run_inprocess(capsys, "train", "--dataset", "moons", *FAST, "--epochs", "3",
-                                 "--plot", tmp_path / "moons.png")
+    code, _, err = run_cli_inprocess("train", "--dataset", "moons", *FAST, "--epochs", "3",
+                                     "--plot", tmp_path / "moons.png")
     assert code == 0, err
     assert drawn == [("length", "width"), ("length", "width"), ("$x_1$", "$x_2$")]
 
 
-def test_help_answers_without_importing_scikit_learn_or_matplotlib():
+def test_help_answers_without_importing_scikit_learn_or_matplotlib(cli_env):
     """The heavy libraries are imported where they are used, so --help answers at once."""
     code = ("import sys\nfrom scratchnn import cli\ntry:\n    cli.main(['--help'])\n"
             "except SystemExit:\n    pass\n"
             "print(sorted({'sklearn', 'matplotlib', 'scipy'} & set(sys.modules)))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            env=ENV, timeout=120)
+                            env=cli_env, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "usage: scratchnn" in result.stdout and result.stdout.splitlines()[-1] == "[]"
 
 
 @pytest.mark.parametrize("command", ["evaluate", "predict", "plot"])
-def test_help_says_what_every_positional_argument_is(capsys, command):
-    code, out, _ = run_inprocess(capsys, command, "--help")
+def test_help_says_what_every_positional_argument_is(command, run_cli_inprocess):
+    code, out, _ = run_cli_inprocess(command, "--help")
     assert code == 0
     assert "MODEL.npz             a model file written by 'scratchnn train --save'" in out
 
 
-def test_a_read_only_folder_is_refused_before_training(capsys, tmp_path, monkeypatch):
+def test_a_read_only_folder_is_refused_before_training(tmp_path, monkeypatch, run_cli_inprocess):
     monkeypatch.setattr(os, "access", lambda path, mode: False)  # root could write anyway
-    code, out, err = run_inprocess(capsys, "train", "--dataset", "moons", "--save",
-                                   tmp_path / "m.npz")
+    code, out, err = run_cli_inprocess("train", "--dataset", "moons", "--save",
+                                       tmp_path / "m.npz")
     assert code == 2 and out == ""
     assert err == f"scratchnn: error: --save {tmp_path / 'm.npz'}: the folder {tmp_path} is not " \
                   "writable; choose a folder you can write to\n"
 
 
 @pytest.mark.skipif(os.name != "posix", reason="SIGPIPE")
-def test_predict_into_a_pipe_closed_early_stops_quietly(work, tmp_path):
+def test_predict_into_a_pipe_closed_early_stops_quietly(work, tmp_path, cli_env):
     """'scratchnn predict ... | head -1': no 'Broken pipe' message, the shell's SIGPIPE code."""
     points = np.random.default_rng(0).normal(size=(20000, 3))
     path = write_csv(tmp_path / "many.csv", ["a", "b", "c"], points.round(3).tolist())
     process = subprocess.Popen(
         [sys.executable, "-m", "scratchnn", "predict", str(work["dir"] / "csv.npz"), str(path),
-         "--proba"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+         "--proba"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env)
     assert process.stdout.readline() == b"prediction,p_high,p_low,p_mid\n"
     process.stdout.close()  # like head -1 exiting
     err = process.stderr.read().decode()
@@ -619,8 +605,8 @@ def test_predict_into_a_pipe_closed_early_stops_quietly(work, tmp_path):
     assert (process.returncode, err) == (141, "")
 
 
-def test_version(capsys):
+def test_version(run_cli_inprocess):
     from scratchnn import __version__
 
-    code, out, _ = run_inprocess(capsys, "--version")
+    code, out, _ = run_cli_inprocess("--version")
     assert (code, out) == (0, f"scratchnn {__version__}\n")

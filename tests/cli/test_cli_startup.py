@@ -10,7 +10,6 @@ never after a fixed time.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -18,9 +17,6 @@ import textwrap
 
 import pytest
 
-ENV = {**os.environ, "MPLBACKEND": "Agg"}
-for name in ("SCRATCHNN_DEBUG", "SCRATCHNN_READY"):
-    ENV.pop(name, None)
 HEAVY = ("sklearn", "matplotlib", "scipy", "pandas", "starlette", "torch")
 INTERRUPTED = "scratchnn: error: interrupted (Ctrl-C); no output was written"
 posix_only = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
@@ -39,10 +35,10 @@ print("heavy:", ",".join(heavy), file=sys.stderr)
 """
 
 
-def heavy_modules_after(*argv: str) -> list[str]:
+def heavy_modules_after(env: dict[str, str], *argv: str) -> list[str]:
     code = textwrap.dedent(MODULES_AFTER.format(heavy=HEAVY))
     result = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True,
-                            env=ENV, timeout=120)
+                            env=env, timeout=120)
     line = result.stderr.strip().splitlines()[-1]
     assert line.startswith("heavy:"), result.stderr
     return [name for name in line.removeprefix("heavy:").strip().split(",") if name]
@@ -50,16 +46,16 @@ def heavy_modules_after(*argv: str) -> list[str]:
 
 @pytest.mark.parametrize("argv", [["--help"], ["datasets"], ["train", "--help"],
                                   ["--version"], ["train", "--datset", "moons"]])
-def test_help_and_the_dataset_list_import_no_heavy_package(argv):
-    assert heavy_modules_after(*argv) == []
+def test_help_and_the_dataset_list_import_no_heavy_package(argv, cli_env):
+    assert heavy_modules_after(cli_env, *argv) == []
 
 
-def test_import_scratchnn_loads_nothing_until_a_name_is_used():
+def test_import_scratchnn_loads_nothing_until_a_name_is_used(cli_env):
     code = ("import sys, scratchnn; before = 'numpy' in sys.modules; "
             "from scratchnn import Dense, datasets; "
             "print(before, 'numpy' in sys.modules, 'sklearn' in sys.modules, Dense.__name__)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            env=ENV, timeout=120)
+                            env=cli_env, timeout=120)
     assert result.stdout.split() == ["False", "True", "False", "Dense"], result.stderr
 
 
@@ -78,13 +74,13 @@ def test_the_lazy_names_are_the_eager_ones():
         datasets.nothing  # noqa: B018
 
 
-def interrupt_at(stage: str, *argv: str, wait: bool = True, signals: int = 1
-                 ) -> tuple[int, list[str], str]:
+def interrupt_at(env: dict[str, str], stage: str, *argv: str, wait: bool = True,
+                 signals: int = 1) -> tuple[int, list[str], str]:
     """Run ``python -m scratchnn argv``; once it says ``ready STAGE`` send Ctrl-C (``signals``
     times). ``wait``: the process pauses at that stage until the signal comes; otherwise it
     goes on, and the signal lands wherever it is. Returns the exit code, stderr's other lines
     and stdout."""
-    env = {**ENV, "SCRATCHNN_READY": stage if wait else "1"}
+    env = {**env, "SCRATCHNN_READY": stage if wait else "1"}
     process = subprocess.Popen([sys.executable, "-m", "scratchnn", *argv], env=env, text=True,
                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE)
@@ -108,22 +104,22 @@ def interrupt_at(stage: str, *argv: str, wait: bool = True, signals: int = 1
 @posix_only
 @pytest.mark.parametrize("stage", ["start", "imported"])
 @pytest.mark.parametrize("argv", [["--help"], ["datasets"], ["train", "--dataset", "xor"]])
-def test_ctrl_c_while_starting_is_one_line_and_130(stage, argv):
-    code, errors, out = interrupt_at(stage, *argv)
+def test_ctrl_c_while_starting_is_one_line_and_130(stage, argv, cli_env):
+    code, errors, out = interrupt_at(cli_env, stage, *argv)
     assert (code, errors, out) == (130, [INTERRUPTED], "")
 
 
 @posix_only
-def test_ctrl_c_twice_is_still_one_line():
-    code, errors, _ = interrupt_at("start", "--help", signals=2)
+def test_ctrl_c_twice_is_still_one_line(cli_env):
+    code, errors, _ = interrupt_at(cli_env, "start", "--help", signals=2)
     assert (code, errors) == (130, [INTERRUPTED])
 
 
 @posix_only
 @pytest.mark.parametrize("argv", [["--help"], ["datasets"]])
-def test_ctrl_c_at_whatever_moment_it_lands_is_one_line(argv):
+def test_ctrl_c_at_whatever_moment_it_lands_is_one_line(argv, cli_env):
     # Sent as soon as the entry point runs, without waiting: it lands during the imports or
     # the help text; a command that finished first has exited normally.
     for _ in range(3):
-        code, errors, _ = interrupt_at("start", *argv, wait=False)
+        code, errors, _ = interrupt_at(cli_env, "start", *argv, wait=False)
         assert (code, errors) in ((130, [INTERRUPTED]), (0, [])), errors

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,17 +16,8 @@ from scratchnn import cli
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
-ENV = {**os.environ, "MPLBACKEND": "Agg"}
-ENV.pop("SCRATCHNN_DEBUG", None)
-
-
-def scratchnn(*args, cwd) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "scratchnn", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, env=ENV, timeout=300)
-
-
 @pytest.fixture(scope="module")
-def folder(tmp_path_factory) -> Path:
+def folder(tmp_path_factory, run_cli) -> Path:
     """Two trained models: text labels and standardised CSV columns; a dataset with lifted
     features. Plus the points to predict."""
     folder = tmp_path_factory.mktemp("export")
@@ -52,19 +41,19 @@ def folder(tmp_path_factory) -> Path:
              "--hidden", "4", "--activation", "tanh", "--epochs", "40", "--quiet", "--save",
              "circles.npz")]
     with ThreadPoolExecutor(len(runs)) as pool:
-        for result in pool.map(lambda args: scratchnn(*args, cwd=folder), runs):
+        for result in pool.map(lambda args: run_cli(*args, cwd=folder), runs):
             assert result.returncode == 0, result.stderr
     return folder
 
 
 @pytest.mark.parametrize(("model", "data"), [("table.npz", "train.csv"),
                                              ("circles.npz", "points.csv")])
-def test_export_predicts_as_scratchnn_predict(folder, model, data):
+def test_export_predicts_as_scratchnn_predict(folder, model, data, run_cli):
     out = model.replace(".npz", ".onnx")
     expected = f"expected_{model}.csv"
     with ThreadPoolExecutor(2) as pool:
-        exporting = pool.submit(scratchnn, "export", model, out, cwd=folder)
-        predicting = pool.submit(scratchnn, "predict", model, data, "--proba", "-o", expected,
+        exporting = pool.submit(run_cli, "export", model, out, cwd=folder)
+        predicting = pool.submit(run_cli, "predict", model, data, "--proba", "-o", expected,
                                  cwd=folder)
         result, predicted = exporting.result(), predicting.result()
     assert result.returncode == 0, result.stderr
@@ -102,12 +91,12 @@ def one_line_error(result) -> str:
     return one_line_error_text(result.stderr)
 
 
-def test_export_bad_files_from_the_shell_are_one_line_and_exit_1(folder):
+def test_export_bad_files_from_the_shell_are_one_line_and_exit_1(folder, run_cli):
     (folder / "notes.txt").write_text("not a model\n")
     cases = [(("export", "nothing.npz", "x.onnx"), "no such model file: nothing.npz"),
              (("export", "notes.txt", "x.onnx"), "notes.txt is not a scratchnn model file")]
     with ThreadPoolExecutor(len(cases)) as pool:
-        results = list(pool.map(lambda case: scratchnn(*case[0], cwd=folder), cases))
+        results = list(pool.map(lambda case: run_cli(*case[0], cwd=folder), cases))
     for (args, message), result in zip(cases, results):
         assert result.returncode == 1, (args, result.stderr)
         assert message in one_line_error(result), (args, result.stderr)

@@ -1,6 +1,6 @@
 """``scratchnn train --task regression`` and ``evaluate``, ``predict`` and ``plot`` on the model
 it saves, driven as a user drives them (``python -m scratchnn ...``), with the error cases run
-in process (``cli.main``) as tests/test_cli.py does.
+in process (``cli.main``) as test_cli.py does.
 
 The training runs start together from one module-scoped fixture (a fresh interpreter each,
 about a second of imports plus a few seconds of training) and are checked one by one.
@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import csv
 import os
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -22,23 +20,6 @@ from PIL import Image
 
 from scratchnn import cli, persistence
 from scratchnn._prep import Prep
-
-ENV = {**os.environ, "MPLBACKEND": "Agg"}
-ENV.pop("SCRATCHNN_DEBUG", None)
-
-
-def run(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "scratchnn", *map(str, args)],
-                          capture_output=True, text=True, env=ENV, timeout=300)
-
-
-def run_inprocess(capsys, *args) -> tuple[int, str, str]:
-    try:
-        code = cli.main([str(a) for a in args])
-    except SystemExit as stop:  # argparse's usage errors
-        code = stop.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def scores_line(line: str) -> dict[str, float]:
@@ -65,7 +46,7 @@ def write_houses(path: Path, X: np.ndarray, y: np.ndarray) -> Path:
 
 
 @pytest.fixture(scope="module")
-def work(tmp_path_factory):
+def work(tmp_path_factory, run_cli):
     folder = tmp_path_factory.mktemp("cli_regression")
     X, y = houses(240, seed=0)
     write_houses(folder / "houses.csv", X, y)
@@ -86,7 +67,7 @@ def work(tmp_path_factory):
                   folder / "never.npz"],
     }
     with ThreadPoolExecutor(max_workers=2) as pool:
-        results = dict(zip(commands, pool.map(lambda args: run(*args), commands.values())))
+        results = dict(zip(commands, pool.map(lambda args: run_cli(*args), commands.values())))
     return {"dir": folder, **results, "X_new": X_new, "y_new": y_new}
 
 
@@ -157,10 +138,10 @@ def by_hand(folder: Path, X: np.ndarray) -> np.ndarray:
     return model.forward(inputs)[:, 0] * scaling["scale"] + scaling["mean"]
 
 
-def test_predict_writes_values_in_the_targets_units(work):
+def test_predict_writes_values_in_the_targets_units(work, run_cli):
     folder = work["dir"]
-    result = run("predict", folder / "houses.npz", folder / "new_features.csv", "-o",
-                 folder / "predicted.csv")
+    result = run_cli("predict", folder / "houses.npz", folder / "new_features.csv", "-o",
+                     folder / "predicted.csv")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"wrote 20 predictions to {folder / 'predicted.csv'}"
     header, rows = read_csv(folder / "predicted.csv")
@@ -170,10 +151,10 @@ def test_predict_writes_values_in_the_targets_units(work):
     assert np.mean(np.abs(predicted - work["y_new"][:20])) < 2.0  # prices, not z-scores
 
 
-def test_predict_ignores_the_target_column_of_a_labelled_file(work, capsys):
+def test_predict_ignores_the_target_column_of_a_labelled_file(work, run_cli_inprocess):
     folder = work["dir"]
-    code, out, err = run_inprocess(capsys, "predict", folder / "houses.npz",
-                                   folder / "houses_new.csv")
+    code, out, err = run_cli_inprocess("predict", folder / "houses.npz",
+                                       folder / "houses_new.csv")
     assert code == 0, err
     header, *rows = list(csv.reader(out.strip().splitlines()))
     assert header == ["prediction"] and len(rows) == 60
@@ -181,10 +162,10 @@ def test_predict_ignores_the_target_column_of_a_labelled_file(work, capsys):
                                rtol=1e-9)
 
 
-def test_evaluate_reports_r2_mae_rmse_of_a_new_file(work, capsys):
+def test_evaluate_reports_r2_mae_rmse_of_a_new_file(work, run_cli_inprocess):
     folder = work["dir"]
-    code, out, err = run_inprocess(capsys, "evaluate", folder / "houses.npz", "--data",
-                                   folder / "houses_new.csv", "--target", "price")
+    code, out, err = run_cli_inprocess("evaluate", folder / "houses.npz", "--data",
+                                       folder / "houses_new.csv", "--target", "price")
     assert code == 0, err
     lines = dict(line.split(": ", 1) for line in out.strip().splitlines())
     predicted, y = by_hand(folder, work["X_new"]), work["y_new"]
@@ -199,15 +180,15 @@ def test_evaluate_reports_r2_mae_rmse_of_a_new_file(work, capsys):
     assert r2 > 0.8
 
 
-def test_evaluate_and_plot_a_dataset_model_on_a_fresh_sample(work, capsys):
+def test_evaluate_and_plot_a_dataset_model_on_a_fresh_sample(work, run_cli_inprocess):
     folder = work["dir"]
-    code, out, err = run_inprocess(capsys, "evaluate", folder / "plane.npz", "--dataset",
-                                   "plane", "--noise", "0.1", "--task", "regression")
+    code, out, err = run_cli_inprocess("evaluate", folder / "plane.npz", "--dataset",
+                                       "plane", "--noise", "0.1", "--task", "regression")
     assert code == 0, err
     assert "plane (400 points, seed 1, noise 0.1)" in out  # training used seed 0
     assert float(out.strip().splitlines()[-1].split(": ")[1]) > 0.9
-    code, out, err = run_inprocess(capsys, "plot", folder / "sine.npz", "--dataset", "sine",
-                                   "-o", folder / "sine_again.png")
+    code, out, err = run_cli_inprocess("plot", folder / "sine.npz", "--dataset", "sine",
+                                       "-o", folder / "sine_again.png")
     assert code == 0, err
     assert out.splitlines()[0] == f"figure: {folder / 'sine_again.png'}"
     assert float(out.strip().splitlines()[-1].split(": ")[1]) > 0.9
@@ -249,13 +230,13 @@ def test_a_continuous_target_without_task_is_refused_with_a_hint(work):
     assert not (work["dir"] / "never.npz").exists()
 
 
-def test_integer_targets_with_few_classes_still_classify(tmp_path, capsys):
+def test_integer_targets_with_few_classes_still_classify(tmp_path, run_cli_inprocess):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 2))
     path = write_csv(tmp_path / "three.csv", ["a", "b", "grade"],
                      [[f"{a:.4f}", f"{b:.4f}", int(a > 0) + int(b > 0)] for a, b in X])
-    code, out, err = run_inprocess(capsys, "train", "--data", path, "--target", "grade",
-                                   "--epochs", "5", "--save", tmp_path / "three.npz")
+    code, out, err = run_cli_inprocess("train", "--data", path, "--target", "grade",
+                                       "--epochs", "5", "--save", tmp_path / "three.npz")
     assert code == 0, err
     assert "classes: 0, 1, 2" in out and out.strip().splitlines()[-1].startswith(
         "test accuracy: ")
@@ -263,9 +244,9 @@ def test_integer_targets_with_few_classes_still_classify(tmp_path, capsys):
     assert header["metadata"]["task"] == "classification"
 
 
-def test_many_integer_values_are_refused_too(tmp_path, capsys):
+def test_many_integer_values_are_refused_too(tmp_path, run_cli_inprocess):
     path = write_csv(tmp_path / "ages.csv", ["a", "age"], [[i * 0.1, 20 + i] for i in range(30)])
-    code, _, err = run_inprocess(capsys, "train", "--data", path, "--target", "age")
+    code, _, err = run_cli_inprocess("train", "--data", path, "--target", "age")
     assert code == 2
     assert "numeric with 30 distinct values" in err and "--task regression" in err
 
@@ -328,8 +309,8 @@ REGRESS = ["--task", "regression"]
      "--features lifts 2-D points"),
     (["export", "{plane}", "{dir}/plane.onnx"], 2, "export writes classifiers only"),
 ])
-def test_bad_input_gives_one_line_and_writes_nothing(bad, capsys, args, code, phrase):
-    got, _, err = run_inprocess(capsys, *(a.format(**bad) for a in args))
+def test_bad_input_gives_one_line_and_writes_nothing(bad, args, code, phrase, run_cli_inprocess):
+    got, _, err = run_cli_inprocess(*(a.format(**bad) for a in args))
     assert got == code, err
     assert err.startswith("scratchnn: error: ") and len(err.strip().splitlines()) == 1
     assert phrase in err
@@ -341,15 +322,15 @@ def test_bad_input_gives_one_line_and_writes_nothing(bad, capsys, args, code, ph
 
 @pytest.mark.parametrize(("loss", "name"), [("huber", "Huber loss"),
                                             ("absolute_error", "absolute error")])
-def test_the_robust_losses_train(capsys, loss, name):
-    code, out, err = run_inprocess(capsys, "train", "--dataset", "plane", "--noise", "0.1",
-                                   "--loss", loss, "--epochs", "40", "--quiet")
+def test_the_robust_losses_train(loss, name, run_cli_inprocess):
+    code, out, err = run_cli_inprocess("train", "--dataset", "plane", "--noise", "0.1",
+                                       "--loss", loss, "--epochs", "40", "--quiet")
     assert code == 0, err
     assert name in out
     assert scores_line(out.strip().splitlines()[-1])["R²"] > 0.8
 
 
-def test_an_mlpregressor_file_predicts_through_the_command_line(tmp_path, capsys):
+def test_an_mlpregressor_file_predicts_through_the_command_line(tmp_path, run_cli_inprocess):
     import scratchnn as snn
 
     rng = np.random.default_rng(0)
@@ -358,7 +339,7 @@ def test_an_mlpregressor_file_predicts_through_the_command_line(tmp_path, capsys
         X, 3 * X[:, 0] - X[:, 1] + 2)
     snn.save(reg, tmp_path / "reg.npz")
     path = write_csv(tmp_path / "points.csv", ["x1", "x2"], X[:10].round(6).tolist())
-    code, out, err = run_inprocess(capsys, "predict", tmp_path / "reg.npz", path)
+    code, out, err = run_cli_inprocess("predict", tmp_path / "reg.npz", path)
     assert code == 0, err
     values = [float(v) for v in out.split()[1:]]
     np.testing.assert_allclose(values, reg.predict(X[:10].round(6)), rtol=1e-8)

@@ -36,6 +36,10 @@ class Layer:
         """``(param, grad)`` pairs; empty for layers without parameters."""
         return []
 
+    def named_parameters(self) -> list[tuple[str, np.ndarray]]:
+        """``(name, param)`` for each parameter, in ``parameters()`` order (``Dense``: W, b)."""
+        return []
+
     def release(self) -> None:
         """Drop what the last forward pass kept for ``backward`` (its input ``x``, its output
         ``y``, a dropout ``mask``) and the work buffers, so that an idle layer holds its
@@ -128,6 +132,9 @@ class Dense(Layer):
 
     def parameters(self) -> list[tuple[np.ndarray, np.ndarray]]:
         return [(self.W, self.dW), (self.b, self.db)]
+
+    def named_parameters(self) -> list[tuple[str, np.ndarray]]:
+        return [("W", self.W), ("b", self.b)]
 
     def _checked_input(self, x) -> np.ndarray:
         """``x`` as an array of shape ``(n, n_in)``, or a ``ValueError`` that says how to fix it."""

@@ -313,6 +313,32 @@ class Sequential:
                                  f"shape {p.shape}")
             np.copyto(p, w)
 
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Every parameter by name, as new arrays (safe to keep): ``{"0.W": ..., "0.b": ...,
+        "2.W": ...}``, the number being the layer's index in ``self.layers`` (PyTorch's
+        ``"0.weight"``; our ``W`` is ``(n_in, n_out)``, PyTorch's weight its transpose)."""
+        return {f"{i}.{name}": array.copy() for i, layer in enumerate(self.layers)
+                for name, array in layer.named_parameters()}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Copy the arrays of ``state_dict`` (as ``state_dict()`` gives) into the parameters, in
+        place (an optimizer over ``parameters()`` keeps working). Every parameter must be
+        given, with its shape, and nothing else: a ``ValueError`` names what is missing,
+        unexpected or of the wrong shape."""
+        own = {f"{i}.{name}": array for i, layer in enumerate(self.layers)
+               for name, array in layer.named_parameters()}
+        missing = [key for key in own if key not in state_dict]
+        unexpected = [key for key in state_dict if key not in own]
+        if missing or unexpected:
+            raise ValueError(f"load_state_dict: missing keys {missing}, unexpected keys "
+                             f"{unexpected}; the model has {list(own)}")
+        for key, array in own.items():
+            value = np.asarray(state_dict[key])
+            if value.shape != array.shape:
+                raise ValueError(f"load_state_dict: {key} has shape {value.shape}, the model's "
+                                 f"parameter {array.shape}")
+            np.copyto(array, value)
+
     def reset_parameters(self, rng=None) -> None:
         """Re-initialise every ``Dense`` (in place) from ``rng``: a fresh start."""
         rng = as_generator(rng)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import math
+from typing import ClassVar
 
 import numpy as np
 
@@ -93,6 +94,95 @@ class Optimizer:
         current learning rate, which a schedule may have changed)."""
         return _settings_repr(self, skip=("params",))
 
+    # --- state, in PyTorch's form ---------------------------------------------------------
+    # Each subclass names its per-parameter state as PyTorch does and the attribute that holds
+    # it (one array per group, see _as_groups): SGD {"momentum_buffer": "velocity"}.
+    _STATE: ClassVar[dict[str, str]] = {}
+    _HAS_STEP = False  # PyTorch keeps a "step" count per parameter (Adam, RMSprop)
+
+    def _started(self) -> bool:
+        return self.t > 0 and all(getattr(self, attribute) for attribute in self._STATE.values())
+
+    def state_dict(self) -> dict:
+        """The optimizer's state as PyTorch lays it out, as new arrays (safe to keep):
+        ``{"state": {i: {name: array, ...}}, "param_groups": [{"lr": ..., ..., "params":
+        [0, 1, ...]}]}`` where ``i`` indexes ``params`` as given to the constructor and each
+        array has that parameter's shape. Before the first ``step`` the state is empty.
+
+        ``SGD``'s state is ``momentum_buffer`` (with momentum), ``Adam``'s ``step``,
+        ``exp_avg`` and ``exp_avg_sq``, ``RMSprop``'s ``step`` and ``square_avg``."""
+        group = {name: getattr(self, name) for name in self._setting_names()}
+        group.update(lr=self.lr, initial_lr=self.initial_lr, params=list(range(len(self.params))))
+        state: dict[int, dict] = {}
+        if self._started():
+            per_name = {name: self._split(getattr(self, attribute))
+                        for name, attribute in self._STATE.items()}
+            for i in range(len(self.params)):
+                state[i] = {"step": self.t} if self._HAS_STEP else {}
+                state[i].update({name: arrays[i] for name, arrays in per_name.items()})
+        return {"state": state, "param_groups": [group]}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Take the settings and the state from ``state_dict`` (as ``state_dict()`` gives),
+        copying the arrays in, so that the next ``step`` continues the run it came from. The
+        optimizer must be over parameters of the same number and shapes."""
+        groups, state = state_dict.get("param_groups"), state_dict.get("state")
+        if not (isinstance(groups, list) and len(groups) == 1 and isinstance(state, dict)):
+            raise ValueError("load_state_dict expects {'state': {...}, 'param_groups': [one "
+                             "group]}, as state_dict() gives")
+        group = groups[0]
+        if len(group.get("params", ())) != len(self.params):
+            raise ValueError(f"the state is for {len(group.get('params', ()))} parameters, this "
+                             f"optimizer has {len(self.params)}")
+        self._load_state(state)
+        for name in self._setting_names():
+            if name in group:
+                setattr(self, name, type(getattr(self, name))(group[name]))
+        self.lr = float(group.get("lr", self.lr))
+        self.initial_lr = float(group.get("initial_lr", self.lr))
+
+    def _load_state(self, state: dict) -> None:
+        if not state:
+            self.reset()
+            return
+        entries = [state.get(i, state.get(str(i))) for i in range(len(self.params))]
+        if any(not isinstance(entry, dict) for entry in entries):
+            raise ValueError("the state must have an entry for every parameter, or none")
+        for name, attribute in self._STATE.items():
+            arrays = []
+            for i, ((param, _), entry) in enumerate(zip(self.params, entries)):
+                if np.shape(entry.get(name)) != param.shape:
+                    raise ValueError(f"state {name!r} of parameter {i} has shape "
+                                     f"{np.shape(entry.get(name))}, the parameter {param.shape}")
+                arrays.append(np.asarray(entry[name], dtype=param.dtype))
+            self._join_into(getattr(self, attribute), arrays)
+        self.t = int(entries[0].get("step", 1)) if self._HAS_STEP else 1
+
+    def _setting_names(self) -> list[str]:
+        """The constructor's settings besides ``params`` and ``lr`` (momentum, betas, ...)."""
+        names = inspect.signature(type(self).__init__).parameters
+        return [name for name in names if name not in ("self", "params", "lr")]
+
+    def _split(self, group_arrays: list[np.ndarray]) -> list[np.ndarray]:
+        """Per-group state arrays as one new array per parameter, shaped like it."""
+        if len(group_arrays) == len(self.params):
+            return [a.copy() for a in group_arrays]
+        flat, out, start = group_arrays[0], [], 0
+        for param, _ in self.params:
+            out.append(flat[start:start + param.size].reshape(param.shape).copy())
+            start += param.size
+        return out
+
+    def _join_into(self, group_arrays: list[np.ndarray], arrays: list[np.ndarray]) -> None:
+        """Copy per-parameter ``arrays`` into the per-group state (allocated if empty)."""
+        if not group_arrays:  # e.g. SGD built without momentum: no velocity yet
+            group_arrays.extend(np.zeros_like(p) for p, _ in self.groups)
+        if len(group_arrays) == len(arrays):
+            for target, source in zip(group_arrays, arrays):
+                np.copyto(target, source)
+        else:
+            np.concatenate([a.ravel() for a in arrays], out=group_arrays[0])
+
 
 class SGD(Optimizer):
     """Stochastic gradient descent, optionally with (Nesterov) momentum.
@@ -111,6 +201,11 @@ class SGD(Optimizer):
             raise ValueError("nesterov=True needs a momentum > 0")
         self.nesterov = bool(nesterov)
         self.velocity = [np.zeros_like(p) for p, _ in self.groups] if self.momentum else []
+
+    _STATE: ClassVar[dict[str, str]] = {"momentum_buffer": "velocity"}
+
+    def _started(self) -> bool:
+        return self.t > 0 and bool(self.momentum)
 
     def reset(self) -> None:
         super().reset()
@@ -161,6 +256,9 @@ class Adam(Optimizer):
         self.v = [np.zeros_like(p) for p, _ in self.groups]
         self._denominator = [np.empty_like(p) for p, _ in self.groups]
 
+    _STATE: ClassVar[dict[str, str]] = {"exp_avg": "m", "exp_avg_sq": "v"}
+    _HAS_STEP = True
+
     def reset(self) -> None:
         super().reset()
         for a in (*self.m, *self.v):
@@ -193,6 +291,9 @@ class RMSprop(Optimizer):
         self.eps = float(check("eps", eps, [POSITIVE_NUMBER]))
         self.v = [np.zeros_like(p) for p, _ in self.groups]
         self._denominator = [np.empty_like(p) for p, _ in self.groups]
+
+    _STATE: ClassVar[dict[str, str]] = {"square_avg": "v"}
+    _HAS_STEP = True
 
     def reset(self) -> None:
         super().reset()

@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 
 import scratchnn as snn
-from scratchnn import persistence
 from scratchnn.persistence import FORMAT_VERSION, HEADER_KEY, ModelFileError, read_header
 from scratchnn.persistence.format import _checksum
 

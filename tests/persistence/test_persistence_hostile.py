@@ -529,8 +529,9 @@ def test_any_edit_of_the_header_is_refused(tmp_path, edit):
 
 
 def test_a_file_of_format_version_1_still_loads():
-    """tests/persistence/data/model_format_v1.npz was written by scratchnn 0.1.0 (format 1: the checksum
-    over the arrays alone), with its predictions on six rows kept in its metadata."""
+    """tests/persistence/data/model_format_v1.npz was written by scratchnn 0.1.0 (format 1:
+    the checksum over the arrays alone), with its predictions on six rows kept in its
+    metadata."""
     path = DATA / "model_format_v1.npz"
     clf, header = snn.load(path, return_header=True)
     assert header["format_version"] == 1

@@ -292,6 +292,32 @@ class _BaseMLP(BaseEstimator):
         self.coefs_ = [layer.W for layer in model.dense_layers]
         self.intercepts_ = [layer.b for layer in model.dense_layers]
 
+    # --- pickling (joblib, GridSearchCV with n_jobs, Dask: all pickle the estimator) --------
+
+    def __getstate__(self) -> dict:
+        """The estimator's ``__dict__``, with the optimizer as its class and ``state_dict()``:
+        the optimizer updates views of the network's parameters, and pickle would copy those
+        apart from the network, so that ``partial_fit`` on the copy would train nothing."""
+        state = dict(super().__getstate__())
+        optimizer = state.pop("_optimizer", None)
+        if optimizer is not None:
+            state["_optimizer_state"] = (type(optimizer), optimizer.state_dict())
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        """Rebuild the optimizer over the unpickled network (also for a pickle that holds the
+        optimizer itself, as earlier versions wrote)."""
+        state = dict(state)
+        saved, optimizer = state.pop("_optimizer_state", None), state.pop("_optimizer", None)
+        if saved is None and optimizer is not None:
+            saved = (type(optimizer), optimizer.state_dict())
+        super().__setstate__(state)
+        if saved is not None:
+            cls, optimizer_state = saved
+            lr = optimizer_state["param_groups"][0]["lr"]
+            self._optimizer = cls(self.model_.parameters(), lr=lr)
+            self._optimizer.load_state_dict(optimizer_state)
+
     def _make_optimizer(self):
         params = self.model_.parameters()
         if self.solver == "adam":

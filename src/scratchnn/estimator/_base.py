@@ -279,6 +279,7 @@ class _BaseMLP(BaseEstimator):
         self.loss_curve_ = []
         self._no_improvement_count = 0
         self.__dict__.pop("_optimizer", None)
+        self.__dict__.pop("_optimizer_state", None)
         if self.early_stopping and self.solver != "lbfgs":
             self.validation_scores_, self.val_loss_curve_ = [], []
             self.best_validation_score_, self.best_loss_ = -math.inf, None
@@ -297,7 +298,8 @@ class _BaseMLP(BaseEstimator):
     def __getstate__(self) -> dict:
         """The estimator's ``__dict__``, with the optimizer as its class and ``state_dict()``:
         the optimizer updates views of the network's parameters, and pickle would copy those
-        apart from the network, so that ``partial_fit`` on the copy would train nothing."""
+        apart from the network, so that ``partial_fit`` on the copy would train nothing.
+        ``_continued_optimizer`` rebuilds it over the unpickled network when it is needed."""
         state = dict(super().__getstate__())
         optimizer = state.pop("_optimizer", None)
         if optimizer is not None:
@@ -305,18 +307,25 @@ class _BaseMLP(BaseEstimator):
         return state
 
     def __setstate__(self, state: dict) -> None:
-        """Rebuild the optimizer over the unpickled network (also for a pickle that holds the
-        optimizer itself, as earlier versions wrote)."""
         state = dict(state)
-        saved, optimizer = state.pop("_optimizer_state", None), state.pop("_optimizer", None)
-        if saved is None and optimizer is not None:
-            saved = (type(optimizer), optimizer.state_dict())
+        optimizer = state.pop("_optimizer", None)  # a pickle of an earlier version holds it
+        if optimizer is not None:
+            state["_optimizer_state"] = (type(optimizer), optimizer.state_dict())
         super().__setstate__(state)
-        if saved is not None:
-            cls, optimizer_state = saved
-            lr = optimizer_state["param_groups"][0]["lr"]
-            self._optimizer = cls(self.model_.parameters(), lr=lr)
-            self._optimizer.load_state_dict(optimizer_state)
+
+    def _continued_optimizer(self):
+        """The optimizer that goes on where the last call stopped: the one in use, or the one
+        an unpickled estimator carries as ``(class, state_dict())``, rebuilt over the network;
+        a new one if there is neither (a fresh fit, a model loaded from a file)."""
+        saved = self.__dict__.pop("_optimizer_state", None)
+        if hasattr(self, "_optimizer"):
+            return self._optimizer
+        if saved is None:
+            return self._make_optimizer()
+        cls, state = saved
+        optimizer = cls(self.model_.parameters(), lr=state["param_groups"][0]["lr"])
+        optimizer.load_state_dict(state)
+        return optimizer
 
     def _make_optimizer(self):
         params = self.model_.parameters()
@@ -380,8 +389,7 @@ class _BaseMLP(BaseEstimator):
         ``split`` is ``(train_rows, validation_rows)`` with early stopping, else ``None``."""
         model = self.model_
         loss = self._make_loss()
-        if not incremental or not hasattr(self, "_optimizer"):
-            self._optimizer = self._make_optimizer()
+        self._optimizer = self._continued_optimizer() if incremental else self._make_optimizer()
         if not hasattr(self, "_no_improvement_count"):  # e.g. a model loaded from a file
             self._no_improvement_count = 0
         val = None

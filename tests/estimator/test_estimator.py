@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import warnings
 
 import numpy as np
@@ -340,6 +341,18 @@ def test_pipeline_grid_search_and_cross_validation_in_parallel(iris):
     np.testing.assert_array_equal(serial, parallel)
     np.testing.assert_array_equal(serial, threaded)
     assert serial.mean() > 0.8
+
+
+def test_a_pickled_estimator_predicts_and_trains_on_as_the_original(iris):
+    """pickle and joblib (GridSearchCV with n_jobs, Dask) copy an estimator as any
+    scikit-learn estimator: its __dict__, with the network and the optimizer's state."""
+    X, y = iris
+    clf = quiet_fit(MLPClassifier((8,), max_iter=5, random_state=0), X, y)
+    copy = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(copy.predict_proba(X), clf.predict_proba(X))
+    for est in (clf, copy):
+        est.partial_fit(X, y)
+    np.testing.assert_array_equal(copy.predict_proba(X), clf.predict_proba(X))
 
 
 def test_blobs_with_many_classes_and_minibatches():

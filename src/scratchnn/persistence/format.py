@@ -1,12 +1,16 @@
-"""Safe model files: ``save`` / ``load`` for a ``Sequential`` or a fitted ``MLPClassifier``.
+"""Safe model files: ``save`` / ``load`` for a ``Sequential`` or a fitted ``MLPClassifier`` or
+``MLPRegressor``, optionally with the optimizer that trains it.
 
 A model file is an ordinary ``.npz`` archive (a zip of ``.npy`` arrays) written with
 ``allow_pickle=False``. It holds
 
-* one array per parameter (``dense_0_W``, ``dense_0_b``, ``dense_1_W``, ...), and
+* one array per parameter (``dense_0_W``, ``dense_0_b``, ``dense_1_W``, ...),
+* with an optimizer, one array per piece of its state (``optimizer_0_exp_avg``, ...: see
+  ``optimizer_state.py``), and
 * ``__header__``: a ``uint8`` array holding UTF-8 JSON that describes everything else: the
   format name and version, the library version, the layer list (kinds, sizes, parameters),
-  the dtype, for an estimator its parameters, classes and training summary, the caller's
+  the dtype, for an estimator its parameters, classes and training summary
+  (``estimator_state.py``), the optimizer's class, settings and scalar state, the caller's
   ``metadata``, and a SHA-256 checksum over the rest of the header (canonical JSON) and the
   arrays' names, dtypes, shapes and bytes (format 1, still read, covered the arrays alone).
 
@@ -15,7 +19,8 @@ refused, not executed) and never runs code; it compares the member list and ever
 declared size, dtype and shape with the header's architecture before it reads any array
 data, reads each array with a cap, and rebuilds the model from plain numbers after checking
 the checksum and that every weight is finite. Whatever stops it is a ``ModelFileError``
-saying what is wrong, so a hostile file costs a few kilobytes of reading, not gigabytes.
+saying what is wrong, so a hostile file costs a few kilobytes of reading, not gigabytes (the
+bounded reading itself is ``_npz_reader.py``'s).
 
 Why a crash cannot destroy a saved model: ``save`` writes a temporary file in the same
 folder, flushes and ``fsync``s it, then renames it over the target with ``os.replace``
@@ -26,28 +31,38 @@ SIGTERM the temporary file is removed as well.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import inspect
 import json
 import math
 import os
-import reprlib
-import zipfile
-import zlib
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from ._files import atomic_write
-from .errors import ModelFileError
-from .layers import ACTIVATIONS, Dense, Dropout, Layer, LeakyReLU
-from .model import Sequential
+from .._files import atomic_write
+from ..errors import ModelFileError
+from ..layers import ACTIVATIONS, Dense, Dropout, Layer, LeakyReLU
+from ..model import Sequential
+from ._npz_reader import (
+    HEADER_KEY,
+    HEADER_LIMIT,
+    _brief,
+    _check_members,
+    _cut,
+    _members,
+    _open,
+    _read_arrays,
+    _read_header,
+)
+from .estimator_state import ESTIMATOR_KINDS, describe_estimator, is_estimator, restore_estimator
+from .optimizer_state import describe_optimizer, optimizer_shapes, restore_optimizer
 
 FORMAT_NAME = "scratchnn-model"
-FORMAT_VERSION = 2  # 2: the checksum covers the header too; 1 is still read
-HEADER_KEY = "__header__"
+# 3: the file may hold an optimizer's state; 2: the checksum covers the header too; 1 is still
+# read. A file without an optimizer is written as version 2, byte for byte what 2 was.
+FORMAT_VERSION = 3
+_MODEL_ONLY_VERSION = 2
 
 # Layer kinds a file may contain besides Dense, LeakyReLU and Dropout (which have settings): the
 # activations that take no settings, by class name (ReLU, Tanh, Sigmoid, Identity, ...).
@@ -55,16 +70,6 @@ _SIMPLE_LAYERS: dict[str, type[Layer]] = {
     cls.__name__: cls for cls in ACTIVATIONS.values()
     if not inspect.signature(cls).parameters}
 _FLOAT_DTYPES = ("float32", "float64")
-
-# Limits that let a hostile file be refused after reading a few kilobytes of it.
-_HEADER_LIMIT = 4 * 2**20  # bytes of header JSON (save refuses a bigger header)
-_NPY_HEADER_LIMIT = 10_000  # bytes of a member's .npy header: NumPy's own default limit
-_DEFLATE_MAX_RATIO = 1032  # deflate expands one compressed byte into at most 1032 bytes
-_READ_CHUNK = 2**20
-# What zipfile raises while reading a damaged member (a bad deflate stream is a zlib.error;
-# an unknown compression method a NotImplementedError; an encrypted one a RuntimeError).
-_ARCHIVE_ERRORS = (OSError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError,
-                   RuntimeError)
 
 
 # --- describing a model as JSON + arrays ----------------------------------------------------
@@ -168,21 +173,21 @@ def _check_metadata(metadata: dict | None) -> dict | None:
 
 
 def _library_version() -> str:
-    from . import __version__
+    from .. import __version__
 
     return __version__
 
 
 def _describe(obj) -> tuple[dict, dict[str, np.ndarray]]:
-    """``(header, arrays)`` for a ``Sequential`` or a fitted ``MLPClassifier``."""
+    """``(header, arrays)`` for a ``Sequential`` or a fitted estimator."""
     if isinstance(obj, Sequential):
         model, estimator = obj, None
-    elif _is_estimator(obj):
-        estimator = _describe_estimator(obj)
+    elif is_estimator(obj):
+        estimator = describe_estimator(obj)
         model = obj.model_
     else:
         raise TypeError(f"cannot save an object of type {type(obj).__name__}; save a "
-                        "scratchnn Sequential or a fitted scratchnn MLPClassifier")
+                        "scratchnn Sequential or a fitted scratchnn MLPClassifier or MLPRegressor")
     layers, arrays = _describe_layers(model)
     dtypes = {a.dtype.name for a in arrays.values()}
     if len(dtypes) != 1 or next(iter(dtypes)) not in _FLOAT_DTYPES:
@@ -191,7 +196,7 @@ def _describe(obj) -> tuple[dict, dict[str, np.ndarray]]:
     activations = sorted({spec["kind"] for spec in layers} - {"Dense", "Dropout"})
     header = {
         "format": FORMAT_NAME,
-        "format_version": FORMAT_VERSION,
+        "format_version": _MODEL_ONLY_VERSION,
         "library_version": _library_version(),
         "kind": "Sequential" if estimator is None else type(obj).__name__,
         "dtype": next(iter(dtypes)),
@@ -205,37 +210,16 @@ def _describe(obj) -> tuple[dict, dict[str, np.ndarray]]:
     return header, arrays
 
 
-# --- the estimator part lives in estimator.py (imported lazily: the core needs NumPy alone) ------
-
-
-_ESTIMATOR_KINDS = ("MLPClassifier", "MLPRegressor")
-
-
-def _is_estimator(obj) -> bool:
-    return type(obj).__name__ in _ESTIMATOR_KINDS and type(obj).__module__.startswith("scratchnn")
-
-
-def _describe_estimator(est) -> dict:
-    from .estimator import describe_estimator
-
-    return describe_estimator(est)
-
-
-def _restore_estimator(info: Any, model: Sequential):
-    from .estimator import restore_estimator
-
-    return restore_estimator(info, model)
-
-
 # --- saving ---------------------------------------------------------------------------------
 
 
-def save(obj, path: str | os.PathLike, *, metadata: dict | None = None) -> Path:
-    """Write ``obj`` (a ``Sequential`` or a fitted ``MLPClassifier``) to ``path`` atomically.
+def save(obj, path: str | os.PathLike, *, metadata: dict | None = None,
+         optimizer=None) -> Path:
+    """Write ``obj`` (a ``Sequential`` or a fitted estimator) to ``path`` atomically.
 
     Parameters
     ----------
-    obj : Sequential or MLPClassifier
+    obj : Sequential, MLPClassifier or MLPRegressor
         Dense / ReLU / LeakyReLU / Tanh / Sigmoid / Identity / Dropout layers, float32 or
         float64.
     path : str or PathLike
@@ -244,6 +228,11 @@ def save(obj, path: str | os.PathLike, *, metadata: dict | None = None) -> Path:
     metadata : dict, optional
         JSON-serialisable information stored in the header under ``"metadata"`` (feature
         names, preprocessing, ...). Anything else is refused before a byte is written.
+    optimizer : SGD, Adam or RMSprop, optional
+        The optimizer training ``obj`` (over ``model.parameters()``, for an estimator
+        ``obj.model_.parameters()``): its class, settings and ``state_dict()`` are stored, so
+        ``load(path, optimizer=True)`` can go on training where this left off. Such a file has
+        format version 3; without an optimizer it is a version 2 file, as before.
 
     Notes
     -----
@@ -261,14 +250,19 @@ def save(obj, path: str | os.PathLike, *, metadata: dict | None = None) -> Path:
     if problem:
         raise ValueError(f"cannot save: {problem}; its training diverged (try a smaller "
                          "learning rate, or scale the data), so there is no model worth keeping")
+    if optimizer is not None:
+        model = obj.model_ if is_estimator(obj) else obj
+        header["optimizer"], state = describe_optimizer(optimizer, model)
+        header["format_version"] = FORMAT_VERSION
+        arrays = {**arrays, **state}
     # The checksum is taken over the header as load will parse it (tuples become lists,
     # int keys strings), so both sides hash the same canonical text.
     header = json.loads(json.dumps(header, allow_nan=False))
     header["checksum"] = {"algorithm": "sha256", "value": _checksum(header, arrays)}
     text = json.dumps(header, allow_nan=False, sort_keys=True)
-    if len(text) > _HEADER_LIMIT:
+    if len(text) > HEADER_LIMIT:
         raise ValueError(f"the model's header would take {len(text)} bytes of JSON, more than "
-                         f"the {_HEADER_LIMIT} a model file allows; keep large metadata in a "
+                         f"the {HEADER_LIMIT} a model file allows; keep large metadata in a "
                          "file of its own")
     members = {HEADER_KEY: np.frombuffer(text.encode("utf-8"), dtype=np.uint8), **arrays}
 
@@ -282,223 +276,6 @@ def save(obj, path: str | os.PathLike, *, metadata: dict | None = None) -> Path:
 # --- loading --------------------------------------------------------------------------------
 
 
-_SIGNATURES = ((b"\x89PNG", "a PNG image"), (b"GIF8", "a GIF image"), (b"\xff\xd8\xff",
-               "a JPEG image"), (b"%PDF", "a PDF document"), (b"<?xml", "an XML/SVG file"),
-               (b"<svg", "an SVG image"), (b"\x93NUMPY", "a single .npy array"),
-               (b"\x80", "a Python pickle"))
-
-
-def _what_it_is(path: Path) -> str:
-    """A short guess at what a file that is not a zip archive holds, for error messages."""
-    with open(path, "rb") as f:
-        start = f.read(512)
-    if start.startswith(b"PK\x03\x04"):
-        return ("it is a truncated or damaged zip/.npz archive (an interrupted copy or "
-                "download?); save the model again")
-    kind = next((kind for signature, kind in _SIGNATURES if start.startswith(signature)), None)
-    if kind is None:
-        try:
-            start.decode("utf-8")
-            kind = "a text file (a CSV?)"
-        except UnicodeDecodeError:
-            return "it is not a zip/.npz archive"
-    return f"it is {kind}, not a zip/.npz archive"
-
-
-def _open(path: Path) -> zipfile.ZipFile:
-    """The zip archive at ``path``, after the checks that need no parsing."""
-    if not path.exists():
-        raise FileNotFoundError(f"no model file at {path}")
-    if path.is_dir():
-        raise ModelFileError(f"{path} is a folder, not a model file")
-    if path.stat().st_size == 0:
-        raise ModelFileError(f"{path} is empty (0 bytes), not a model file; perhaps a copy "
-                             "or a download of it was interrupted")
-    if not zipfile.is_zipfile(path):
-        raise ModelFileError(f"{path} is not a scratchnn model file: {_what_it_is(path)}")
-    try:
-        return zipfile.ZipFile(path)
-    except (*_ARCHIVE_ERRORS, ValueError) as error:
-        raise ModelFileError(f"{path} is not a readable .npz archive: {error}") from None
-
-
-def _members(archive: zipfile.ZipFile, path: Path) -> dict[str, zipfile.ZipInfo]:
-    """The archive's members by array name (``.npy`` dropped), checked before any is read:
-    ``.npy`` members only, each once, stored or deflated, within the file's bytes."""
-    infos = archive.infolist()
-    if f"{HEADER_KEY}.npy" not in {info.filename for info in infos}:
-        raise ModelFileError(f"{path} has no {HEADER_KEY!r} member: it is a plain .npz, "
-                             "not a scratchnn model file")
-    size = path.stat().st_size
-    members: dict[str, zipfile.ZipInfo] = {}
-    for info in infos:
-        name = info.filename.removesuffix(".npy")
-        where = f"{path}: the member {_brief(name)}"
-        if name == info.filename:
-            raise ModelFileError(f"{where} is not a NumPy array (no .npy name); a model file "
-                                 "holds only its header and its weight arrays")
-        if name in members:
-            raise ModelFileError(f"{where} appears twice in the archive")
-        if info.flag_bits & 0x1:
-            raise ModelFileError(f"{where} is encrypted; model files never are")
-        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise ModelFileError(f"{where} uses the unsupported zip compression method "
-                                 f"{info.compress_type}; model files are stored or deflated")
-        if info.header_offset + info.compress_size > size:
-            raise ModelFileError(f"{where} claims more bytes than the file holds: the file is "
-                                 "truncated or damaged")
-        members[name] = info
-    return members
-
-
-@contextlib.contextmanager
-def _reading(name: str, path: Path):
-    """Turn what a damaged archive raises while ``name`` is read into a ``ModelFileError``."""
-    try:
-        yield
-    except MemoryError:
-        raise ModelFileError(f"{path}: the array {name!r} is too large for this computer's "
-                             "memory") from None
-    except _ARCHIVE_ERRORS as error:
-        raise ModelFileError(f"{path}: the array {name!r} cannot be read (damaged or truncated "
-                             f"file): {error}") from None
-
-
-def _check_declared_size(info: zipfile.ZipInfo, name: str, path: Path, max_data: int) -> None:
-    """Refuse, before a byte is decompressed, a member that declares more than ``max_data``
-    bytes of data, or more than its compressed bytes could ever expand to."""
-    if info.file_size > max_data + _NPY_HEADER_LIMIT + 16:  # 16: magic, version, length field
-        raise ModelFileError(f"{path}: the member {name!r} declares {info.file_size} bytes, "
-                             f"far more than the {max_data} bytes of data it may hold; refusing "
-                             "to read it")
-    ratio = _DEFLATE_MAX_RATIO if info.compress_type == zipfile.ZIP_DEFLATED else 1
-    if info.file_size > info.compress_size * ratio + _DEFLATE_MAX_RATIO * (ratio > 1):
-        raise ModelFileError(f"{path}: the member {name!r} declares {info.file_size} bytes, "
-                             f"which its {info.compress_size} compressed bytes cannot hold: the "
-                             "file is damaged")
-
-
-def _npy_header(stream, name: str, path: Path) -> tuple[tuple[int, ...], bool, np.dtype]:
-    """``(shape, fortran_order, dtype)`` from the ``.npy`` header at the start of ``stream``;
-    reads that header alone (at most ``_NPY_HEADER_LIMIT`` bytes), never the data."""
-    readers = {(1, 0): np.lib.format.read_array_header_1_0,
-               (2, 0): np.lib.format.read_array_header_2_0}
-    try:
-        version = np.lib.format.read_magic(stream)
-        if version not in readers:
-            raise ValueError(f".npy format version {version} is not one NumPy writes for "
-                             "numbers")
-        shape, fortran, dtype = readers[version](stream, max_header_size=_NPY_HEADER_LIMIT)
-        if any(n < 0 for n in shape):
-            raise ValueError(f"negative dimension in shape {shape}")
-    except (ValueError, SyntaxError, TypeError) as error:
-        raise ModelFileError(f"{path}: the member {name!r} is not a NumPy array: "
-                             f"{_cut(str(error))}") from None
-    if dtype.hasobject:
-        raise ModelFileError(f"{path}: the array {name!r} is an object array, which would need "
-                             "unpickling (and could run code); refusing to load it")
-    return shape, fortran, dtype
-
-
-@contextlib.contextmanager
-def _npy_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, path: Path,
-                max_data: int):
-    """The member's stream, positioned at its data, with ``(shape, fortran_order, dtype)``
-    from its ``.npy`` header; refused first if it declares more than ``max_data`` bytes."""
-    _check_declared_size(info, name, path, max_data)
-    with _reading(name, path), archive.open(info) as stream:
-        yield (stream, *_npy_header(stream, name, path))
-
-
-def _data_size(stream, info: zipfile.ZipInfo, shape, dtype: np.dtype, name: str,
-               path: Path) -> int:
-    """The data's byte count, after checking the member declares exactly header + data."""
-    nbytes = math.prod(shape) * dtype.itemsize
-    if info.file_size != stream.tell() + nbytes:
-        raise ModelFileError(f"{path}: the member {name!r} declares {info.file_size} bytes, but "
-                             f"its .npy header describes {stream.tell() + nbytes}: the file is "
-                             "damaged")
-    return nbytes
-
-
-def _read_data(stream, info: zipfile.ZipInfo, shape, fortran: bool, dtype: np.dtype,
-               name: str, path: Path) -> np.ndarray:
-    """The array after the ``.npy`` header, read with a cap: exactly the bytes the header
-    declares, in chunks, and refused if the stream yields one more."""
-    nbytes = _data_size(stream, info, shape, dtype, name, path)
-    data = np.empty(nbytes, dtype=np.uint8)
-    view, filled = memoryview(data), 0
-    while filled < nbytes:
-        chunk = stream.read(min(_READ_CHUNK, nbytes - filled))
-        if not chunk:
-            raise ModelFileError(f"{path}: the array {name!r} is truncated ({filled} of "
-                                 f"{nbytes} bytes)")
-        view[filled:filled + len(chunk)] = chunk
-        filled += len(chunk)
-    if stream.read(1):
-        raise ModelFileError(f"{path}: the member {name!r} holds more data than its .npy "
-                             "header declares")
-    if fortran:
-        return data.view(dtype).reshape(shape[::-1]).T
-    return data.view(dtype).reshape(shape)
-
-
-def _read_header(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> dict:
-    """The validated JSON header, read with a cap of ``_HEADER_LIMIT`` bytes."""
-    with _npy_member(archive, info, HEADER_KEY, path, _HEADER_LIMIT) as (
-            stream, shape, fortran, dtype):
-        if dtype != np.uint8 or len(shape) != 1:
-            raise ModelFileError(f"{path}: the header must be a 1-D uint8 array of UTF-8 JSON, "
-                                 f"got {dtype} with shape {shape}")
-        if shape[0] > _HEADER_LIMIT:
-            raise ModelFileError(f"{path}: the header declares {shape[0]} bytes of JSON, more "
-                                 f"than the {_HEADER_LIMIT} a model file may hold; refusing to "
-                                 "read it")
-        raw = _read_data(stream, info, shape, fortran, dtype, HEADER_KEY, path)
-    return _parse_header(raw.tobytes(), path)
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"the number {_cut(text)} is out of range")
-    return value
-
-
-def _no_constant(text: str):
-    raise ValueError(f"{text} is not allowed in a model header")
-
-
-def _parse_header(raw: bytes, path: Path) -> dict:
-    try:
-        header = json.loads(raw.decode("utf-8"), parse_float=_finite_float,
-                            parse_constant=_no_constant)
-    except RecursionError:
-        raise ModelFileError(f"{path}: the header is nested too deeply to be a model header"
-                             ) from None
-    except ValueError as error:  # also UnicodeDecodeError, JSONDecodeError, huge integers
-        raise ModelFileError(f"{path}: the header is not valid UTF-8 JSON: "
-                             f"{_cut(str(error))}") from None
-    if not isinstance(header, dict):
-        raise ModelFileError(f"{path}: the header must be a JSON object, got "
-                             f"{type(header).__name__}")
-    return _validate_header(header, path)
-
-
-def _cut(text: str) -> str:
-    """A message from a parser, cut short: it may quote a hostile header at length."""
-    return text if len(text) <= 200 else f"{text[:200]}..."
-
-
-_SHORT_REPR = reprlib.Repr()
-_SHORT_REPR.maxstring = _SHORT_REPR.maxother = 80
-
-
-def _brief(value) -> str:
-    """``repr`` cut short: a hostile header must not make a message megabytes long."""
-    return _SHORT_REPR.repr(value)
-
-
 def _validate_header(header: dict, path: Path) -> dict:
     fmt = header.get("format")
     if fmt != FORMAT_NAME:
@@ -510,7 +287,7 @@ def _validate_header(header: dict, path: Path) -> dict:
     if version > FORMAT_VERSION:
         raise ModelFileError(f"{path} uses format version {version}, newer than this scratchnn "
                              f"reads ({FORMAT_VERSION}); upgrade scratchnn to load it")
-    if header.get("kind") not in ("Sequential", *_ESTIMATOR_KINDS):
+    if header.get("kind") not in ("Sequential", *ESTIMATOR_KINDS):
         raise ModelFileError(f"{path}: unknown model kind {_brief(header.get('kind'))}")
     if header.get("dtype") not in _FLOAT_DTYPES:
         raise ModelFileError(f"{path}: dtype must be one of {_FLOAT_DTYPES}, got "
@@ -519,11 +296,16 @@ def _validate_header(header: dict, path: Path) -> dict:
     if not (isinstance(checksum, dict) and checksum.get("algorithm") == "sha256"
             and isinstance(checksum.get("value"), str)):
         raise ModelFileError(f"{path}: the header has no sha256 checksum")
-    if header.get("kind") in _ESTIMATOR_KINDS:
+    if header.get("kind") in ESTIMATOR_KINDS:
         if not isinstance(header.get("estimator"), dict):
             raise ModelFileError(f"{path}: an {header['kind']} file needs an estimator section")
         _validate_classes_dtype(header["estimator"].get("classes"), path)
     _validate_architecture(header.get("architecture"), path)
+    if "optimizer" in header:
+        if version < 3:
+            raise ModelFileError(f"{path}: an optimizer section needs format version 3, but the "
+                                 f"header says {version}")
+        optimizer_shapes(header["optimizer"], _parameter_shapes(header["architecture"]), path)
     return header
 
 
@@ -594,42 +376,9 @@ def _expected_shapes(specs: list[dict]) -> dict[str, tuple[int, ...]]:
     return expected
 
 
-def _check_members(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo],
-                   expected: dict[str, tuple[int, ...]], dtype: np.dtype, path: Path) -> None:
-    """Every member's name, declared size, dtype and shape against the architecture, from
-    the zip directory and the ``.npy`` headers alone: no array data is read."""
-    present = set(members) - {HEADER_KEY}
-    missing = sorted(set(expected) - present)
-    extra = sorted(present - set(expected))
-    if missing or extra:
-        raise ModelFileError(f"{path}: the arrays do not fit the architecture (missing: "
-                             f"{_brief(missing) if missing else 'none'}; unexpected: "
-                             f"{_brief(extra) if extra else 'none'})")
-    for name, shape in expected.items():
-        info = members[name]
-        # 8 bytes an element: room for a float64 array where float32 is expected, so that
-        # the message can name the dtype; the exact size is checked once the dtype is known.
-        with _npy_member(archive, info, name, path, 8 * math.prod(shape)) as (
-                stream, got_shape, _, got_dtype):
-            if got_dtype != dtype:
-                raise ModelFileError(f"{path}: array {name!r} has dtype {got_dtype}, but the "
-                                     f"header says {dtype}")
-            if got_shape != shape:
-                raise ModelFileError(f"{path}: array {name!r} has shape {got_shape}, but the "
-                                     f"architecture needs {shape}")
-            _data_size(stream, info, got_shape, got_dtype, name, path)
-
-
-def _read_arrays(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo],
-                 expected: dict[str, tuple[int, ...]], path: Path) -> dict[str, np.ndarray]:
-    """The parameter arrays, each read with a cap (after ``_check_members``)."""
-    arrays = {}
-    for name, shape in expected.items():
-        info = members[name]
-        with _npy_member(archive, info, name, path, 8 * math.prod(shape)) as (
-                stream, got_shape, fortran, dtype):
-            arrays[name] = _read_data(stream, info, got_shape, fortran, dtype, name, path)
-    return arrays
+def _parameter_shapes(specs: list[dict]) -> list[tuple[int, ...]]:
+    """The shape of each parameter in ``model.parameters()`` order (W, then b, per Dense)."""
+    return list(_expected_shapes(specs).values())
 
 
 def _verify_checksum(header: dict, arrays: dict[str, np.ndarray], path: Path) -> None:
@@ -660,12 +409,25 @@ def _restore(header: dict, model: Sequential, path: Path):
     """The fitted estimator; whatever an edited estimator section raises is a
     ``ModelFileError``."""
     try:
-        return _restore_estimator(header["estimator"], model)
+        return restore_estimator(header["estimator"], model)
     except ModelFileError:
         raise
     except (TypeError, ValueError, OverflowError, KeyError, AttributeError, IndexError,
             MemoryError) as error:
         raise ModelFileError(f"{path}: the header's estimator section cannot be used: "
+                             f"{_cut(str(error))}") from None
+
+
+def _restore_optimizer(header: dict, arrays: dict[str, np.ndarray], model: Sequential,
+                       path: Path):
+    """The optimizer of the file over ``model.parameters()`` (``None`` if the file has none);
+    settings or state the optimizer refuses make a ``ModelFileError``."""
+    if "optimizer" not in header:
+        return None
+    try:
+        return restore_optimizer(header["optimizer"], arrays, model)
+    except (TypeError, ValueError, OverflowError, KeyError, AttributeError, IndexError) as error:
+        raise ModelFileError(f"{path}: the header's optimizer section cannot be used: "
                              f"{_cut(str(error))}") from None
 
 
@@ -678,37 +440,48 @@ def read_header(path: str | os.PathLike) -> dict:
     """
     path = Path(path)
     with _open(path) as archive:
-        return _read_header(archive, _members(archive, path)[HEADER_KEY], path)
+        return _validate_header(_read_header(archive, _members(archive, path)[HEADER_KEY],
+                                             path), path)
 
 
-def load(path: str | os.PathLike, *, return_header: bool = False):
-    """Read a model file written by ``save``: a ``Sequential`` or a fitted ``MLPClassifier``.
+def load(path: str | os.PathLike, *, optimizer: bool = False, return_header: bool = False):
+    """Read a model file written by ``save``: a ``Sequential`` or a fitted estimator.
 
-    Never unpickles and never runs code. With ``return_header=True`` returns
-    ``(obj, header)``, where ``header["metadata"]`` holds what was passed to ``save``.
+    Never unpickles and never runs code. With ``optimizer=True`` returns ``(obj, optimizer)``:
+    the optimizer saved with the model, rebuilt over the loaded ``model.parameters()`` with
+    its class, settings and state (``None`` when the file holds none). With
+    ``return_header=True`` the header comes last (``(obj, header)`` or
+    ``(obj, optimizer, header)``); ``header["metadata"]`` holds what was passed to ``save``.
 
     Memory stays bounded by what the file describes: the member list, every member's
     declared size, dtype and shape are checked against the header's architecture before any
-    array data is read, the header is capped at ``_HEADER_LIMIT`` bytes, and each array is
+    array data is read, the header is capped at ``HEADER_LIMIT`` bytes, and each array is
     read with a cap of exactly the bytes its shape needs.
 
     Raises ``FileNotFoundError`` for a missing file and ``ModelFileError`` (a ``ValueError``)
     for anything else that stops it: an empty, truncated, damaged or non-zip file, a missing
     or malformed header, an unknown format or a newer format version, a checksum mismatch
     (header or weights edited), object arrays, arrays that do not fit the architecture,
-    NaN or infinite weights, or an estimator section that does not fit.
+    NaN or infinite weights or optimizer state, or an estimator or optimizer section that
+    does not fit.
     """
     path = Path(path)
     with _open(path) as archive:
         members = _members(archive, path)
-        header = _read_header(archive, members[HEADER_KEY], path)
+        header = _validate_header(_read_header(archive, members[HEADER_KEY], path), path)
         dtype = np.dtype(header["dtype"])
         specs = header["architecture"]
         expected = _expected_shapes(specs)
+        state = {}
+        if "optimizer" in header:
+            state = optimizer_shapes(header["optimizer"], _parameter_shapes(specs), path)
+            expected = {**expected, **state}
         _check_members(archive, members, expected, dtype, path)
         arrays = _read_arrays(archive, members, expected, path)
     _verify_checksum(header, arrays, path)
-    problem = _non_finite(arrays, specs)
+    problem = _non_finite(arrays, specs) or next(
+        (f"the optimizer state {name!r} holds NaN or infinite values" for name in state
+         if not np.isfinite(arrays[name]).all()), None)
     if problem:
         raise ModelFileError(f"{path}: {problem}: the model in this file is broken (it was "
                              "saved after its training diverged); retrain it and save it again")
@@ -719,6 +492,11 @@ def load(path: str | os.PathLike, *, return_header: bool = False):
         np.copyto(layer.b, arrays[f"dense_{i}_b"])
     model.eval()
     obj = model
-    if header["kind"] in _ESTIMATOR_KINDS:
+    if header["kind"] in ESTIMATOR_KINDS:
         obj = _restore(header, model, path)
-    return (obj, header) if return_header else obj
+    result = (obj,)
+    if optimizer:
+        result += (_restore_optimizer(header, arrays, model, path),)
+    if return_header:
+        result += (header,)
+    return result if len(result) > 1 else obj

@@ -18,7 +18,8 @@ import numpy as np
 
 from . import datasets
 from .datasets import FeatureLift
-from .layers import Dense, stable_sigmoid
+from .functional import sigmoid
+from .layers import Dense
 from .model import Sequential, mlp
 from .training import History, fit
 
@@ -43,7 +44,7 @@ class Result:
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """``P(class 1)`` for raw points ``X (n, 2) -> (n,)``."""
         self.model.eval()
-        return stable_sigmoid(self.model.forward(self.features(X))[:, 0])
+        return sigmoid(self.model.forward(self.features(X))[:, 0])
 
     def accuracy(self, X: np.ndarray, y: np.ndarray) -> float:
         return float(np.mean((self.predict_proba(X) > 0.5) == y))

@@ -438,7 +438,7 @@ class _BaseMLP(BaseEstimator):
         def loss_and_gradient(point: np.ndarray) -> tuple[float, np.ndarray]:
             values[...] = point
             with np.errstate(over="ignore", invalid="ignore"):
-                value = loss.forward(model.forward(X, copy=False), targets, *extra)
+                value = loss.forward(model.forward(X), targets, *extra)
                 model.backward(loss.backward())
                 if alpha:
                     value += add_l2_penalty(model, alpha, weight)

@@ -13,7 +13,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import validate_data
 
 from .._params import POSITIVE_NUMBER, check
-from ..functional import log_sigmoid, log_softmax, sigmoid, softmax
+from ..functional import log_sigmoid, log_softmax, sigmoid, softmax, softplus
 from ..losses import BinaryCrossEntropy, Loss, SoftmaxCrossEntropy
 from ._base import _BaseMLP, _partial_fit_available
 
@@ -406,7 +406,7 @@ class _SummedBinaryCrossEntropy(Loss):
         self.z, self.y = logits, y
         self.w = (np.full((n, 1), 1 / n, logits.dtype) if sample_weight is None
                   else (sample_weight / sample_weight.sum()).reshape(-1, 1))
-        per_element = np.logaddexp(0, logits) - y * logits
+        per_element = softplus(logits) - y * logits
         return float(np.sum(per_element * self.w))
 
     def backward(self) -> np.ndarray:

@@ -210,14 +210,12 @@ class _HalfSquaredError(Loss):
     ``z, y (n, k)``; ``dL/dz = (z - y) / z.size``, or ``(z - y) w_i / (sum(w) k)``."""
 
     def forward(self, logits: np.ndarray, y: np.ndarray, sample_weight=None) -> float:
-        diff = np.subtract(logits, y, out=self.ws.get("diff", logits.shape, logits.dtype))
-        self.diff = diff
+        self.diff = logits - y
         if sample_weight is None:
             self.w = None
-            return 0.5 * float(np.dot(diff.ravel(), diff.ravel())) / diff.size
-        self.w = (sample_weight / sample_weight.sum() / diff.shape[1]).reshape(-1, 1)
-        return 0.5 * float(np.sum(diff * diff * self.w))
+            return 0.5 * float(np.dot(self.diff.ravel(), self.diff.ravel())) / self.diff.size
+        self.w = (sample_weight / sample_weight.sum() / self.diff.shape[1]).reshape(-1, 1)
+        return 0.5 * float(np.sum(self.diff * self.diff * self.w))
 
     def backward(self) -> np.ndarray:
-        grad = self.ws.get("grad", self.diff.shape, self.diff.dtype)
-        return np.multiply(self.diff, 1 / self.diff.size if self.w is None else self.w, out=grad)
+        return self.diff / self.diff.size if self.w is None else self.diff * self.w

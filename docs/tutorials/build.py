@@ -9,7 +9,7 @@ Jupyter (the exercises' solutions). Run from the repository root::
     python docs/tutorials/build.py 03         # the notebooks whose name starts with 03
 
 The executed notebooks (with their outputs) are written next to this file. The tests execute
-the stored notebooks again (tests/test_notebooks.py), so a notebook that stops running fails.
+the stored notebooks again (tests/docs/test_notebooks.py), so a notebook that stops running fails.
 """
 
 from __future__ import annotations

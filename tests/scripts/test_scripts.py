@@ -11,7 +11,7 @@ import pytest
 
 from scratchnn.experiments import run_circles, run_moons
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 

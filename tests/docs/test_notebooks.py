@@ -19,7 +19,7 @@ nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
-TUTORIALS = Path(__file__).resolve().parents[1] / "docs" / "tutorials"
+TUTORIALS = Path(__file__).resolve().parents[2] / "docs" / "tutorials"
 NOTEBOOKS = sorted(TUTORIALS.glob("*.ipynb"))
 SOURCES = sorted((TUTORIALS / "source").glob("*.py"))
 

@@ -1,159 +1,32 @@
-"""Bridges: the same network in PyTorch and in ONNX.
+"""ONNX export: the same network as an ONNX graph, for any ONNX runtime.
 
-* ``to_torch(model)`` / ``from_torch(module)``: a ``Sequential`` (or a fitted estimator's
-  network) as a ``torch.nn.Sequential`` with the same weights, and back.
 * ``to_onnx(model, path)``: an ONNX graph (``MatMul`` + ``Add`` per ``Dense``, one node per
   activation), with scikit-learn's outputs for a classifier (``label``, ``probabilities``).
 * ``register_skl2onnx()``: teaches ``skl2onnx.to_onnx`` to convert ``scratchnn.MLPClassifier``,
   alone or inside a ``Pipeline``.
 
-PyTorch, onnx, onnxruntime and skl2onnx are optional: they are imported inside the functions
-that need them, and a missing one raises one ``ImportError`` that says what to install.
-Tuning on several machines needs no code here: the estimators pickle, so scikit-learn's
-searches run on Dask through ``joblib.parallel_config(backend="dask")`` (see docs/bridges.md).
+Both write the graph through one description (``_emit_network`` and friends) and two writers:
+the ``onnx`` helpers for ``to_onnx``, skl2onnx's scope and container for the converter.
+onnx, onnxruntime and skl2onnx are optional: they are imported inside the functions that need
+them. Every import here is absolute, so ``onnx`` always means the ONNX package, not this module.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from .layers import Dense, Dropout, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Tanh
-from .model import Sequential
+from scratchnn.bridges._shared import network_of, require
+from scratchnn.layers import Dense, Dropout, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from scratchnn.model import Sequential
+
+__all__ = ["DEFAULT_OPSET", "MIN_OPSET", "register_skl2onnx", "to_onnx"]
 
 DEFAULT_OPSET = 17  # widely supported by runtimes; every operator used here exists since 13
 MIN_OPSET = 13  # from opset 13 on, Softmax(axis=1) means per row for any input rank
-
-_EXTRAS = {"torch": ("torch", "torch"), "onnx": ("onnx", "onnx onnxruntime skl2onnx"),
-           "skl2onnx": ("onnx", "onnx onnxruntime skl2onnx"),
-           "onnxruntime": ("onnx", "onnx onnxruntime skl2onnx")}
-
-
-def _require(module: str, what: str):
-    """Import an optional package, or raise one ``ImportError`` naming the pip command."""
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        extra, packages = _EXTRAS[module]
-        raise ImportError(f"{what} needs the optional package {module!r}, which is not "
-                          f"installed; install it with: pip install \"scratchnn[{extra}]\" "
-                          f"(or: pip install {packages})") from None
-
-
-def _network(obj) -> Sequential:
-    """The ``Sequential`` itself, or a fitted estimator's ``model_``."""
-    if isinstance(obj, Sequential):
-        return obj
-    if hasattr(obj, "get_params") and hasattr(obj, "fit"):  # a scikit-learn estimator
-        model = getattr(obj, "model_", None)
-        if not isinstance(model, Sequential):
-            raise ValueError(f"this {type(obj).__name__} is not fitted yet; call fit(X, y) "
-                             "before converting it")
-        return model
-    raise TypeError(f"expected a scratchnn Sequential or a fitted scratchnn estimator, got "
-                    f"{type(obj).__name__}")
-
-
-# --- PyTorch -----------------------------------------------------------------------------------
-
-
-def to_torch(model):
-    """The network as a ``torch.nn.Sequential`` with the same weights (copies).
-
-    ``model`` is a ``Sequential`` of ``Dense``, ``ReLU``, ``LeakyReLU``, ``Tanh``, ``Sigmoid``,
-    ``Identity`` and ``Dropout`` layers, or a fitted ``MLPClassifier`` (its ``model_``, which
-    outputs logits: apply ``torch.sigmoid`` / ``torch.softmax`` for probabilities).
-
-    ``nn.Linear`` stores its weight transposed: scratchnn's ``Dense`` computes
-    ``x @ W + b`` with ``W (n_in, n_out)``, PyTorch's ``Linear`` computes
-    ``x @ weight.T + bias`` with ``weight (n_out, n_in)``; so ``weight = W.T``. The tensors
-    keep the dtype (float32 / float64), and the module is in training mode exactly when the
-    scratchnn model is (an estimator's network comes back in eval mode).
-    """
-    torch = _require("torch", "to_torch")
-    network = _network(model)
-    modules = []
-    for index, layer in enumerate(network.layers):
-        if isinstance(layer, Dense):
-            dtype = getattr(torch, layer.dtype.name)
-            linear = torch.nn.Linear(layer.n_in, layer.n_out, dtype=dtype)
-            with torch.no_grad():
-                linear.weight.copy_(torch.from_numpy(np.ascontiguousarray(layer.W.T)))
-                linear.bias.copy_(torch.from_numpy(layer.b.copy()))
-            modules.append(linear)
-        elif type(layer) in _TO_TORCH:
-            modules.append(_TO_TORCH[type(layer)](torch.nn, layer))
-        else:
-            raise TypeError(f"to_torch cannot convert layer {index} ({type(layer).__name__}); "
-                            f"supported: Dense, {', '.join(t.__name__ for t in _TO_TORCH)}")
-    module = torch.nn.Sequential(*modules)
-    training = network.training and isinstance(model, Sequential)
-    return module.train(training)
-
-
-_TO_TORCH = {
-    ReLU: lambda nn, layer: nn.ReLU(),
-    LeakyReLU: lambda nn, layer: nn.LeakyReLU(layer.negative_slope),
-    Tanh: lambda nn, layer: nn.Tanh(),
-    Sigmoid: lambda nn, layer: nn.Sigmoid(),
-    Identity: lambda nn, layer: nn.Identity(),
-    Dropout: lambda nn, layer: nn.Dropout(layer.p),
-}
-
-
-def from_torch(module) -> Sequential:
-    """A scratchnn ``Sequential`` with the weights of a PyTorch module (copies).
-
-    ``module`` is a ``torch.nn.Sequential`` (nested ones are flattened) or a single layer, made
-    of ``nn.Linear`` (float32 or float64; ``bias=False`` gives a zero bias), ``nn.ReLU``,
-    ``nn.LeakyReLU``, ``nn.Tanh``, ``nn.Sigmoid``, ``nn.Identity`` and ``nn.Dropout``. Any other
-    layer is refused with a ``TypeError`` naming it. ``W = weight.T`` (see ``to_torch``).
-    """
-    torch = _require("torch", "from_torch")
-    nn = torch.nn
-    simple = {nn.ReLU: ReLU, nn.Tanh: Tanh, nn.Sigmoid: Sigmoid, nn.Identity: Identity}
-    leaves = _flatten(module, nn.Sequential)
-    layers: list[Layer] = []
-    for index, leaf in enumerate(leaves):
-        kind = type(leaf)
-        if kind is nn.Linear:
-            layers.append(_dense_from_linear(leaf, index, torch))
-        elif kind in simple:
-            layers.append(simple[kind]())
-        elif kind is nn.LeakyReLU:
-            layers.append(LeakyReLU(leaf.negative_slope))
-        elif kind is nn.Dropout:
-            layers.append(Dropout(leaf.p))
-        else:
-            supported = ", ".join(["Linear", "LeakyReLU", "Dropout", *(t.__name__ for t in simple)])
-            raise TypeError(f"from_torch cannot convert layer {index} ({kind.__name__}: "
-                            f"{leaf}); scratchnn has equivalents only for {supported}")
-    if not layers:
-        raise ValueError("from_torch: the module has no layers")
-    return Sequential(layers).train(module.training)
-
-
-def _flatten(module, sequential_type) -> list:
-    if isinstance(module, sequential_type):
-        return [leaf for child in module for leaf in _flatten(child, sequential_type)]
-    return [module]
-
-
-def _dense_from_linear(linear, index: int, torch) -> Dense:
-    dtypes = {torch.float32: np.float32, torch.float64: np.float64}
-    if linear.weight.dtype not in dtypes:
-        raise TypeError(f"from_torch: layer {index} (Linear) has weights of dtype "
-                        f"{linear.weight.dtype}; scratchnn uses float32 or float64: call "
-                        ".float() or .double() on the module first")
-    weight = linear.weight.detach().cpu().numpy()
-    dense = Dense(linear.in_features, linear.out_features, dtype=dtypes[linear.weight.dtype])
-    dense.W[...] = weight.T
-    dense.b[...] = 0 if linear.bias is None else linear.bias.detach().cpu().numpy()
-    return dense
 
 
 # --- ONNX: one description of the graph, two writers --------------------------------------------
@@ -331,8 +204,8 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, opset: int = DEFAUL
     -----
     The input ``X`` and the outputs have the network's dtype (float32 or float64).
     """
-    onnx = _require("onnx", "to_onnx")
-    network = _network(model)
+    onnx = require("onnx", "to_onnx")
+    network = network_of(model)
     if isinstance(opset, bool) or not isinstance(opset, int) or not (
             MIN_OPSET <= opset <= onnx.defs.onnx_opset_version()):
         raise ValueError(f"opset must be an integer from {MIN_OPSET} to "
@@ -377,7 +250,7 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, opset: int = DEFAUL
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    from ._files import atomic_write
+    from scratchnn._files import atomic_write
 
     def write(tmp: str) -> None:
         with open(tmp, "wb") as f:
@@ -396,11 +269,11 @@ def register_skl2onnx() -> None:
     The classifier gets skl2onnx's usual outputs ``label`` and ``probabilities`` and accepts
     the usual options: ``zipmap`` (``False`` gives a plain tensor of probabilities) and
     ``nocl`` (``True`` gives class indices instead of the labels)."""
-    _require("skl2onnx", "register_skl2onnx")
+    require("skl2onnx", "register_skl2onnx")
     from skl2onnx import update_registered_converter
     from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
 
-    from .estimator import MLPClassifier
+    from scratchnn.estimator import MLPClassifier
 
     update_registered_converter(MLPClassifier, "ScratchnnMLPClassifier",
                                 calculate_linear_classifier_output_shapes,
@@ -415,7 +288,7 @@ def _convert_classifier_for_skl2onnx(scope, operator, container) -> None:
     import onnx
 
     estimator = operator.raw_operator
-    network = _network(estimator)
+    network = network_of(estimator)
     dtype = np.result_type(*(layer.dtype for layer in network.dense_layers))
     g = _Skl2onnxGraph(scope, container, onnx)
     x = operator.inputs[0].full_name

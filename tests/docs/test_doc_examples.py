@@ -10,6 +10,7 @@ everything else must match exactly. Blocks marked slow below take more than ~10 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -19,8 +20,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("**/*.md"))]
+SRC = Path(importlib.util.find_spec("scratchnn").origin).parents[1]
 # Blocks that take more than ~10 s, by a phrase they contain.
 SLOW = ("GridSearchCV(", "animate_training(")
 TIMEOUT = 600
@@ -84,8 +86,9 @@ def same_line(actual: str, expected: str) -> bool:
 
 
 def run(example: Example, tmp_path: Path) -> str:
-    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
-    env.pop("PYTHONPATH", None)
+    # A fresh interpreter as a reader starts it, with none of our PYTHONPATH but the folder
+    # holding the scratchnn under test (it may not be the one the environment installs).
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0", "PYTHONPATH": str(SRC)}
     result = subprocess.run([sys.executable, "-c", example.code], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=TIMEOUT)
     assert result.returncode == 0, (

@@ -1,0 +1,47 @@
+"""Bridges: the same network in PyTorch and in ONNX.
+
+* ``to_torch(model)`` / ``from_torch(module)`` (in ``bridges/torch.py``): a ``Sequential`` (or
+  a fitted estimator's network) as a ``torch.nn.Sequential`` with the same weights, and back.
+* ``to_onnx(model, path)`` and ``register_skl2onnx()`` (in ``bridges/onnx.py``): an ONNX graph
+  with scikit-learn's outputs for a classifier, and a converter for ``skl2onnx.to_onnx``.
+
+PyTorch, onnx, onnxruntime and skl2onnx are optional: they are imported inside the functions
+that need them, and a missing one raises one ``ImportError`` that says what to install. The
+names below are imported on first use, so ``import scratchnn.bridges`` stays cheap.
+Tuning on several machines needs no code here: the estimators pickle, so scikit-learn's
+searches run on Dask through ``joblib.parallel_config(backend="dask")`` (see docs/bridges.md).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+
+# Every public name, by the module of this package that defines it.
+_EXPORTS = {
+    "torch": ["from_torch", "to_torch"],
+    "onnx": ["DEFAULT_OPSET", "MIN_OPSET", "register_skl2onnx", "to_onnx"],
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr__ below
+    from scratchnn.bridges.onnx import DEFAULT_OPSET, MIN_OPSET, register_skl2onnx, to_onnx
+    from scratchnn.bridges.torch import from_torch, to_torch
+
+__all__ = ["DEFAULT_OPSET", "MIN_OPSET", "from_torch", "register_skl2onnx", "to_onnx",
+           "to_torch"]
+
+
+def __getattr__(name: str):
+    """``to_torch``, ``to_onnx`` and friends, imported from their module on first use."""
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_MODULE_OF})

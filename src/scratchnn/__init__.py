@@ -26,6 +26,8 @@ The teaching API reads like PyTorch::
 import importlib
 import importlib.util
 
+from ._version import __version__ as __version__
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: the command starts sooner
 
 # Every public name, by the module that defines it. They are imported on first use (PEP 562), so
@@ -97,8 +99,6 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr_
     )
     from .persistence import ModelFileError, load, save
     from .training import History, TrainingDivergedError, fit
-
-__version__ = "0.1.0"
 
 __all__ = [
     "SGD", "Adam", "BinaryCrossEntropy", "ConstantLR", "Dense", "Dropout", "ExponentialLR",

@@ -27,13 +27,10 @@ SRC = Path(scratchnn.__file__).resolve().parents[1]  # the folder holding the pa
 PACKAGE = SRC / "scratchnn"
 MAX_LINES = 700
 
-CORE = ["layers", "losses", "optimizers", "model", "training", "functional", "metrics", "errors",
-        "init", "gradcheck", "doctor", "textbook"]
+CORE = ["layers", "losses", "optimizers", "model", "training", "batches", "functional",
+        "metrics", "errors", "init", "gradcheck", "doctor", "textbook"]
 # Packages that take a second or more to import, or need a server: none belongs in the core.
 HEAVY = ("sklearn", "matplotlib", "pandas", "scipy", "torch", "starlette")
-# Core modules that import more than NumPy today: {module: the import that does it}. Each is
-# expected to fail (strictly), so the entry goes as soon as the module is fixed.
-KNOWN_HEAVY: dict[str, str] = {}
 # What importing the core may add: NumPy (with ``cython_runtime``, the module every compiled
 # Cython extension such as ``numpy.random`` registers) and scratchnn itself.
 NUMPY_AND_SCRATCHNN = {"numpy", "cython_runtime", "scratchnn"}
@@ -48,13 +45,7 @@ print(json.dumps(sorted(after - before)))
 """
 
 
-def core_case(name: str):
-    if name in KNOWN_HEAVY:
-        return pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=KNOWN_HEAVY[name]))
-    return name
-
-
-@pytest.mark.parametrize("name", [core_case(name) for name in CORE])
+@pytest.mark.parametrize("name", CORE)
 def test_a_core_module_loads_numpy_alone(name):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(SRC), *filter(None, [os.environ.get("PYTHONPATH")])])}
@@ -186,8 +177,6 @@ def test_the_graph_sees_relative_function_level_and_reexport_imports():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
 
 
-@pytest.mark.xfail(strict=False, reason="the faces are being split into packages; circles go "
-                   "as they land")
 def test_no_import_circles():
     found = cycles(import_graph())
     assert not found, "import circles:\n" + "\n".join(" -> ".join(c) for c in found)
@@ -215,15 +204,11 @@ def private_imports() -> list[str]:
     return found
 
 
-@pytest.mark.xfail(strict=False, reason="the faces are being split into packages; private "
-                   "imports go as they land")
 def test_no_private_name_is_imported_from_another_package():
     found = private_imports()
     assert not found, "private names imported across packages:\n" + "\n".join(found)
 
 
-@pytest.mark.xfail(strict=False, reason="the long modules are being split as the faces become "
-                   "packages")
 def test_no_module_is_over_700_lines():
     long = {module: len(path.read_text(encoding="utf-8").splitlines())
             for module, path in MODULES.items()}

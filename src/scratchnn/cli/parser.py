@@ -164,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
   scratchnn train --data flats.csv --target rent --task regression --plot r.png --save r.npz
 
 'scratchnn COMMAND --help' describes each command's options.""")
-    from .. import __version__
+    from .._version import __version__
 
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,

@@ -5,14 +5,12 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+
+from sklearn.base import BaseEstimator
 
 from ..errors import TrainingDivergedError
 from ..optimizers import InverseScalingLR
 from ..training import BestWeights
-
-if TYPE_CHECKING:
-    from ._base import _BaseMLP
 
 _MIN_ADAPTIVE_LR = 1e-6  # scikit-learn's: 'adaptive' stops once the rate is this small
 
@@ -31,11 +29,12 @@ class EpochRule:
     epoch, with ``t_`` the samples seen over every call, and 'adaptive' divides the rate by 5
     instead of stopping, until it falls below 1e-6.
 
-    ``val`` is ``(X_val, targets_val, weights_val or None)`` or ``None``; the estimator
+    ``est`` is the ``MLPClassifier`` or ``MLPRegressor`` being fitted. ``val`` is
+    ``(X_val, targets_val, weights_val or None)`` or ``None``; the estimator
     scores it (``_validation_score``: accuracy for the classifier, R² for the regressor).
     """
 
-    def __init__(self, est: _BaseMLP, val, *, samples_per_epoch: float):
+    def __init__(self, est: BaseEstimator, val, *, samples_per_epoch: float):
         self.est, self.val, self.samples_per_epoch = est, val, samples_per_epoch
         self.optimizer = est._optimizer
         sgd = est.solver == "sgd"

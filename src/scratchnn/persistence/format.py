@@ -173,7 +173,7 @@ def _check_metadata(metadata: dict | None) -> dict | None:
 
 
 def _library_version() -> str:
-    from .. import __version__
+    from .._version import __version__
 
     return __version__
 

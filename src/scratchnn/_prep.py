@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._csv import DataError
+from .errors import ModelFileError
 from .model import Sequential
-from .persistence import ModelFileError
 
 METADATA_VERSION = 1
 TASKS = ("classification", "regression")

@@ -84,7 +84,8 @@ def join_views(arrays: list[np.ndarray]) -> np.ndarray | None:
     the whole network in a couple of NumPy calls instead of a couple per array: on a small
     network, per-call overhead is most of the cost of a step."""
     base = arrays[0].base if arrays else None
-    if base is None or base.ndim != 1 or not base.flags.c_contiguous:
+    if not isinstance(base, np.ndarray) or base.ndim != 1 or not base.flags.c_contiguous:
+        # (a joblib memmap's base is an mmap, not an array: no shared vector to update)
         return None
     start = position = _offset(arrays[0], base)
     for array in arrays:

@@ -12,8 +12,8 @@ loop of the library, shared by ``fit`` and by ``MLPClassifier``. What differs be
 what happens at the end of an epoch (what to record, when to stop, how to change the learning
 rate): each hands in its own ``StoppingRule``, as scikit-learn's ``_fit_stochastic`` hands its
 rule to ``_update_no_improvement_count`` and Keras hands its rules to callbacks. ``fit``'s is
-``FitRule`` (Keras-style patience, schedules, callbacks); the estimator's lives in
-``estimator.py`` (scikit-learn's ``tol`` / ``n_iter_no_change``).
+``FitRule`` (Keras-style patience, schedules, callbacks); the estimators' is ``EpochRule``
+in ``scratchnn/estimator/_epoch_rule.py`` (scikit-learn's ``tol`` / ``n_iter_no_change``).
 
 Everything else in this module is bookkeeping around those lines.
 """

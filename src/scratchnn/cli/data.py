@@ -171,13 +171,13 @@ def record_source(prep: Prep, X_train: np.ndarray, args) -> None:
     """What the model file keeps of where the data came from: for ``--data``, the training
     split's standardisation and the target column; for ``--dataset``, its name and seed."""
     if args.data is not None:
-        _standardise(prep, X_train, args.data)
+        _standardize(prep, X_train, args.data)
         prep.info["target"] = args.target
     else:
         prep.info.update(dataset=args.dataset, seed=args.seed)
 
 
-def _standardise(prep: Prep, X_train: np.ndarray, path: str) -> None:
+def _standardize(prep: Prep, X_train: np.ndarray, path: str) -> None:
     with np.errstate(over="ignore", invalid="ignore"):
         mean, scale = X_train.mean(axis=0), X_train.std(axis=0)
     huge = [name for name, m, s in zip(prep.feature_names, mean, scale) if not np.isfinite(m + s)]

@@ -177,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("datasets", help="list the built-in datasets",
                                   description="List the built-in datasets.")
     listing.set_defaults(run=_command("datasets"))
+    _add_exercises(commands)
     from ..playground import add_parser as add_playground  # starlette is imported only on use
 
     add_playground(commands)
@@ -323,3 +324,48 @@ def _add_export(commands) -> None:
     export.add_argument("--opset", type=positive_int, default=None,
                         help="ONNX operator set, 13 or newer (default 17)")
     export.set_defaults(run=_command("export"))
+
+
+def _add_exercises(commands) -> None:
+    exercises = commands.add_parser(
+        "exercises", help="write the pieces of a network yourself, checked against the library",
+        description="Exercises: write a dense layer, its backward pass, the losses, the "
+        "optimizers and an autograd engine yourself, in files of your own, and have each "
+        "function checked against the library's numbers. Nothing is sent anywhere.",
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog="""examples:
+  scratchnn exercises start my-nn        write the stub files into my-nn/
+  cd my-nn
+  scratchnn exercises check dense_forward
+  scratchnn exercises hint dense_forward
+  scratchnn exercises check              every task, in order
+  scratchnn exercises list               every task, a tick for those that pass""")
+    actions = exercises.add_subparsers(dest="action", metavar="ACTION", required=True,
+                                       parser_class=Parser)
+    here = "the exercises folder (default: the current folder)"
+    listing = actions.add_parser("list", help="every task in order, ticks for those that pass",
+                                 description="List every task in teaching order, with a tick "
+                                 "for each one whose last check passed.")
+    listing.add_argument("--dir", metavar="DIR", help=here)
+    start = actions.add_parser("start", help="write the stub files into a folder",
+                               description="Write one stub file per chapter, a README.txt and "
+                               "progress.json into DIR (created if missing). Files you have "
+                               "edited are never overwritten, unless --force.")
+    start.add_argument("folder", metavar="DIR", help="the folder to write the exercises to")
+    start.add_argument("--force", action="store_true",
+                       help="replace files that differ from the fresh stubs (your edits in "
+                            "them are lost)")
+    check = actions.add_parser("check", help="check your functions against the library",
+                               description="Run a task's cases on your function (every task "
+                               "in order without TASK) and say what differs. Exit code 0 when "
+                               "every task checked passes, 1 otherwise.")
+    check.add_argument("task", metavar="TASK", nargs="?",
+                       help="a task's id or number (see 'scratchnn exercises list')")
+    check.add_argument("--dir", metavar="DIR", help=here)
+    check.add_argument("--time-limit", type=positive_float, default=10.0, metavar="SECONDS",
+                       help="stop a function that runs longer than this (default 10)")
+    hint = actions.add_parser("hint", help="the next hint for a task",
+                              description="Show the next hint for TASK (each call one more).")
+    hint.add_argument("task", metavar="TASK", help="a task's id or number")
+    hint.add_argument("--dir", metavar="DIR", help=here)
+    for parser in (listing, start, check, hint):
+        parser.set_defaults(run=_command("exercises"))

@@ -28,7 +28,7 @@ def _dense(W: np.ndarray, b: np.ndarray) -> Dense:
 
 def _dense_cases(task_id: str, *, backward: bool) -> list[Case]:
     cases = []
-    for index, (n, n_in, n_out) in enumerate([(1, 1, 1), (4, 3, 2), (5, 2, 3)]):
+    for index, (n, n_in, n_out) in enumerate([(4, 3, 2), (1, 1, 1), (5, 2, 3)]):
         rng = generator(task_id, index)
         x, W = rng.normal(size=(n, n_in)), rng.normal(size=(n_in, n_out))
         if backward:
@@ -61,7 +61,7 @@ def dense_backward_numeric(x, W, grad_y):
 def _elementwise_cases(task_id: str, *, with_grad: bool, large: bool = False,
                        name: str = "x") -> list[Case]:
     cases = []
-    for index, shape in enumerate([(3,), (4, 3), (2, 5)]):
+    for index, shape in enumerate([(4, 3), (3,), (2, 5)]):
         rng = generator(task_id, index)
         inputs = {name: rng.normal(size=shape) * 2}
         if with_grad:
@@ -110,7 +110,7 @@ def tanh_backward(x, grad_y):
 
 def _softmax_cases(task_id: str) -> list[Case]:
     cases = [Case({"z": generator(task_id, i).normal(size=shape) * 2})
-             for i, shape in enumerate([(1, 3), (4, 3), (3, 5)])]
+             for i, shape in enumerate([(4, 3), (1, 3), (3, 5)])]
     cases.append(Case({"z": np.array([[1000.0, 1001.0, 1002.0], [-1000.0, 0.0, 1000.0]])},
                       note="large logits: does anything overflow?"))
     return cases
@@ -253,7 +253,7 @@ LAYER_TASKS = [
 
 def _binary_cases(task_id: str) -> list[Case]:
     cases = []
-    for index, n in enumerate([1, 4, 6]):
+    for index, n in enumerate([4, 1, 6]):
         rng = generator(task_id, index)
         cases.append(Case({"z": rng.normal(size=n) * 2,
                            "y": rng.integers(0, 2, size=n).astype(float)}))
@@ -265,7 +265,7 @@ def _binary_cases(task_id: str) -> list[Case]:
 
 def _class_cases(task_id: str) -> list[Case]:
     cases = []
-    for index, (n, k) in enumerate([(1, 2), (4, 3), (5, 4)]):
+    for index, (n, k) in enumerate([(4, 3), (1, 2), (5, 4)]):
         rng = generator(task_id, index)
         cases.append(Case({"z": rng.normal(size=(n, k)) * 2, "y": rng.integers(0, k, size=n)}))
     cases.append(Case({"z": np.array([[1000.0, 0.0, -1000.0], [0.0, 500.0, 0.0]]),
@@ -275,7 +275,7 @@ def _class_cases(task_id: str) -> list[Case]:
 
 def _regression_cases(task_id: str) -> list[Case]:
     cases = []
-    for index, shape in enumerate([(1, 1), (4, 1), (5, 3)]):
+    for index, shape in enumerate([(4, 1), (1, 1), (5, 3)]):
         rng = generator(task_id, index)
         cases.append(Case({"pred": rng.normal(size=shape), "y": rng.normal(size=shape)}))
     return cases

@@ -16,7 +16,7 @@ import copy
 import inspect
 import textwrap
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,7 +24,7 @@ import numpy as np
 Outputs = dict[str, Any]  # output name -> value (an array, a float, a list of nodes, ...)
 
 
-class WrongAnswer(Exception):  # noqa: N818 (a verdict, not an error of the program)
+class WrongAnswer(Exception):
     """A learner's function returned something of the wrong kind (``None``, a list, a tuple of
     the wrong length, a ``Value`` that lost its children...): ``str(error)`` says what and how
     to fix it."""
@@ -73,22 +73,20 @@ class Task:
     harness: Callable[[Callable, dict[str, Any]], Outputs] | None = None
     numeric: Callable[..., Any] | None = None  # finite-difference outputs, for gradients
     modifies_inputs: bool = False  # an optimizer step may update its arrays in place
-    imports: tuple[str, ...] = field(default=())  # lines the stub file needs (besides numpy)
 
     @property
     def function(self) -> str:
         return self.id
 
-    def run(self, fn: Callable, case: Case) -> Outputs:
-        """``fn``'s answer to ``case`` (fresh copies of its inputs), by output name."""
-        inputs = case.fresh_inputs()
+    def run(self, fn: Callable, inputs: dict[str, Any]) -> Outputs:
+        """``fn``'s answer to a case's ``inputs``, by output name."""
         if self.harness is not None:
             return self.harness(fn, inputs)
         return self.named(fn(**inputs))
 
     def expected(self, case: Case) -> Outputs:
         """The library's answer to ``case``, by output name."""
-        return self.run(self.reference, case)
+        return self.run(self.reference, case.fresh_inputs())
 
     def named(self, result: Any) -> Outputs:
         """A function's return value as ``{output name: value}``, or ``WrongAnswer``."""

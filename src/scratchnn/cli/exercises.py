@@ -10,7 +10,9 @@ def run(args) -> ExitStatus:
     from .. import exercises
 
     try:
-        if args.action == "list":
+        if args.action == "list" and args.markdown:
+            print(exercises.task_markdown())
+        elif args.action == "list":
             print(exercises.task_table(_folder_or_none(args.dir)))
         elif args.action == "start":
             print(exercises.start_folder(args.folder, force=args.force))

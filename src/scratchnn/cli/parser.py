@@ -346,6 +346,8 @@ def _add_exercises(commands) -> None:
                                  description="List every task in teaching order, with a tick "
                                  "for each one whose last check passed.")
     listing.add_argument("--dir", metavar="DIR", help=here)
+    listing.add_argument("--markdown", action="store_true",
+                         help="the tasks as a Markdown table (what each teaches), no ticks")
     start = actions.add_parser("start", help="write the stub files into a folder",
                                description="Write one stub file per chapter, a README.txt and "
                                "progress.json into DIR (created if missing). Files you have "

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from .catalog import CHAPTERS, TASKS, Chapter, find_task
 from .checker import Folder, Result, check_task
-from .commands import check, next_hint, start_folder, task_table
+from .commands import check, next_hint, start_folder, task_markdown, task_table
 from .folder import Progress, find_folder, start, stub_text
 from .task import Case, Task, WrongAnswer
 
 __all__ = ["CHAPTERS", "TASKS", "Case", "Chapter", "Folder", "Progress", "Result", "Task",
            "WrongAnswer", "check", "check_task", "find_folder", "find_task", "next_hint",
-           "start", "start_folder", "stub_text", "task_table"]
+           "start", "start_folder", "stub_text", "task_markdown", "task_table"]

@@ -4,6 +4,7 @@ print (the command line prints it; a notebook may too)."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from ..errors import CommandError
@@ -30,6 +31,18 @@ def task_table(folder: str | os.PathLike | None = None) -> str:
     done = sum(bool(passed.get(task.id)) for task in TASKS)
     lines.append(f"{done} of {len(TASKS)} tasks pass." if folder is not None else
                  f"{len(TASKS)} tasks. Start with: scratchnn exercises start DIR")
+    return "\n".join(lines)
+
+
+def task_markdown() -> str:
+    """The tasks as a Markdown table (number, id, title, what it teaches, the library code it is
+    checked against): the table of the documentation's Exercises page."""
+    lines = ["| # | id | task | what it teaches | checked against |",
+             "| --- | --- | --- | --- | --- |"]
+    for number, task in enumerate(TASKS, 1):
+        title = re.sub(r"(__\w+__)", r"`\1`", task.title)  # __add__, not bold "add"
+        lines.append(f"| {number} | `{task.id}` | {title} | "
+                     f"{task.teaches} | `{task.source}` |")
     return "\n".join(lines)
 
 

@@ -193,9 +193,11 @@ def _judge_case(task: Task, fn: Callable, case: Case, folder: Folder,
         return TODO, "not written yet", [
             f"  open {chapter.filename} and write {task.function}: it still raises "
             "NotImplementedError", *printed]
-    if error is not None:
+    if error is not None and not isinstance(error, WrongAnswer):
         return FAILED, "", [*_call_error(error, folder.path / chapter.filename, folder), *printed]
     try:
+        if error is not None:
+            raise error  # the harness's verdict on what their function returned
         lines = _compare(task, expected, outcome.value, case)
     except WrongAnswer as wrong:
         lines = [f"  your {task.function} {wrong}" if str(wrong).startswith("returned")

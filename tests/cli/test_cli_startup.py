@@ -45,7 +45,8 @@ def heavy_modules_after(env: dict[str, str], *argv: str) -> list[str]:
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["datasets"], ["train", "--help"],
-                                  ["--version"], ["train", "--datset", "moons"]])
+                                  ["--version"], ["train", "--datset", "moons"],
+                                  ["exercises", "--help"], ["exercises", "list"]])
 def test_help_and_the_dataset_list_import_no_heavy_package(argv, cli_env):
     assert heavy_modules_after(cli_env, *argv) == []
 

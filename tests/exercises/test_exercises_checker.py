@@ -200,7 +200,7 @@ def test_the_hint_in_a_failure_follows_the_hints_asked_for(folder):
 def test_an_unreadable_progress_file_is_an_empty_progress(folder):
     (folder / "progress.json").write_text("{not json")
     fill(folder, "dense_forward", "return x @ W + b\n")
-    text, passed = check(folder, "dense_forward")
+    _, passed = check(folder, "dense_forward")
     assert passed
     (folder / "progress.json").write_text('{"passed": [1, 2], "hints": {"sigmoid": "x"}}')
     assert "0 of 25 tasks pass" in exercises.task_table(folder)

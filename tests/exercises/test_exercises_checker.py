@@ -5,6 +5,7 @@ wrong shape) gets a clear message and a failed check, never a traceback."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import pytest
@@ -204,3 +205,67 @@ def test_an_unreadable_progress_file_is_an_empty_progress(folder):
     assert passed
     (folder / "progress.json").write_text('{"passed": [1, 2], "hints": {"sigmoid": "x"}}')
     assert "0 of 25 tasks pass" in exercises.task_table(folder)
+
+
+# --- the autograd chapter --------------------------------------------------------------------
+
+needs_autograd = pytest.mark.skipif(importlib.util.find_spec("scratchnn.autograd") is None,
+                                    reason="scratchnn.autograd not there yet")
+
+ASSIGNING_ADD = """out = Value(a.data + b.data, (a, b), '+')
+
+def _backward():
+    a.grad = out.grad
+    b.grad = out.grad
+
+out._backward = _backward
+return out
+"""
+
+PARENT_FIRST = """order = []
+
+def visit(node):
+    order.append(node)
+    for child in node._prev:
+        visit(child)
+
+visit(root)
+return order
+"""
+
+NO_SEEN_SET = """order = []
+
+def visit(node):
+    for child in node._prev:
+        visit(child)
+    order.append(node)
+
+visit(root)
+return order
+"""
+
+
+@needs_autograd
+@pytest.mark.parametrize(("task", "body", "expected"), [
+    ("value_add", ASSIGNING_ADD,
+     ["case 4 of 4 (the same Value twice: its grad must collect both contributions)",
+      "b = a (the same Value)", "a.grad: expected "]),
+    ("value_mul", "return Value(a.data * b.data)\n",
+     ["the result's _prev does not hold its operands"]),
+    ("value_tanh", "return math.tanh(a.data)\n",
+     ["your value_tanh returned a float; build and return a new Value"]),
+    ("topological_order", PARENT_FIRST,
+     ["e comes before its child d in your order [e, d, ", "The library's order: ["]),
+    ("topological_order", NO_SEEN_SET,
+     ["case 2 of 3 (a node used twice)", "appears twice in your order"]),
+    ("backward", "for node in topological_order(root):\n    node._backward()\n",
+     ["graph = d = a * b; e = d + c (the root: e)", "a.grad: expected "]),
+])
+def test_wrong_autograd_answers_are_explained(folder, task, body, expected):
+    if task == "backward":  # (with a right topological order: the root's grad is missing)
+        fill(folder, "topological_order", exercises.find_task("topological_order").solution)
+    fill(folder, task, body)
+    text, passed = check(folder, task)
+    assert not passed
+    for part in expected:
+        assert part in text, text

@@ -8,6 +8,7 @@
     scratchnn plot s.npz --dataset spirals -o boundary.png
     scratchnn export s.npz s.onnx
     scratchnn datasets
+    scratchnn exercises start my-nn      (then, in my-nn: scratchnn exercises check)
 
 ``python -m scratchnn`` is the same command. Errors end with one line on stderr,
 ``scratchnn: error: ...``, and a non-zero exit code (``status.ExitStatus``: 2 for a bad command
@@ -25,7 +26,8 @@ The modules: ``core`` (``main``: run a command, report what stops it), ``parser`
 ``status`` (exit codes and the errors that carry them), ``task`` (what differs between
 classification and regression), ``data``, ``models`` and ``outputs`` (what the commands share),
 and one module per command: ``train``, ``evaluate``, ``predict``, ``plot``, ``export``,
-``datasets`` (``playground`` is the playground's own, ``scratchnn.playground.add_parser``).
+``datasets``, ``exercises`` (``playground`` is the playground's own,
+``scratchnn.playground.add_parser``).
 """
 
 from __future__ import annotations

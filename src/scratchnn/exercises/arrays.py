@@ -184,7 +184,8 @@ LAYER_TASKS = [
         signature="(z)", docstring="1 / (1 + e^-z), elementwise, for any z (even -800).\n\n"
                                    "z: any shape -> the same shape, values in [0, 1]",
         hints=("1 / (1 + np.exp(-z)) is right on paper, but np.exp(800) overflows.",
-               "For z < 0 write it as e^z / (1 + e^z): then no exponent is positive.",
+               "For z < 0 write it as e^z / (1 + e^z): then no exponent is positive. (np.where "
+               "computes both of its branches everywhere, so each must be safe for every z.)",
                "np.exp(np.minimum(z, 0)) / (1 + np.exp(-np.abs(z))) covers both signs at once."),
         cases=lambda: _elementwise_cases("sigmoid", with_grad=False, large=True, name="z"),
         reference=sigmoid, outputs=("y",), solution=body_of(functional.sigmoid),

@@ -253,9 +253,10 @@ def _call_error(error: BaseException, path: Path, folder: Folder) -> list[str]:
     if isinstance(error, SystemExit):
         return ["  your code called exit(); return the result instead", *_where(error, path)]
     if isinstance(error, FloatingPointError):
-        return [f"  NumPy stopped your code: {error} (a number too large for float64, or "
-                "log/sqrt of a negative number, or 0/0); rewrite it so that nothing "
-                "overflows, e.g. no np.exp of a large positive number", *_where(error, path)]
+        return [f"  NumPy stopped your code: {error} (a number too large for float64, the "
+                "log of 0, or 0/0); rewrite it so that it cannot happen for any input: no "
+                "np.exp of a large positive number, no np.log of a probability that rounds to 0",
+                *_where(error, path)]
     return [f"  your code raised {_error_text(error)}", *_where(error, path)]
 
 

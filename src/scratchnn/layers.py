@@ -109,7 +109,7 @@ class Dense(Layer):
         if not (isinstance(x, np.ndarray) and x.ndim == 2 and x.shape[1] == self.n_in):
             x = self._checked_input(x)
         self.x = x
-        return matmul(x, self.W) + self.b
+        return x @ self.W + self.b
 
     def backward(self, grad: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         """``grad = dL/dy (n, n_out) -> dL/dx = grad @ W^T  (n, n_in)``, after writing

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._workspace import zeros_like
+from ._workspace import zero_for
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -29,7 +29,7 @@ def softplus(z: np.ndarray) -> np.ndarray:
     exponent is positive, so nothing overflows (``softplus(800)`` is 800, not inf)."""
     z = np.asarray(z)
     with np.errstate(under="ignore"):  # e^-|z| underflows to 0 for |z| > ~745: harmless
-        return np.maximum(z, zeros_like(z)) + np.log1p(np.exp(-np.abs(z)))
+        return np.maximum(z, zero_for(z)) + np.log1p(np.exp(-np.abs(z)))
 
 
 def log_sigmoid(z: np.ndarray) -> np.ndarray:

@@ -309,7 +309,8 @@ class Tensor:
                 node.grad = np.zeros_like(node.data)  # intermediate results start afresh
         self.grad = grad.copy()
         for node in reversed(order):
-            node._backward()
+            if node.requires_grad:  # constants pass nothing back
+                node._backward()
 
 
 def add_grad(tensor: Tensor, grad: np.ndarray) -> None:

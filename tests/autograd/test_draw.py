@@ -45,6 +45,13 @@ def test_operations_are_escaped_and_the_drawing_is_deterministic():
     assert ops == ["**2", "tanh"]
 
 
+def test_a_label_names_a_box():
+    x = Value(3.0)
+    x.label = "x"
+    texts = ["".join(node.itertext()) for node in parts(draw(x * 2))["node"]]
+    assert "x data 3.0000  grad 0.0000" in texts
+
+
 def test_a_tensor_graph_shows_shapes():
     x = Tensor(np.ones((4, 2)), requires_grad=False)
     w = Tensor(np.ones((2, 3)))

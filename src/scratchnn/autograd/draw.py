@@ -28,7 +28,8 @@ def draw(root: Value | Tensor, path: str | os.PathLike | None = None) -> str:
     """The graph that computed ``root``, as SVG text; also written to ``path`` if given.
 
     In a notebook: ``IPython.display.SVG(draw(loss))``. Boxes show ``data`` and ``grad`` (call
-    ``root.backward()`` first to see gradients), or the shape for a Tensor."""
+    ``root.backward()`` first to see gradients), or the shape for a Tensor, after the node's
+    ``label`` if it has one (``x.label = "x"`` names a box)."""
     if not isinstance(root, (Value, Tensor)):
         raise TypeError(f"draw takes a Value or a Tensor, got {type(root).__name__}")
     order = topological_order(root)
@@ -77,7 +78,11 @@ def box(x: float, y: float, node: Value | Tensor) -> str:
         lines = [f"shape {node.shape}", "grad" if node.requires_grad else "no grad"]
     else:
         lines = [f"data {node.data:.4f}", f"grad {node.grad:.4f}"]
-    text = "".join(f'<text x="{x + 8}" y="{y + 16 + 15 * i}">{escape(line)}</text>'
+    label = getattr(node, "label", "")
+    if label:  # the name in front of the first line, the second line indented to match
+        lines = [f"{label} {lines[0]}", " " * (len(label) + 1) + lines[1]]
+    text = "".join(f'<text x="{x + 8}" y="{y + 16 + 15 * i}" xml:space="preserve">'
+                   f'{escape(line)}</text>'
                    for i, line in enumerate(lines))
     return (f'<g class="node"><rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="4" '
             f'fill="#e3effa" stroke="#555"/>{text}</g>')

@@ -49,17 +49,17 @@ def draw(root: Value | Tensor, path: str | os.PathLike | None = None) -> str:
              'markerHeight="6" orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#555"/></marker>'
              '</defs>']
     for node in order:
-        x, y = box_corner(column[node], row[node])
-        parts.append(box(x, y, node))
+        x, y = _box_corner(column[node], row[node])
+        parts.append(_box(x, y, node))
         if node._prev:  # the operation's circle, left of the box, and the arrows through it
             cx, cy = x - GAP - OP_R, y + BOX_H / 2
             for child in node._prev:
-                child_x, child_y = box_corner(column[child], row[child])
-                parts.append(arrow(child_x + BOX_W, child_y + BOX_H / 2, cx - OP_R, cy))
+                child_x, child_y = _box_corner(column[child], row[child])
+                parts.append(_arrow(child_x + BOX_W, child_y + BOX_H / 2, cx - OP_R, cy))
             parts.append(f'<g class="op"><circle cx="{cx}" cy="{cy}" r="{OP_R}" fill="#fde2c8" '
                          f'stroke="#555"/><text x="{cx}" y="{cy + 4}" text-anchor="middle">'
                          f'{escape(node._op)}</text></g>')
-            parts.append(arrow(cx + OP_R, cy, x, cy))
+            parts.append(_arrow(cx + OP_R, cy, x, cy))
     parts.append("</svg>")
     svg = "\n".join(parts) + "\n"
     if path is not None:
@@ -67,12 +67,12 @@ def draw(root: Value | Tensor, path: str | os.PathLike | None = None) -> str:
     return svg
 
 
-def box_corner(column: int, row: int) -> tuple[int, int]:
+def _box_corner(column: int, row: int) -> tuple[int, int]:
     """The top-left corner of the box in an (even) ``column`` and a ``row``."""
     return MARGIN + PITCH * (column // 2), MARGIN + row * (BOX_H + ROW_GAP)
 
 
-def box(x: float, y: float, node: Value | Tensor) -> str:
+def _box(x: float, y: float, node: Value | Tensor) -> str:
     """A node's box: data and grad for a Value, shape (and whether it has a grad) for a Tensor."""
     if isinstance(node, Tensor):
         lines = [f"shape {node.shape}", "grad" if node.requires_grad else "no grad"]
@@ -88,6 +88,6 @@ def box(x: float, y: float, node: Value | Tensor) -> str:
             f'fill="#e3effa" stroke="#555"/>{text}</g>')
 
 
-def arrow(x1: float, y1: float, x2: float, y2: float) -> str:
+def _arrow(x1: float, y1: float, x2: float, y2: float) -> str:
     return (f'<line class="edge" x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#555" '
             'marker-end="url(#arrow)"/>')

@@ -172,7 +172,7 @@ class Value:
             node._backward()
 
 
-def topological_order(root) -> list:
+def topological_order(root: Value) -> list[Value]:
     """Every node ``root`` depends on, and ``root`` itself (last), each after all its children:
     the leaves come first. ``backward()`` walks this list backwards.
 

@@ -9,7 +9,7 @@ operation by an equivalent that measured faster, and says by how much (2-core ma
 
 - ``matmul``: ``np.dot`` rather than ``np.matmul`` (``@``) for transposed or one-column operands;
 - ``column_sums``: ``ones @ g`` rather than ``g.sum(axis=0)`` for a bias gradient;
-- ``zeros_like``: an array of zeros rather than the scalar 0 in ``np.maximum`` / ``np.greater``;
+- ``zero_for``: an array of zeros rather than the scalar 0 in ``np.maximum`` / ``np.greater``;
 - ``join_views``: all of a model's parameters as one vector, updated in one call per step.
 """
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-_SMALL_ARRAY = 65536  # arrays up to this size get a same-shape array of zeros (see zeros_like)
+_SMALL_ARRAY = 65536  # arrays up to this size get a same-shape array of zeros (see zero_for)
 _WIDE = 16  # from this many columns on, a row of zeros broadcast over the rows beats a scalar
 _MAX_CACHED = 64  # constants kept (ones and zeros of the shapes seen); older ones are dropped
 _constants: dict[tuple, np.ndarray] = {}
@@ -62,7 +62,7 @@ def column_sums(g: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return matmul(_constant("ones", (g.shape[0],), g.dtype), g, out=out)
 
 
-def zeros_like(x: np.ndarray):
+def zero_for(x: np.ndarray):
     """The fastest zero to compare ``x`` with, in ``np.maximum(x, zero)`` or ``x > zero``.
 
     ``np.maximum`` against a scalar 0 takes a slow, unvectorised path: on a ``(1000, 4)`` array

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._workspace import column_sums, matmul, zeros_like
+from ._workspace import column_sums, matmul, zero_for
 from .functional import sigmoid
 from .init import as_generator, get_initializer
 
@@ -109,7 +109,7 @@ class Dense(Layer):
         if not (isinstance(x, np.ndarray) and x.ndim == 2 and x.shape[1] == self.n_in):
             x = self._checked_input(x)
         self.x = x
-        return matmul(x, self.W) + self.b
+        return x @ self.W + self.b
 
     def backward(self, grad: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         """``grad = dL/dy (n, n_out) -> dL/dx = grad @ W^T  (n, n_in)``, after writing
@@ -119,9 +119,9 @@ class Dense(Layer):
         x = self.x
         if x is None or getattr(grad, "shape", None) != (x.shape[0], self.n_out):
             raise self._backward_error(grad, None if x is None else (x.shape[0], self.n_out))
-        matmul(x.T, grad, out=self.dW)
-        column_sums(grad, out=self.db)
-        return matmul(grad, self.W.T) if input_grad else None
+        matmul(x.T, grad, out=self.dW)  # dW = x^T grad
+        column_sums(grad, out=self.db)  # db = grad summed over the rows
+        return matmul(grad, self.W.T) if input_grad else None  # dx = grad W^T
 
     def parameters(self) -> list[tuple[np.ndarray, np.ndarray]]:
         return [(self.W, self.dW), (self.b, self.db)]
@@ -157,13 +157,13 @@ class ReLU(Layer):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x
-        return np.maximum(x, zeros_like(x))
+        return np.maximum(x, zero_for(x))
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         x = self.x
         if x is None or getattr(grad, "shape", None) != x.shape:
             raise self._backward_error(grad, None if x is None else x.shape)
-        return grad * (x > zeros_like(x))
+        return grad * (x > zero_for(x))
 
 
 class LeakyReLU(Layer):

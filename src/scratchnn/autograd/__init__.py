@@ -1,0 +1,13 @@
+"""Automatic differentiation, written to be read: ``Value`` (one number, after micrograd),
+``Tensor`` (the same over NumPy arrays), ``topological_order`` (the order ``backward`` walks)
+and ``draw`` (a graph as SVG).
+
+Read ``value.py`` first: every operation's backward sits next to its forward. The tests use
+``Tensor`` as a second oracle for the library's hand-written ``backward`` methods.
+"""
+
+from .draw import draw
+from .tensor import Tensor
+from .value import Value, topological_order
+
+__all__ = ["Tensor", "Value", "draw", "topological_order"]

@@ -5,7 +5,6 @@ wrong shape) gets a clear message and a failed check, never a traceback."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pytest
@@ -209,9 +208,6 @@ def test_an_unreadable_progress_file_is_an_empty_progress(folder):
 
 # --- the autograd chapter --------------------------------------------------------------------
 
-needs_autograd = pytest.mark.skipif(importlib.util.find_spec("scratchnn.autograd") is None,
-                                    reason="scratchnn.autograd not there yet")
-
 ASSIGNING_ADD = """out = Value(a.data + b.data, (a, b), '+')
 
 def _backward():
@@ -245,7 +241,6 @@ return order
 """
 
 
-@needs_autograd
 @pytest.mark.parametrize(("task", "body", "expected"), [
     ("value_add", ASSIGNING_ADD,
      ["case 4 of 4 (the same Value twice: its grad must collect both contributions)",

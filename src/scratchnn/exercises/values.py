@@ -11,20 +11,27 @@ library's own operator. Graphs are built with the library's operators from a sma
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .task import Case, Outputs, Task, WrongAnswer, generator
+from ..autograd import Value
+from ..autograd.value import topological_order as library_order
+from .task import Case, Outputs, Task, WrongAnswer, body_of, generator
 
 VALUE_IMPORTS = "import math\n\nimport numpy as np\n\nfrom scratchnn.autograd import Value\n"
 SAME = "a (the same Value)"  # the second operand is the first one: a + a, a * a
 
 
-def _value_class():
-    from ..autograd import Value
-
-    return Value
+def method_as_function(method: Callable) -> str:
+    """A ``Value`` method's body as the exercise's function body: ``self`` and ``other``
+    become ``a`` and ``b`` (the exercises take Values, so the line that wraps a plain number
+    goes)."""
+    lines = [line for line in body_of(method).splitlines()
+             if not line.startswith("other = other if isinstance(other, Value)")]
+    body = "\n".join(lines) + "\n"
+    return re.sub(r"\bother\b", "b", re.sub(r"\bself\b", "a", body))
 
 
 def _describe(result: Any) -> str:
@@ -33,7 +40,7 @@ def _describe(result: Any) -> str:
 
 def _checked_value(out: Any, operands: list, op_hint: str) -> Any:
     """``out`` if it is a ``Value`` whose ``_prev`` holds the operands, else ``WrongAnswer``."""
-    if not isinstance(out, _value_class()):
+    if not isinstance(out, Value):
         forgot = " (did you forget 'return out'?)" if out is None else ""
         raise WrongAnswer(f"returned {_describe(out)}{forgot}; build and return a new Value: "
                           f"out = {op_hint}")
@@ -46,7 +53,6 @@ def _checked_value(out: Any, operands: list, op_hint: str) -> Any:
 
 def _binary_harness(op_hint: str) -> Callable[[Callable, dict], Outputs]:
     def harness(fn: Callable, inputs: dict) -> Outputs:
-        Value = _value_class()
         a = Value(inputs["a"])
         b = a if inputs["b"] == SAME else Value(inputs["b"])
         out = _checked_value(fn(a, b), [a, b], op_hint)
@@ -61,7 +67,6 @@ def _binary_harness(op_hint: str) -> Callable[[Callable, dict], Outputs]:
 
 
 def _unary_harness(fn: Callable, inputs: dict) -> Outputs:
-    Value = _value_class()
     a = Value(inputs["a"])
     out = _checked_value(fn(a), [a], "Value(math.tanh(a.data), (a,), 'tanh')")
     out.grad = inputs["out.grad"]
@@ -119,7 +124,6 @@ class Graph:
     def build(self, leaves: dict[str, float]) -> tuple[Any, dict[int, str]]:
         """The root ``Value`` and ``{id(node): name}`` for every node of the graph (nodes the
         library's operators add on their own get a made-up name)."""
-        Value = _value_class()
         nodes = {name: Value(data) for name, data in leaves.items()}
         for name, op, *args in self.steps:
             nodes[name] = OPERATORS[op](*(nodes[arg] for arg in args))
@@ -164,8 +168,6 @@ def _leaves(inputs: dict) -> dict[str, float]:
 
 
 def _order_harness(fn: Callable, inputs: dict) -> Outputs:
-    from ..autograd.value import topological_order as library_order
-
     root, names = inputs["graph"].build(_leaves(inputs))
     order = fn(root)
     library = ", ".join(names[id(node)] for node in library_order(root))
@@ -176,7 +178,6 @@ def _order_harness(fn: Callable, inputs: dict) -> Outputs:
 def _check_order(order: Any, root: Any, names: dict[int, str], library: str) -> None:
     """``WrongAnswer`` unless ``order`` lists every node of the graph once, each after its
     children."""
-    Value = _value_class()
     if not isinstance(order, (list, tuple)):
         raise WrongAnswer(f"returned {_describe(order)}; return a list of the graph's Values, "
                           "leaves first")
@@ -211,8 +212,6 @@ def _backward_harness(fn: Callable, inputs: dict) -> Outputs:
 
 
 def topological_order(root):
-    from ..autograd.value import topological_order as library_order
-
     return library_order(root)
 
 
@@ -239,12 +238,7 @@ VALUE_TASKS = [
         cases=lambda: _binary_cases("value_add"), reference=value_add,
         outputs=("out.data", "a.grad", "b.grad"),
         harness=_binary_harness(BINARY_HINT.format("a.data + b.data", "+")),
-        solution="out = Value(a.data + b.data, (a, b), '+')\n\n"
-                 "def _backward():\n"
-                 "    a.grad += out.grad\n"
-                 "    b.grad += out.grad\n\n"
-                 "out._backward = _backward\n"
-                 "return out\n",
+        solution=method_as_function(Value.__add__),
         source="scratchnn.autograd.Value.__add__"),
     Task(
         id="value_mul", title="A Value's __mul__ and its backward", chapter="autograd",
@@ -259,12 +253,7 @@ VALUE_TASKS = [
         cases=lambda: _binary_cases("value_mul"), reference=value_mul,
         outputs=("out.data", "a.grad", "b.grad"),
         harness=_binary_harness(BINARY_HINT.format("a.data * b.data", "*")),
-        solution="out = Value(a.data * b.data, (a, b), '*')\n\n"
-                 "def _backward():\n"
-                 "    a.grad += b.data * out.grad\n"
-                 "    b.grad += a.data * out.grad\n\n"
-                 "out._backward = _backward\n"
-                 "return out\n",
+        solution=method_as_function(Value.__mul__),
         source="scratchnn.autograd.Value.__mul__"),
     Task(
         id="value_tanh", title="tanh backward on a Value", chapter="autograd",
@@ -277,12 +266,7 @@ VALUE_TASKS = [
                "d tanh(a)/da = 1 - t^2: the closure adds (1 - t * t) * out.grad to a.grad."),
         cases=lambda: _unary_cases("value_tanh"), reference=value_tanh,
         outputs=("out.data", "a.grad"), harness=_unary_harness,
-        solution="t = math.tanh(a.data)\n"
-                 "out = Value(t, (a,), 'tanh')\n\n"
-                 "def _backward():\n"
-                 "    a.grad += (1 - t * t) * out.grad\n\n"
-                 "out._backward = _backward\n"
-                 "return out\n",
+        solution=method_as_function(Value.tanh),
         source="scratchnn.autograd.Value.tanh"),
     Task(
         id="topological_order", title="Topological sort", chapter="autograd",
@@ -298,15 +282,7 @@ VALUE_TASKS = [
                "is listed once."),
         cases=lambda: _graph_cases("topological_order"), reference=topological_order,
         outputs=("nodes",), harness=_order_harness,
-        solution="order, seen = [], set()\n\n"
-                 "def visit(node):\n"
-                 "    if id(node) not in seen:\n"
-                 "        seen.add(id(node))\n"
-                 "        for child in node._prev:\n"
-                 "            visit(child)\n"
-                 "        order.append(node)\n\n"
-                 "visit(root)\n"
-                 "return order\n",
+        solution=body_of(library_order),
         source="scratchnn.autograd.value.topological_order"),
     Task(
         id="backward", title="Backward through a whole Value graph", chapter="autograd",

@@ -114,6 +114,14 @@ def test_hostile_code_gets_a_clear_message(folder, what, task, body, expected):
     assert "hint" in text
 
 
+def test_printing_a_lot_keeps_a_little(folder):
+    fill(folder, "dense_forward", "for i in range(200_000):\n    print(i)\nreturn x @ W\n")
+    text, passed = check(folder, "dense_forward")
+    assert not passed
+    assert "    | 9\n    | ... (" in text and "more lines)" in text
+    assert len(text) < 5000
+
+
 def test_an_endless_loop_is_stopped(folder):
     fill(folder, "relu_forward", "while True:\n    pass\n")
     text, passed = check(folder, "relu_forward", time_limit=0.5)

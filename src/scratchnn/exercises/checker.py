@@ -53,6 +53,21 @@ class Result:
         return self.status == PASSED
 
 
+class _Printed(io.StringIO):
+    """What the learner's code prints, up to ``limit`` characters (a print in an endless loop
+    must not fill the memory); ``dropped`` counts the rest."""
+
+    def __init__(self, limit: int = 20_000):
+        super().__init__()
+        self.limit, self.dropped = limit, 0
+
+    def write(self, text: str) -> int:
+        room = max(self.limit - self.tell(), 0)
+        self.dropped += max(len(text) - room, 0)
+        super().write(text[:room])
+        return len(text)
+
+
 @dataclass
 class Outcome:
     """What one guarded call gave: its value, or the exception it raised, and what it printed."""
@@ -84,7 +99,7 @@ def _time_limit(seconds: float | None) -> Iterator[None]:
 
 def guarded(call: Callable[[], Any], time_limit: float | None = TIME_LIMIT) -> Outcome:
     """Run the learner's ``call()``: never raises, except on Ctrl-C."""
-    printed = io.StringIO()
+    printed = _Printed()
     outcome = Outcome()
     try:
         with contextlib.redirect_stdout(printed), _time_limit(time_limit), \
@@ -95,6 +110,8 @@ def guarded(call: Callable[[], Any], time_limit: float | None = TIME_LIMIT) -> O
     except BaseException as error:  # their code may raise anything, even exit()
         outcome.error = error
     outcome.printed = printed.getvalue()
+    if printed.dropped:
+        outcome.printed += f"\n... and {printed.dropped} more characters"
     return outcome
 
 

@@ -14,8 +14,8 @@ Each trial times ``--repeats`` products; the trials start together (a barrier) s
 overlap. Reported, in microseconds per product: one trial alone (the reference), then for each
 layout and thread count the median and the mean of the slower trial (the mean counts the
 stalls of threads that wait for a core, which is what an oversubscribed search pays), and the
-ratio of the means, 2 threads over 1. Run it on an idle machine: on a shared one the figures say more about the
-neighbours than about BLAS.
+ratio of the means, 2 threads over 1. The figures depend on what else the machine runs: say
+what it was (the first line prints the load average).
 
 Usage: ``python benchmarks/blas_threads.py [--repeats N] [--dtype float64|float32]``.
 """

@@ -33,6 +33,9 @@ def test_the_ray_tune_recipe_runs_and_asha_stops_trials(tmp_path):
     assert trials and best, result.stdout[-3000:]
     n_trials, epochs, stopped = map(int, trials.groups())
     assert n_trials == 8
-    assert stopped >= 1 and epochs < 8 * 20  # ASHA ended some trials before 20 epochs
+    # ASHA ended some trials before 20 epochs. Which ones depends on the order the trials reach
+    # each rung; that none at all falls below the best third of 8 seeded configurations (some
+    # with a learning rate near 1e-3, which lag at 2 epochs) is not a case that occurs.
+    assert stopped >= 1 and epochs < 8 * 20
     assert float(best.group(1)) >= 0.95
     assert best.group(3) == "1"  # one BLAS thread per trial

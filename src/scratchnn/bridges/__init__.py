@@ -8,8 +8,11 @@
 PyTorch, onnx, onnxruntime and skl2onnx are optional: they are imported inside the functions
 that need them, and a missing one raises one ``ImportError`` that says what to install. The
 names below are imported on first use, so ``import scratchnn.bridges`` stays cheap.
-Tuning on several machines needs no code here: the estimators pickle, so scikit-learn's
-searches run on Dask through ``joblib.parallel_config(backend="dask")`` (see docs/bridges.md).
+Tuning on several machines needs almost no code here: the estimators pickle, so scikit-learn's
+searches run on Dask through ``joblib.parallel_config(backend="dask")``, and they have
+``partial_fit``, so dask-ml's ``HyperbandSearchCV`` runs them; ``patch_dask_ml()`` (in
+``bridges/dask_search.py``) lets dask-ml 2025.1 run on Dask 2025.3 and later (see
+docs/many-models.md).
 """
 
 from __future__ import annotations
@@ -22,15 +25,17 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 _EXPORTS = {
     "torch": ["from_torch", "to_torch"],
     "onnx": ["DEFAULT_OPSET", "MIN_OPSET", "register_skl2onnx", "to_onnx"],
+    "dask_search": ["patch_dask_ml"],
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
 if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr__ below
+    from scratchnn.bridges.dask_search import patch_dask_ml
     from scratchnn.bridges.onnx import DEFAULT_OPSET, MIN_OPSET, register_skl2onnx, to_onnx
     from scratchnn.bridges.torch import from_torch, to_torch
 
-__all__ = ["DEFAULT_OPSET", "MIN_OPSET", "from_torch", "register_skl2onnx", "to_onnx",
-           "to_torch"]
+__all__ = ["DEFAULT_OPSET", "MIN_OPSET", "from_torch", "patch_dask_ml", "register_skl2onnx",
+           "to_onnx", "to_torch"]
 
 
 def __getattr__(name: str):

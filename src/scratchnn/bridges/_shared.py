@@ -9,7 +9,8 @@ from scratchnn.model import Sequential
 # optional package -> (the scratchnn extra that installs it, the packages of that extra)
 _EXTRAS = {"torch": ("torch", "torch"), "onnx": ("onnx", "onnx onnxruntime skl2onnx"),
            "skl2onnx": ("onnx", "onnx onnxruntime skl2onnx"),
-           "onnxruntime": ("onnx", "onnx onnxruntime skl2onnx")}
+           "onnxruntime": ("onnx", "onnx onnxruntime skl2onnx"),
+           "dask_ml": ("dask", "dask[distributed] dask-ml")}
 
 
 def require(module: str, what: str):

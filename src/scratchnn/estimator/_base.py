@@ -31,6 +31,7 @@ from .._params import (
     check,
     validate,
 )
+from .._threads import limits_blas_threads
 from .._workspace import join_views
 from ..errors import TrainingDivergedError
 from ..layers import ACTIVATIONS, Dense, Sigmoid
@@ -180,6 +181,7 @@ class _BaseMLP(BaseEstimator):
         raise ValueError(f"random_state must be None, an int, a RandomState or a Generator, "
                          f"got {state!r}")
 
+    @limits_blas_threads  # SCRATCHNN_BLAS_THREADS, see the estimators' Notes
     def _logits(self, X) -> np.ndarray:
         """Validated ``X (n, n_features_in_)`` -> network output ``(n, n_outputs_)`` (a fresh
         array). Sparse ``X`` (CSR/CSC): the first product is sparse, the rest dense."""
@@ -213,6 +215,7 @@ class _BaseMLP(BaseEstimator):
 
     # --- training ----------------------------------------------------------------------------
 
+    @limits_blas_threads  # SCRATCHNN_BLAS_THREADS, see the estimators' Notes
     def _fit(self, X, y, sample_weight, incremental: bool):
         self._validate_params()
         if incremental and self.early_stopping:

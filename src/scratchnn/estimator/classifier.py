@@ -156,6 +156,16 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     Samples with zero weight are dropped before training, so a zero weight is exactly the
     same as leaving the sample out.
 
+    Threads: the estimator starts no thread of its own. Its matrix products run on NumPy's
+    BLAS library, which by default uses one thread per core: good for one model, bad for a
+    search that trains several at once (two trials with two threads each on two cores ran a
+    small product many times slower here). Set the environment variable
+    ``SCRATCHNN_BLAS_THREADS`` to a positive integer ``n`` and ``fit``, ``partial_fit`` and the
+    predictions run with at most ``n`` BLAS threads (``threadpoolctl.threadpool_limits``; the
+    previous limit comes back after the call). joblib's process workers and Dask's worker
+    processes already limit BLAS threads themselves; the docs page "Many models on many
+    machines" says which search needs what.
+
     Examples
     --------
     >>> from sklearn.datasets import load_iris

@@ -68,6 +68,12 @@ loss_curve_, best_loss_, n_layers_
     out_activation_ : str
         ``'identity'`` (``'exp'`` for ``loss='poisson'``).
 
+    Notes
+    -----
+    Threads: as :class:`scratchnn.MLPClassifier`, no thread of its own; the environment
+    variable ``SCRATCHNN_BLAS_THREADS=n`` limits the BLAS threads of ``fit``, ``partial_fit``
+    and ``predict`` to ``n`` (1 for searches that train several models at once).
+
     Examples
     --------
     >>> from sklearn.datasets import load_diabetes

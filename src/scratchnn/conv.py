@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._im2col import col2im, im2col, output_size, scatter_windows, windows
+from ._workspace import column_sums
 from .init import as_generator, get_initializer
 from .layers import Layer, describe_shape
 
@@ -119,7 +120,7 @@ class Conv2D(Layer):
         per_window = np.moveaxis(grad, 1, -1).reshape(-1, F)  # (n Ho Wo, F)
         filters = self.W.reshape(F, -1)
         np.matmul(per_window.T, self.cols, out=self.dW.reshape(F, -1))  # dW = grad^T windows
-        self.db[...] = per_window.sum(axis=0)  # db = grad summed over samples and positions
+        column_sums(per_window, out=self.db)  # db = grad summed over samples and positions
         if not input_grad:
             return None
         d_windows = per_window @ filters  # (n Ho Wo, C kh kw): each window's gradient

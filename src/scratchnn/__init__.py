@@ -35,15 +35,18 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: the comm
 # before NumPy loads; ``snn.Dense`` then imports NumPy and the core as an eager import would.
 # MLPClassifier and MLPRegressor bring scikit-learn, which only they need.
 _EXPORTS = {
+    "blocks": ["Residual"],
+    "conv": ["AvgPool2D", "Conv1D", "Conv2D", "MaxPool2D"],
     "doctor": ["Finding", "TrainingDoctor"],
     "gradcheck": ["GradCheckReport", "check_layer", "check_loss", "check_model",
                   "numerical_gradient", "relative_error"],
     "init": ["glorot_uniform", "he_normal"],
-    "layers": ["Dense", "Dropout", "Identity", "Layer", "LeakyReLU", "ReLU", "Sigmoid", "Tanh",
-               "activation"],
+    "layers": ["Dense", "Dropout", "Flatten", "Identity", "Layer", "LeakyReLU", "ReLU", "Sigmoid",
+               "Tanh", "activation"],
     "losses": ["BinaryCrossEntropy", "HuberLoss", "Loss", "MeanAbsoluteError",
                "MeanSquaredError", "PoissonNLLLoss", "SoftmaxCrossEntropy"],
     "model": ["Sequential", "mlp"],
+    "normalization": ["BatchNorm1D", "BatchNorm2D", "LayerNorm"],
     "optimizers": ["SGD", "Adam", "ConstantLR", "ExponentialLR", "InverseScalingLR",
                    "LRSchedule", "Optimizer", "ReduceLROnPlateau", "RMSprop", "StepLR"],
     "persistence": ["ModelFileError", "load", "save"],
@@ -53,6 +56,8 @@ _EXPORTS = {
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
 if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr__ below
+    from .blocks import Residual
+    from .conv import AvgPool2D, Conv1D, Conv2D, MaxPool2D
     from .doctor import Finding, TrainingDoctor
     from .estimator import MLPClassifier, MLPRegressor
     from .gradcheck import (
@@ -67,6 +72,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr_
     from .layers import (
         Dense,
         Dropout,
+        Flatten,
         Identity,
         Layer,
         LeakyReLU,
@@ -85,6 +91,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr_
         SoftmaxCrossEntropy,
     )
     from .model import Sequential, mlp
+    from .normalization import BatchNorm1D, BatchNorm2D, LayerNorm
     from .optimizers import (
         SGD,
         Adam,
@@ -101,14 +108,15 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr_
     from .training import History, TrainingDivergedError, fit
 
 __all__ = [
-    "SGD", "Adam", "BinaryCrossEntropy", "ConstantLR", "Dense", "Dropout", "ExponentialLR",
-    "Finding", "GradCheckReport", "History", "HuberLoss", "Identity", "InverseScalingLR",
-    "LRSchedule", "Layer", "LeakyReLU", "Loss", "MLPClassifier", "MLPRegressor",
+    "SGD", "Adam", "AvgPool2D", "BatchNorm1D", "BatchNorm2D", "BinaryCrossEntropy", "ConstantLR",
+    "Conv1D", "Conv2D", "Dense", "Dropout", "ExponentialLR", "Finding", "Flatten",
+    "GradCheckReport", "History", "HuberLoss", "Identity", "InverseScalingLR", "LRSchedule",
+    "Layer", "LayerNorm", "LeakyReLU", "Loss", "MLPClassifier", "MLPRegressor", "MaxPool2D",
     "MeanAbsoluteError", "MeanSquaredError", "ModelFileError", "Optimizer", "PoissonNLLLoss",
-    "RMSprop", "ReLU", "ReduceLROnPlateau", "Sequential", "Sigmoid", "SoftmaxCrossEntropy",
-    "StepLR", "Tanh", "TrainingDivergedError", "TrainingDoctor", "activation", "check_layer",
-    "check_loss", "check_model", "fit", "glorot_uniform", "he_normal", "load", "mlp",
-    "numerical_gradient", "relative_error", "save",
+    "RMSprop", "ReLU", "ReduceLROnPlateau", "Residual", "Sequential", "Sigmoid",
+    "SoftmaxCrossEntropy", "StepLR", "Tanh", "TrainingDivergedError", "TrainingDoctor",
+    "activation", "check_layer", "check_loss", "check_model", "fit", "glorot_uniform", "he_normal",
+    "load", "mlp", "numerical_gradient", "relative_error", "save",
 ]
 
 

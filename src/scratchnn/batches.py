@@ -43,6 +43,30 @@ def check_X(X, n_features: int | None = None, *, name: str = "X", dtype=np.float
     return X
 
 
+def check_samples(X, *, name: str = "X", dtype=np.float64) -> np.ndarray:
+    """``X`` as a finite float array of ``dtype`` holding one sample per row of its first axis,
+    each of any shape (images ``(n, C, H, W)``, sequences ``(n, C, L)``), or a ``ValueError``;
+    whether the samples' shape suits a network is the network's to say
+    (``Sequential.output_shape``)."""
+    try:
+        X = np.asarray(X)
+        if not np.iscomplexobj(X):
+            X = X.astype(dtype, copy=False)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} must be numeric: {error}") from None
+    _refuse_complex(X, name)
+    if X.ndim < 2:
+        raise ValueError(f"{name} must hold one sample per row (images: (n, C, H, W)), got "
+                         f"shape {X.shape}")
+    if X.shape[0] == 0:
+        raise ValueError(f"{name} has no samples")
+    if not np.isfinite(X).all():
+        position = tuple(int(i) for i in np.argwhere(~np.isfinite(X))[0])
+        raise ValueError(f"{name} contains NaN or infinite values (first at index {position}); "
+                         "remove or impute them before training")
+    return X
+
+
 def _refuse_complex(X, name: str) -> None:
     if np.iscomplexobj(X):  # NumPy would drop the imaginary parts with only a warning
         raise ValueError(f"{name} holds complex numbers, and a network here computes with real "

@@ -144,7 +144,7 @@ class GradCheckReport(Mapping):
 
 def _parameter_names(model: Sequential) -> list[str]:
     """``Dense 1 W``, ``Dense 1 b``, ... in ``model.parameters()`` order (other layers with
-    parameters: their class name, position and parameter index)."""
+    parameters: their class name, position and parameter name, ``Conv2D (layer 0) W``)."""
     names, n_dense = [], 0
     for position, layer in enumerate(model.layers):
         pairs = layer.parameters()
@@ -152,8 +152,10 @@ def _parameter_names(model: Sequential) -> list[str]:
             n_dense += 1
             names += [f"Dense {n_dense} W", f"Dense {n_dense} b"][:len(pairs)]
         else:
-            names += [f"{type(layer).__name__} (layer {position}) param{k}"
-                      for k in range(len(pairs))]
+            named = [name for name, _ in layer.named_parameters()]
+            if len(named) != len(pairs):
+                named = [f"param{k}" for k in range(len(pairs))]
+            names += [f"{type(layer).__name__} (layer {position}) {name}" for name in named]
     return names
 
 

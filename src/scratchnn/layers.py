@@ -1,4 +1,4 @@
-"""Layers: ``Dense``, the activations, and ``Dropout``.
+"""Layers: ``Dense``, the activations, ``Dropout`` and ``Flatten``.
 
 Every layer has ``forward(x) -> y``, ``backward(grad_y) -> grad_x`` and ``parameters()``.
 ``forward`` keeps what ``backward`` needs (its input or output); ``backward`` receives the
@@ -37,6 +37,23 @@ class Layer:
     def named_parameters(self) -> list[tuple[str, np.ndarray]]:
         """``(name, param)`` for each parameter, in ``parameters()`` order (``Dense``: W, b)."""
         return []
+
+    def named_buffers(self) -> list[tuple[str, np.ndarray]]:
+        """``(name, array)`` for each array the layer learns without gradients (BatchNorm's
+        ``running_mean`` and ``running_var``); saved and loaded with the parameters."""
+        return []
+
+    @property
+    def input_shape(self) -> tuple[int | None, ...] | None:
+        """The shape of one sample this layer takes (``Dense(3, 4)``: ``(3,)``; ``Conv2D``:
+        ``(C, None, None)``, None for any size), or None when it takes any shape."""
+        return None
+
+    def output_shape(self, input_shape: tuple) -> tuple:
+        """The shape of one sample of output for one sample of input (``None`` entries: any
+        size); a ``ValueError`` naming the layer if it cannot take that input. The activations
+        keep the shape."""
+        return tuple(input_shape)
 
     def release(self) -> None:
         """Drop what the last forward pass kept for ``backward`` (its input ``x``, its output
@@ -128,6 +145,18 @@ class Dense(Layer):
 
     def named_parameters(self) -> list[tuple[str, np.ndarray]]:
         return [("W", self.W), ("b", self.b)]
+
+    @property
+    def input_shape(self) -> tuple[int]:
+        return (self.n_in,)
+
+    def output_shape(self, input_shape: tuple) -> tuple[int]:
+        if tuple(input_shape) not in ((self.n_in,), (None,)):
+            shape = ", ".join("?" if d is None else str(d) for d in input_shape)
+            hint = "; put a Flatten() before it" if len(input_shape) > 1 else ""
+            raise ValueError(f"{self!r} expects input of shape (n, {self.n_in}), got "
+                             f"(n, {shape}){hint}")
+        return (self.n_out,)
 
     def _checked_input(self, x) -> np.ndarray:
         """``x`` as an array of shape ``(n, n_in)``, or a ``ValueError`` that says how to fix it."""
@@ -266,6 +295,36 @@ class Dropout(Layer):
 
     def __repr__(self) -> str:
         return f"Dropout(p={self.p})"
+
+
+class Flatten(Layer):
+    """Each sample's values in one row: ``x (n, d1, d2, ...) -> y (n, d1 d2 ...)``, as PyTorch's
+    ``Flatten`` (between the convolutions and the first ``Dense``). ``backward`` gives the
+    gradient its input's shape back. The output is a reshaped view of the input (no copy)."""
+
+    x_shape: tuple[int, ...] | None = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        if x.ndim < 2:
+            raise ValueError(f"Flatten() expects input of shape (n, ...), got {x.shape}")
+        self.x_shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        shape = self.x_shape
+        expected = None if shape is None else (shape[0], int(np.prod(shape[1:])))
+        if expected is None or getattr(grad, "shape", None) != expected:
+            raise self._backward_error(grad, expected)
+        return grad.reshape(shape)
+
+    def release(self) -> None:
+        super().release()
+        self.__dict__.pop("x_shape", None)
+
+    def output_shape(self, input_shape: tuple) -> tuple:
+        known = None not in input_shape
+        return (int(np.prod(input_shape)) if known else None,)
 
 
 ACTIVATIONS: dict[str, type[Layer]] = {

@@ -7,9 +7,10 @@ from itertools import pairwise
 
 import numpy as np
 
+from .conv import Conv2D
 from .functional import sigmoid, softmax
 from .init import as_generator
-from .layers import ACTIVATIONS, Dense, Layer
+from .layers import ACTIVATIONS, Dense, Flatten, Layer
 from .layers import activation as make_activation
 
 # Inference runs in chunks of rows whose layer outputs take about this much memory, whatever the
@@ -22,7 +23,8 @@ class Sequential:
     """A stack of layers: ``forward`` runs them in order, ``backward`` in reverse.
 
     Shapes: ``X (n, n_in) -> logits (n, n_out)`` where ``n_in`` is the first ``Dense``'s
-    input size and ``n_out`` the last one's output size.
+    input size and ``n_out`` the last one's output size; a network that starts with a
+    convolution takes images ``X (n, C, H, W)`` (or sequences ``(n, C, L)``) instead.
     """
 
     def __init__(self, layers: Iterable[Layer]):
@@ -78,7 +80,7 @@ class Sequential:
         for layer in reversed(self.layers[1:]):
             grad = layer.backward(grad)
         first = self.layers[0]
-        if not input_grad and isinstance(first, Dense):
+        if not input_grad and isinstance(first, (Dense, Conv2D)):
             return first.backward(grad, input_grad=False)
         return first.backward(grad)
 
@@ -89,25 +91,33 @@ class Sequential:
         for layer in self.layers:
             layer.release()
 
-    def chunk_rows(self, budget: int | None = None) -> int:
+    def chunk_rows(self, budget: int | None = None, sample_shape: tuple | None = None) -> int:
         """How many rows ``predict_logits`` runs at a time: each layer keeps its output
         ``(rows, width)``, and one temporary as wide as the widest layer comes on top, so a row
-        costs ``itemsize * (sum of the output widths + widest)`` bytes. A multiple of 64 rows,
-        at least 64. ``budget`` defaults to ``INFERENCE_BYTES`` (64 MB)."""
+        costs ``itemsize * (sum of the output widths + widest)`` bytes (a convolution's widest
+        temporary is its windows, ``C kh kw`` numbers per output position). A multiple of 64
+        rows, at least 64. ``budget`` defaults to ``INFERENCE_BYTES`` (64 MB); ``sample_shape``
+        is one sample's shape (needed for images: ``(C, H, W)``)."""
         budget = INFERENCE_BYTES if budget is None else budget
-        return max(_ROW_ALIGN, budget // self._bytes_per_row() // _ROW_ALIGN * _ROW_ALIGN)
+        per_row = self.bytes_per_sample(sample_shape)
+        return max(_ROW_ALIGN, budget // per_row // _ROW_ALIGN * _ROW_ALIGN)
 
-    def _bytes_per_row(self) -> int:
-        """The memory a forward pass takes per row (see ``chunk_rows``)."""
-        dense = self.dense_layers
-        width = widest = dense[0].n_in
-        per_row = 0
+    def bytes_per_sample(self, sample_shape: tuple | None = None) -> int:
+        """The memory a forward pass takes per sample (see ``chunk_rows``), for samples of
+        ``sample_shape`` (default: ``input_shape``, which must then be fully known)."""
+        shape = self.input_shape if sample_shape is None else tuple(sample_shape)
+        if shape is None or None in shape:
+            raise ValueError(f"the model takes samples of shape {_format_shape(shape)}; give "
+                             "the shape of one sample, such as sample_shape=(1, 28, 28)")
+        per_row, widest = 0, int(np.prod(shape))
         for layer in self.layers:
-            if isinstance(layer, Dense):
-                width = layer.n_out
-            per_row += width
-            widest = max(widest, width)
-        return (per_row + widest) * dense[0].dtype.itemsize
+            windows = getattr(layer, "cols_per_sample", None)
+            if windows is not None:
+                widest = max(widest, windows(shape))
+            shape = layer.output_shape(shape)
+            per_row += int(np.prod(shape))
+            widest = max(widest, int(np.prod(shape)))
+        return (per_row + widest) * self.dtype.itemsize
 
     def predict_logits(self, X, *, chunk_rows: int | None = None) -> np.ndarray:
         """The network's output ``X (n, n_in) -> (n, n_out)`` (a new array) in evaluation mode,
@@ -120,7 +130,7 @@ class Sequential:
         bits (about 1e-15 relative in float64), as outputs of differently sized batches do."""
         X = self._check_input(X)
         n = X.shape[0]
-        rows = self.chunk_rows() if chunk_rows is None else int(chunk_rows)
+        rows = self.chunk_rows(sample_shape=X.shape[1:]) if chunk_rows is None else int(chunk_rows)
         was_training = self.training
         self.eval()
         try:
@@ -130,7 +140,7 @@ class Sequential:
             for start in range(0, n, rows):
                 logits = self.forward(X[start:start + rows])
                 if out is None:
-                    out = np.empty((n, logits.shape[1]), logits.dtype)
+                    out = np.empty((n, *logits.shape[1:]), logits.dtype)
                 out[start:start + rows] = logits
             return out
         finally:
@@ -179,7 +189,42 @@ class Sequential:
 
     @property
     def n_inputs(self) -> int:
+        """The number of input features of a network on rows (its first ``Dense``'s ``n_in``);
+        for a network on images, ``input_shape`` says what it takes."""
         return self.dense_layers[0].n_in
+
+    @property
+    def input_shape(self) -> tuple[int | None, ...] | None:
+        """One sample's shape, as the first layers require it: ``(n_in,)`` for a network that
+        starts with ``Dense`` (after any activations), ``(C, None, None)`` for one that starts
+        with ``Conv2D`` (None: any size); None when its first shape-changing layer (``Flatten``)
+        takes any shape."""
+        for layer in self.layers:
+            shape = layer.input_shape
+            if shape is not None:
+                return shape
+            if isinstance(layer, Flatten):
+                return None
+        return None
+
+    @property
+    def takes_rows(self) -> bool:
+        """True for a network on rows of features ``(n, n_inputs)``; False for one on images
+        or sequences (a convolution, a pooling or a ``Flatten`` first)."""
+        shape = self.input_shape
+        return shape is not None and len(shape) == 1
+
+    def output_shape(self, input_shape: tuple) -> tuple:
+        """One sample's output shape for one sample of input ``input_shape`` (``(1, 28, 28)``):
+        each layer's ``output_shape`` in turn. A layer that cannot take what the one before
+        gives raises a ``ValueError`` that names its position, the layer and both shapes."""
+        shape = tuple(input_shape)
+        for i, layer in enumerate(self.layers):
+            try:
+                shape = layer.output_shape(shape)
+            except ValueError as error:
+                raise ValueError(f"layer {i}: {error}") from None
+        return shape
 
     @property
     def n_outputs(self) -> int:
@@ -187,8 +232,10 @@ class Sequential:
 
     @property
     def dtype(self) -> np.dtype:
-        dense = self.dense_layers
-        return dense[0].dtype if dense else np.dtype(np.float64)
+        """The dtype of the first layer that has one (float64 when none has)."""
+        typed = [layer.dtype for layer in self.layers if isinstance(getattr(layer, "dtype", None),
+                                                                     np.dtype)]
+        return typed[0] if typed else np.dtype(np.float64)
 
     def n_parameters(self) -> int:
         """The number of trainable numbers: every ``W`` and ``b`` entry (``Dense(2, 4)`` has
@@ -233,7 +280,18 @@ class Sequential:
 
     def _check_input(self, X) -> np.ndarray:
         """``X`` as an array ``(n, n_inputs)`` of the model's dtype (a SciPy sparse matrix stays
-        one, as CSR, which ``Dense`` multiplies as it is), or a ``ValueError``."""
+        one, as CSR, which ``Dense`` multiplies as it is), or for a network on images
+        ``(n, C, H, W)`` whose shape every layer can take; else a ``ValueError``."""
+        if not self.takes_rows:
+            try:
+                X = np.asarray(X, dtype=self.dtype)
+            except (TypeError, ValueError) as error:
+                raise ValueError(f"X must be numeric: {error}") from None
+            if X.ndim < 2:
+                raise ValueError(f"X must hold one sample per row, of shape "
+                                 f"{_format_shape(self.input_shape)}; got shape {X.shape}")
+            self.output_shape(X.shape[1:])  # each layer checks what it is given
+            return X
         if hasattr(X, "tocsr") and getattr(X, "ndim", 0) == 2 and X.shape[1] == self.n_inputs:
             return X.tocsr()
         try:
@@ -250,32 +308,39 @@ class Sequential:
 
     # --- looking inside -------------------------------------------------------------------
 
-    def _rows(self) -> list[tuple[str, str, int]]:
-        """``(layer, output shape, parameter count)`` for each layer."""
-        dense = self.dense_layers
-        width = dense[0].n_in if dense else None
+    def _rows(self, input_shape: tuple | None = None) -> list[tuple[str, str, int]]:
+        """``(layer, output shape, parameter count)`` for each layer, for one sample of
+        ``input_shape`` (default ``self.input_shape``; ``?`` for sizes not known)."""
+        shape = self.input_shape if input_shape is None else tuple(input_shape)
         rows = []
-        for layer in self.layers:
-            if isinstance(layer, Dense):
-                width = layer.n_out
+        for i, layer in enumerate(self.layers):
+            if shape is not None:
+                try:
+                    shape = layer.output_shape(shape)
+                except ValueError as error:
+                    if input_shape is not None:  # the caller's shape: say why it fails
+                        raise ValueError(f"layer {i}: {error}") from None
+                    shape = None
             count = sum(p.size for p, _ in layer.parameters())
-            rows.append((repr(layer), f"(n, {'?' if width is None else width})", count))
+            rows.append((repr(layer), _format_shape(shape), count))
         return rows
 
-    def summary(self, print_fn=print) -> None:
+    def summary(self, print_fn=print, input_shape: tuple | None = None) -> None:
         """Print a table of the layers, their output shapes and parameter counts, and the
         total (as Keras' ``model.summary()``). ``print_fn`` receives the whole table as one
-        string (``summary(print_fn=lines.append)`` keeps it)."""
+        string (``summary(print_fn=lines.append)`` keeps it). ``input_shape`` is one sample's
+        shape, such as ``(1, 28, 28)`` for a network on images: the output shapes are then
+        known in full (without it an image's height and width show as ``?``)."""
         rows = [("layer", "output shape", "parameters")]
-        rows += [(name, shape, f"{count:,}") for name, shape, count in self._rows()]
+        rows += [(name, shape, f"{count:,}") for name, shape, count in self._rows(input_shape)]
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
         rule = "  ".join("-" * w for w in widths)
         lines = [f"{rows[0][0]:<{widths[0]}}  {rows[0][1]:<{widths[1]}}  {rows[0][2]:>{widths[2]}}",
                  rule]
         lines += [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:>{widths[2]}}" for a, b, c in rows[1:]]
-        n_in = self.dense_layers[0].n_in if self.dense_layers else "?"
+        shape = self.input_shape if input_shape is None else tuple(input_shape)
         lines += [rule, f"total: {self.n_parameters():,} parameters ({self.dtype.name}); "
-                  f"input shape (n, {n_in}), n = number of samples"]
+                  f"input shape {_format_shape(shape)}, n = number of samples"]
         print_fn("\n".join(lines))
 
     def __repr__(self) -> str:
@@ -303,20 +368,24 @@ class Sequential:
                                  f"shape {p.shape}")
             np.copyto(p, w)
 
+    def _named_arrays(self) -> dict[str, np.ndarray]:
+        """Every parameter and buffer (BatchNorm's running statistics) by name, not copied."""
+        return {f"{i}.{name}": array for i, layer in enumerate(self.layers)
+                for name, array in [*layer.named_parameters(), *layer.named_buffers()]}
+
     def state_dict(self) -> dict[str, np.ndarray]:
         """Every parameter by name, as new arrays (safe to keep): ``{"0.W": ..., "0.b": ...,
         "2.W": ...}``, the number being the layer's index in ``self.layers`` (PyTorch's
-        ``"0.weight"``; our ``W`` is ``(n_in, n_out)``, PyTorch's weight its transpose)."""
-        return {f"{i}.{name}": array.copy() for i, layer in enumerate(self.layers)
-                for name, array in layer.named_parameters()}
+        ``"0.weight"``; our ``W`` is ``(n_in, n_out)``, PyTorch's weight its transpose), then
+        each layer's buffers (``"1.running_mean"``, ``"1.running_var"`` of a BatchNorm)."""
+        return {key: array.copy() for key, array in self._named_arrays().items()}
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Copy the arrays of ``state_dict`` (as ``state_dict()`` gives) into the parameters, in
-        place (an optimizer over ``parameters()`` keeps working). Every parameter must be
-        given, with its shape, and nothing else: a ``ValueError`` names what is missing,
+        place (an optimizer over ``parameters()`` keeps working). Every parameter and buffer
+        must be given, with its shape, and nothing else: a ``ValueError`` names what is missing,
         unexpected or of the wrong shape."""
-        own = {f"{i}.{name}": array for i, layer in enumerate(self.layers)
-               for name, array in layer.named_parameters()}
+        own = self._named_arrays()
         missing = [key for key in own if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own]
         if missing or unexpected:
@@ -330,10 +399,19 @@ class Sequential:
             np.copyto(array, value)
 
     def reset_parameters(self, rng=None) -> None:
-        """Re-initialise every ``Dense`` (in place) from ``rng``: a fresh start."""
+        """Re-initialise every ``Dense`` and convolution (in place) from ``rng``: a fresh
+        start."""
         rng = as_generator(rng)
-        for layer in self.dense_layers:
-            layer.reset_parameters(rng)
+        for layer in self.layers:
+            if isinstance(layer, (Dense, Conv2D)):
+                layer.reset_parameters(rng)
+
+
+def _format_shape(shape: tuple | None) -> str:
+    """``(n, 8, 26, 26)`` for one sample's shape ``(8, 26, 26)``; ``?`` for a size not known."""
+    if shape is None:
+        return "(n, ?)"
+    return "(" + ", ".join(["n", *("?" if d is None else str(d) for d in shape)]) + ")"
 
 
 

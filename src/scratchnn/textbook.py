@@ -1,4 +1,5 @@
-"""The whole algorithm in the plainest NumPy: read this file first.
+"""The whole algorithm in the plainest NumPy: read this file first (the dense network, then a
+convolution and batch normalisation, at the end).
 
 A network is a list of ``(W, b)`` pairs, ``W (n_in, n_out)`` and ``b (n_out,)``, with one
 activation between every two layers and none after the last: the loss takes the logits.
@@ -130,6 +131,82 @@ def adam_step(params: Params, grads: Params, state: dict, lr: float = 1e-3,
         v = state[i, "v"] = b2 * state.get((i, "v"), 0) + (1 - b2) * g**2
         m_hat, v_hat = m / (1 - b1**t), v / (1 - b2**t)
         p -= lr * m_hat / (np.sqrt(v_hat) + eps)
+
+
+# --- convolution and batch normalisation --------------------------------------------------------
+
+
+def conv2d(x: np.ndarray, W: np.ndarray, b: np.ndarray, stride: int = 1,
+           padding: int = 0) -> np.ndarray:
+    """A 2-D convolution ``x (n, C, H, W) -> y (n, F, Ho, Wo)`` with filters ``W (F, C, k, k)``
+    and biases ``b (F,)``: at each output position ``(i, j)`` the ``k x k`` window of every
+    channel starting at ``(i s, j s)`` of the zero-padded image, times each filter, summed:
+
+        y[:, f, i, j] = b[f] + sum over c, u, v of  window[:, c, u, v] * W[f, c, u, v]
+
+    ``Ho = (H + 2 padding - k) // s + 1`` (``Wo`` likewise). PyTorch's ``Conv2d``."""
+    F, _, k, _ = W.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    Ho, Wo = (xp.shape[2] - k) // stride + 1, (xp.shape[3] - k) // stride + 1
+    y = np.empty((x.shape[0], F, Ho, Wo))
+    for i in range(Ho):
+        for j in range(Wo):
+            window = xp[:, :, i * stride:i * stride + k, j * stride:j * stride + k]
+            y[:, :, i, j] = np.einsum("ncuv,fcuv->nf", window, W) + b
+    return y
+
+
+def conv2d_backward(x: np.ndarray, W: np.ndarray, dy: np.ndarray, stride: int = 1,
+                    padding: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(dx, dW, db)`` for ``y = conv2d(x, W, b)`` given ``dy = dL/dy (n, F, Ho, Wo)``: each
+    output position sends its gradient back to the window it came from (``dx``, overlapping
+    windows adding up) and to the filters (``dW``: the window times ``dy``); ``db`` sums
+    ``dy`` over samples and positions."""
+    _, _, k, _ = W.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    dxp, dW = np.zeros_like(xp), np.zeros_like(W)
+    for i in range(dy.shape[2]):
+        for j in range(dy.shape[3]):
+            rows, cols = slice(i * stride, i * stride + k), slice(j * stride, j * stride + k)
+            dW += np.einsum("ncuv,nf->fcuv", xp[:, :, rows, cols], dy[:, :, i, j])
+            dxp[:, :, rows, cols] += np.einsum("nf,fcuv->ncuv", dy[:, :, i, j], W)
+    H, W_ = x.shape[2], x.shape[3]
+    return dxp[:, :, padding:padding + H, padding:padding + W_], dW, dy.sum(axis=(0, 2, 3))
+
+
+def batch_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
+               eps: float = 1e-5) -> tuple[np.ndarray, tuple]:
+    """Batch normalisation in training mode of ``x (n, C)`` or ``x (n, C, H, W)``: each channel
+    standardised with its mean and variance over the batch (and the pixels), then scaled by
+    ``gamma (C,)`` and shifted by ``beta (C,)``:
+
+        x_hat = (x - mean) / sqrt(var + eps),    y = gamma * x_hat + beta
+
+    Returns ``y`` and the cache ``batch_norm_backward`` needs."""
+    axes = (0,) if x.ndim == 2 else (0, 2, 3)
+    shape = (1, -1) + (1,) * (x.ndim - 2)  # a (C,) array shaped to broadcast over x
+    mean = x.mean(axis=axes, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)  # divided by N, not N - 1
+    x_hat = (x - mean) / np.sqrt(var + eps)
+    return gamma.reshape(shape) * x_hat + beta.reshape(shape), (x_hat, var, gamma, eps, axes)
+
+
+def batch_norm_backward(dy: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray,
+                                                                np.ndarray]:
+    """``(dx, dgamma, dbeta)`` of ``batch_norm`` from ``dy = dL/dy``. With ``N`` values per
+    channel and ``d_xhat = dy * gamma``, the chain rule through ``x_hat``, the variance and
+    the mean (each of which every ``x`` of the channel changes) gives
+
+        dx = (N d_xhat - sum(d_xhat) - x_hat * sum(d_xhat * x_hat)) / (N sqrt(var + eps))
+
+    and ``dgamma = sum(dy * x_hat)``, ``dbeta = sum(dy)``, the sums over the batch (and the
+    pixels), per channel."""
+    x_hat, var, gamma, eps, axes = cache
+    N = x_hat.size // x_hat.shape[1]
+    d_xhat = dy * gamma.reshape((1, -1) + (1,) * (dy.ndim - 2))
+    dx = (N * d_xhat - d_xhat.sum(axis=axes, keepdims=True)
+          - x_hat * (d_xhat * x_hat).sum(axis=axes, keepdims=True)) / (N * np.sqrt(var + eps))
+    return dx, (dy * x_hat).sum(axis=axes), dy.sum(axis=axes)
 
 
 def _pairs(params: Params, grads: Params) -> list[tuple[np.ndarray, np.ndarray]]:

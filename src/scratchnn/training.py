@@ -27,9 +27,10 @@ from typing import Protocol
 
 import numpy as np
 
+from ._memory import Estimate, format_bytes, too_large
 from ._params import NON_NEGATIVE, POSITIVE_INT, POSITIVE_NUMBER, Interval, Real, validate
 from ._workspace import join_views
-from .batches import Batches, check_targets, check_X, stratified_split
+from .batches import Batches, check_samples, check_targets, check_X, stratified_split
 from .errors import TrainingDivergedError
 from .init import as_generator
 from .losses import (
@@ -442,7 +443,7 @@ def _validation_set(model: Sequential, loss: Loss, X: np.ndarray, y: np.ndarray,
     ``y``, or held out from ``(X, y)`` (stratified for classification), or None."""
     if validation_data is not None:
         X_val, y_val = validation_data
-        X_val = check_X(X_val, model.n_inputs, name="X_val", dtype=model.dtype)
+        X_val = _check_inputs(model, X_val, "X_val")
         y_val = check_targets(y_val, loss, X_val.shape[0], model.n_outputs, model.dtype)
         return X, y, (X_val, y_val)
     if validation_split:
@@ -450,6 +451,37 @@ def _validation_set(model: Sequential, loss: Loss, X: np.ndarray, y: np.ndarray,
         train_rows, val_rows = stratified_split(y, validation_split, rng, stratify=classify)
         return X[train_rows], y[train_rows], (X[val_rows], y[val_rows])
     return X, y, None
+
+
+def _check_inputs(model: Sequential, X, name: str) -> np.ndarray:
+    """``X`` checked for ``model``: rows ``(n, n_inputs)``, or samples of the shape the network
+    takes (images ``(n, C, H, W)``: each layer checks what it is given, and a mismatch names
+    the layer)."""
+    if model.takes_rows:
+        return check_X(X, model.n_inputs, name=name, dtype=model.dtype)
+    X = check_samples(X, name=name, dtype=model.dtype)
+    try:
+        model.output_shape(X.shape[1:])
+    except ValueError as error:
+        raise ValueError(f"{name} of shape {X.shape} does not fit the model: {error}") from None
+    return X
+
+
+def _refuse_too_large(model: Sequential, X: np.ndarray, batch_size: int | None) -> None:
+    """A ``ValueError`` before training when a batch's activations (and their gradients, and
+    a convolution's windows) cannot fit in the memory available: a network on images grows
+    with the image size, and a full batch of large images is easily more than a machine has."""
+    rows = max(X.shape[0] if batch_size is None else min(int(batch_size), X.shape[0]),
+               min(_EVAL_ROWS, X.shape[0]))
+    per_sample = model.bytes_per_sample(X.shape[1:])
+    estimate = Estimate({"activations": 2 * rows * per_sample,  # the outputs and their gradients
+                         "network": 6 * model.n_parameters() * model.dtype.itemsize},
+                        {"activations": f"{rows:,} samples at a time, "
+                                        f"{format_bytes(per_sample)} each"})
+    problem = too_large(estimate)
+    if problem:
+        raise ValueError(f"{problem}; use a smaller batch_size, smaller images or a smaller "
+                          "network")
 
 
 @dataclass
@@ -640,8 +672,10 @@ def fit(model: Sequential, X, y, *, loss: Loss | str | None = None,
                                 "validation_split": validation_split, "alpha": alpha, "l1": l1,
                                 "min_delta": min_delta})
     loss = default_loss(model) if loss is None else get_loss(loss)
-    X = check_X(X, model.n_inputs, dtype=model.dtype)
+    X = _check_inputs(model, X, "X")
     y = check_targets(y, loss, X.shape[0], model.n_outputs, model.dtype)
+    if not model.takes_rows:
+        _refuse_too_large(model, X, batch_size)
     rng = as_generator(rng)
     optimizer = _optimizer_for(model, optimizer, lr, schedule)
     X, y, val = _validation_set(model, loss, X, y, validation_data, validation_split, rng)

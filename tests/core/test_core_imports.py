@@ -27,8 +27,9 @@ SRC = Path(scratchnn.__file__).resolve().parents[1]  # the folder holding the pa
 PACKAGE = SRC / "scratchnn"
 MAX_LINES = 700
 
-CORE = ["layers", "losses", "optimizers", "model", "training", "batches", "functional",
-        "metrics", "errors", "init", "gradcheck", "doctor", "textbook", "autograd"]
+CORE = ["layers", "conv", "normalization", "blocks", "_im2col", "losses", "optimizers", "model",
+        "training", "batches", "functional", "metrics", "errors", "init", "gradcheck", "doctor",
+        "textbook", "autograd"]
 # Packages that take a second or more to import, or need a server: none belongs in the core.
 HEAVY = ("sklearn", "matplotlib", "pandas", "scipy", "torch", "starlette")
 # What importing the core may add: NumPy (with ``cython_runtime``, the module every compiled

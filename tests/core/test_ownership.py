@@ -14,11 +14,27 @@ LAYERS = [
     snn.ReLU, snn.Tanh, snn.Sigmoid, snn.Identity,
     lambda: snn.LeakyReLU(0.1),
     lambda: snn.Dropout(0.5, rng=0),
+    lambda: snn.Conv2D(2, 3, 3, padding=1, rng=0),
+    lambda: snn.Conv2D(2, 3, 2, stride=2, rng=0, dtype=np.float32),
+    lambda: snn.Conv1D(2, 3, 3, rng=0),
+    lambda: snn.MaxPool2D(2), lambda: snn.AvgPool2D(2, 1), snn.Flatten,
+    lambda: snn.BatchNorm1D(3), lambda: snn.BatchNorm2D(2), lambda: snn.BatchNorm2D(2).eval(),
+    lambda: snn.LayerNorm(3),
+    lambda: snn.Residual(snn.Sequential([snn.Dense(3, 3, rng=0), snn.Tanh()])),
+    lambda: snn.Residual(snn.Conv2D(2, 2, 3, padding=1, rng=0)),
 ]
+
+# One sample's shape for the layers that take images or sequences (the others take rows of 3).
+SAMPLE = {"Conv2D": (2, 6, 5), "Conv1D": (2, 7), "MaxPool2D": (2, 6, 4), "AvgPool2D": (2, 6, 4),
+          "Flatten": (2, 3, 2), "BatchNorm2D": (2, 3, 4)}
 
 
 def _input_for(layer, n=5):
-    return rng.normal(size=(n, 3)).astype(getattr(layer, "dtype", np.float64))
+    name = type(layer).__name__
+    if name == "Residual" and not hasattr(layer.block, "layers"):
+        name = type(layer.block).__name__
+    shape = (n, *SAMPLE.get(name, (3,)))
+    return rng.normal(size=shape).astype(getattr(layer, "dtype", np.float64))
 
 
 @pytest.mark.parametrize("make", LAYERS)

@@ -4,7 +4,9 @@
 A model file is an ordinary ``.npz`` archive (a zip of ``.npy`` arrays) written with
 ``allow_pickle=False``. It holds
 
-* one array per parameter (``dense_0_W``, ``dense_0_b``, ``dense_1_W``, ...),
+* one array per parameter (``dense_0_W``, ``dense_0_b``, ``dense_1_W``, ...; the layers
+  beyond ``Dense`` by their position, ``layer_0_W``, ``layer_2_running_mean``, and inside a
+  residual block ``layer_3_block_0_W``: see ``_layer_table.py``),
 * with an optimizer, one array per piece of its state (``optimizer_0_exp_avg``, ...: see
   ``optimizer_state.py``), and
 * ``__header__``: a ``uint8`` array holding UTF-8 JSON that describes everything else: the
@@ -41,9 +43,11 @@ from pathlib import Path
 import numpy as np
 
 from .._files import atomic_write
+from ..blocks import Residual
 from ..errors import ModelFileError
 from ..layers import ACTIVATIONS, Dense, Dropout, Layer, LeakyReLU
 from ..model import Sequential
+from . import _layer_table
 from ._npz_reader import (
     HEADER_KEY,
     HEADER_LIMIT,
@@ -75,29 +79,52 @@ _FLOAT_DTYPES = ("float32", "float64")
 # --- describing a model as JSON + arrays ----------------------------------------------------
 
 
-def _describe_layers(model: Sequential) -> tuple[list[dict], dict[str, np.ndarray]]:
-    """The architecture (one dict per layer) and the parameter arrays, by name."""
-    layers: list[dict] = []
-    arrays: dict[str, np.ndarray] = {}
+def _layer_spec(layer: Layer) -> dict:
+    """The header's entry for one layer: its kind and settings."""
+    kind = type(layer).__name__
+    if isinstance(layer, Dense):
+        return {"kind": "Dense", "n_in": layer.n_in, "n_out": layer.n_out}
+    if isinstance(layer, LeakyReLU):
+        return {"kind": "LeakyReLU", "negative_slope": layer.negative_slope}
+    if isinstance(layer, Dropout):
+        return {"kind": "Dropout", "p": layer.p}
+    if kind in _SIMPLE_LAYERS and type(layer) is _SIMPLE_LAYERS[kind]:
+        return {"kind": kind}
+    spec = _layer_table.describe(layer, _layer_spec)
+    if spec is None:
+        supported = ", ".join(["Dense", "LeakyReLU", "Dropout", *_SIMPLE_LAYERS,
+                               *_layer_table.KINDS])
+        raise TypeError(f"cannot save a layer of type {kind}; model files support: {supported}")
+    return spec
+
+
+def _model_arrays(layers: list[Layer], prefix: str = "layer_",
+                  top: bool = True) -> list[tuple[str, np.ndarray, bool]]:
+    """``(member name, array, is_parameter)`` for every parameter and buffer of ``layers``, in
+    ``parameters()`` order: a top-level ``Dense``'s as ``dense_{k}_W``, ``dense_{k}_b`` (k
+    counting the Dense layers), any other's as ``{prefix}{position}_{name}``."""
+    found: list[tuple[str, np.ndarray, bool]] = []
     n_dense = 0
-    for layer in model.layers:
-        kind = type(layer).__name__
-        if isinstance(layer, Dense):
-            layers.append({"kind": "Dense", "n_in": layer.n_in, "n_out": layer.n_out})
-            arrays[f"dense_{n_dense}_W"] = layer.W
-            arrays[f"dense_{n_dense}_b"] = layer.b
+    for i, layer in enumerate(layers):
+        if top and isinstance(layer, Dense):
+            found += [(f"dense_{n_dense}_W", layer.W, True), (f"dense_{n_dense}_b", layer.b, True)]
             n_dense += 1
-        elif isinstance(layer, LeakyReLU):
-            layers.append({"kind": "LeakyReLU", "negative_slope": layer.negative_slope})
-        elif isinstance(layer, Dropout):
-            layers.append({"kind": "Dropout", "p": layer.p})
-        elif kind in _SIMPLE_LAYERS and type(layer) is _SIMPLE_LAYERS[kind]:
-            layers.append({"kind": kind})
+        elif isinstance(layer, Residual):
+            inner = getattr(layer.block, "layers", [layer.block])
+            found += _model_arrays(inner, f"{prefix}{i}_block_", top=False)
         else:
-            supported = ", ".join(["Dense", "LeakyReLU", "Dropout", *_SIMPLE_LAYERS])
-            raise TypeError(f"cannot save a layer of type {kind}; model files support: "
-                            f"{supported}")
-    if n_dense == 0:
+            found += [(f"{prefix}{i}_{name}", array, True)
+                      for name, array in layer.named_parameters()]
+            found += [(f"{prefix}{i}_{name}", array, False)
+                      for name, array in layer.named_buffers()]
+    return found
+
+
+def _describe_layers(model: Sequential) -> tuple[list[dict], dict[str, np.ndarray]]:
+    """The architecture (one dict per layer) and the parameter (and buffer) arrays, by name."""
+    layers = [_layer_spec(layer) for layer in model.layers]
+    arrays = {name: array for name, array, _ in _model_arrays(model.layers)}
+    if not arrays:
         raise ValueError("cannot save a Sequential without a Dense layer: it has no weights")
     return layers, arrays
 
@@ -113,8 +140,10 @@ def _build_layers(specs: list[dict], dtype: np.dtype) -> Sequential:
             layers.append(LeakyReLU(spec["negative_slope"]))
         elif kind == "Dropout":
             layers.append(Dropout(spec["p"]))
-        else:
+        elif kind in _SIMPLE_LAYERS:
             layers.append(_SIMPLE_LAYERS[kind]())
+        else:
+            layers.append(_layer_table.build(spec, dtype, _build_layers))
     return Sequential(layers)
 
 
@@ -193,7 +222,7 @@ def _describe(obj) -> tuple[dict, dict[str, np.ndarray]]:
     if len(dtypes) != 1 or next(iter(dtypes)) not in _FLOAT_DTYPES:
         raise ValueError(f"every parameter must share one dtype, float32 or float64; got "
                          f"{sorted(dtypes)}")
-    activations = sorted({spec["kind"] for spec in layers} - {"Dense", "Dropout"})
+    activations = sorted({spec["kind"] for spec in layers} & {"LeakyReLU", *_SIMPLE_LAYERS})
     header = {
         "format": FORMAT_NAME,
         "format_version": _MODEL_ONLY_VERSION,
@@ -202,9 +231,13 @@ def _describe(obj) -> tuple[dict, dict[str, np.ndarray]]:
         "dtype": next(iter(dtypes)),
         "architecture": layers,
         "activation": activations[0] if len(activations) == 1 else activations,
-        "n_inputs": model.n_inputs,
-        "n_outputs": model.n_outputs,
     }
+    if model.takes_rows:
+        header["n_inputs"] = model.n_inputs
+    else:  # a network on images or sequences: one sample's shape (null: any size)
+        header["input_shape"] = None if model.input_shape is None else list(model.input_shape)
+    if model.dense_layers:
+        header["n_outputs"] = model.n_outputs
     if estimator is not None:
         header["estimator"] = estimator
     return header, arrays
@@ -220,8 +253,9 @@ def save(obj, path: str | os.PathLike, *, metadata: dict | None = None,
     Parameters
     ----------
     obj : Sequential, MLPClassifier or MLPRegressor
-        Dense / ReLU / LeakyReLU / Tanh / Sigmoid / Identity / Dropout layers, float32 or
-        float64.
+        Dense / ReLU / LeakyReLU / Tanh / Sigmoid / Identity / Dropout layers, and Flatten,
+        Conv2D / Conv1D / MaxPool2D / AvgPool2D, BatchNorm1D / BatchNorm2D (with their running
+        statistics) / LayerNorm and Residual; float32 or float64.
     path : str or PathLike
         The file to write (used as given; ``.npz`` is the customary suffix). An existing file
         is replaced only once the new one is complete on disk.
@@ -337,13 +371,22 @@ def _is_number(value) -> bool:
 
 
 def _validate_architecture(specs, path: Path) -> None:
+    _validate_layers(specs, f"{path}: the header's architecture", 0)
+    if not _spec_arrays(specs):
+        raise ModelFileError(f"{path}: the architecture has no Dense layer")
+
+
+def _validate_layers(specs, where_list: str, depth: int) -> None:
+    """Each layer spec's kind and settings (``ModelFileError`` naming the layer); ``Dense``
+    layers one after the other must fit (``n_in`` of one = ``n_out`` of the one before)."""
     if not isinstance(specs, list) or not specs:
-        raise ModelFileError(f"{path}: the header's architecture must be a non-empty list of "
-                             "layers")
+        raise ModelFileError(f"{where_list} must be a non-empty list of layers")
+    path = where_list.split(": ")[0]
     previous_out = None
     for i, spec in enumerate(specs):
         kind = spec.get("kind") if isinstance(spec, dict) else None
-        where = f"{path}: layer {i} ({_brief(kind)})"
+        where = f"{path}: layer {i} ({_brief(kind)})" if depth == 0 else (
+            f"{where_list}: layer {i} ({_brief(kind)})")
         if kind == "Dense":
             if not (_is_int(spec.get("n_in")) and _is_int(spec.get("n_out"))):
                 raise ModelFileError(f"{where} needs positive integer n_in and n_out")
@@ -360,25 +403,44 @@ def _validate_architecture(specs, path: Path) -> None:
             p = spec.get("p")
             if not (_is_number(p) and 0 <= p < 1):
                 raise ModelFileError(f"{where} needs p in [0, 1), got {_brief(p)}")
+        elif isinstance(kind, str) and kind in _layer_table.KINDS:
+            _layer_table.validate(spec, where, _validate_layers, depth)
+            previous_out = None  # the next Dense takes what this layer gives: not checked here
         elif not (isinstance(kind, str) and kind in _SIMPLE_LAYERS):
-            raise ModelFileError(f"{path}: layer {i} has unknown kind {_brief(kind)}")
-    if previous_out is None:
-        raise ModelFileError(f"{path}: the architecture has no Dense layer")
+            raise ModelFileError(f"{where.rpartition(' (')[0]} has unknown kind {_brief(kind)}")
+
+
+def _spec_arrays(specs: list[dict], prefix: str = "layer_",
+                 top: bool = True) -> list[tuple[str, tuple[int, ...], bool, int]]:
+    """``(member name, shape, is_parameter, layer position)`` of every array the validated
+    architecture stores, named and ordered as ``_model_arrays`` names and orders a model's."""
+    found: list[tuple[str, tuple[int, ...], bool, int]] = []
+    n_dense = 0
+    for i, spec in enumerate(specs):
+        if top and spec["kind"] == "Dense":
+            found += [(f"dense_{n_dense}_W", (spec["n_in"], spec["n_out"]), True, i),
+                      (f"dense_{n_dense}_b", (spec["n_out"],), True, i)]
+            n_dense += 1
+        elif spec["kind"] == "Dense":
+            found += [(f"{prefix}{i}_W", (spec["n_in"], spec["n_out"]), True, i),
+                      (f"{prefix}{i}_b", (spec["n_out"],), True, i)]
+        elif spec["kind"] == "Residual":
+            found += [(name, shape, is_param, i) for name, shape, is_param, _ in
+                      _spec_arrays(spec["block"], f"{prefix}{i}_block_", top=False)]
+        elif spec["kind"] in _layer_table.KINDS:
+            found += [(f"{prefix}{i}_{name}", shape, is_param, i)
+                      for name, shape, is_param in _layer_table.array_shapes(spec)]
+    return found
 
 
 def _expected_shapes(specs: list[dict]) -> dict[str, tuple[int, ...]]:
-    """Each parameter array's name and the shape the architecture gives it."""
-    expected: dict[str, tuple[int, ...]] = {}
-    dense_specs = [spec for spec in specs if spec["kind"] == "Dense"]
-    for i, spec in enumerate(dense_specs):
-        expected[f"dense_{i}_W"] = (spec["n_in"], spec["n_out"])
-        expected[f"dense_{i}_b"] = (spec["n_out"],)
-    return expected
+    """Each parameter (and buffer) array's name and the shape the architecture gives it."""
+    return {name: shape for name, shape, _, _ in _spec_arrays(specs)}
 
 
 def _parameter_shapes(specs: list[dict]) -> list[tuple[int, ...]]:
     """The shape of each parameter in ``model.parameters()`` order (W, then b, per Dense)."""
-    return list(_expected_shapes(specs).values())
+    return [shape for _, shape, is_param, _ in _spec_arrays(specs) if is_param]
 
 
 def _verify_checksum(header: dict, arrays: dict[str, np.ndarray], path: Path) -> None:
@@ -394,14 +456,18 @@ def _verify_checksum(header: dict, arrays: dict[str, np.ndarray], path: Path) ->
 
 def _non_finite(arrays: dict[str, np.ndarray], specs: list[dict]) -> str | None:
     """Where the first NaN or infinite parameter sits, naming its layer; None if none."""
-    positions = [i for i, spec in enumerate(specs) if spec["kind"] == "Dense"]
-    for k, i in enumerate(positions):
-        for suffix, what in (("W", "weights W"), ("b", "biases b")):
-            finite = np.isfinite(arrays[f"dense_{k}_{suffix}"])
-            if not finite.all():
-                bad = finite.size - int(np.count_nonzero(finite))
-                return (f"layer {i} (Dense {specs[i]['n_in']} -> {specs[i]['n_out']}): its "
-                        f"{what} hold {bad} NaN or infinite value{'s' * (bad != 1)}")
+    for name, _, _, i in _spec_arrays(specs):
+        finite = np.isfinite(arrays[name])
+        if not finite.all():
+            bad = finite.size - int(np.count_nonzero(finite))
+            spec = specs[i]
+            if spec["kind"] == "Dense" and name.startswith("dense_"):
+                layer = f"Dense {spec['n_in']} -> {spec['n_out']}"
+                what = {"W": "weights W", "b": "biases b"}[name.rpartition("_")[2]]
+            else:
+                layer, what = spec["kind"], f"array {name}"
+            return (f"layer {i} ({layer}): its {what} hold{'s' * (what.startswith('array'))} "
+                    f"{bad} NaN or infinite value{'s' * (bad != 1)}")
     return None
 
 
@@ -487,9 +553,8 @@ def load(path: str | os.PathLike, *, optimizer: bool = False, return_header: boo
                              "saved after its training diverged); retrain it and save it again")
 
     model = _build_layers(specs, dtype)
-    for i, layer in enumerate(model.dense_layers):
-        np.copyto(layer.W, arrays[f"dense_{i}_W"])
-        np.copyto(layer.b, arrays[f"dense_{i}_b"])
+    for name, array, _ in _model_arrays(model.layers):
+        np.copyto(array, arrays[name])
     model.eval()
     obj = model
     if header["kind"] in ESTIMATOR_KINDS:

@@ -1,0 +1,80 @@
+"""The windows of a convolution or a pooling, laid out for speed: confined here so that
+``conv.py`` reads like the textbook.
+
+A convolution is one dot product per (window, filter). Written as loops over the output
+positions (``textbook.conv2d``) it makes ``Ho * Wo`` small matrix products; ``im2col`` copies
+every window into one row of a matrix ``(n * Ho * Wo, C * kh * kw)`` once, so that the whole
+convolution is ONE matrix product with the filters ``(C * kh * kw, F)``, which BLAS runs near
+its peak. ``col2im`` is its adjoint: it adds each row's gradient back onto the pixels the
+window came from (overlapping windows add up), in ``kh * kw`` strided slices rather than one
+Python step per window.
+
+The rows are taken in channels-last order (``n, Ho, Wo`` then ``C, kh, kw``) so that a row is
+one window and the product's result ``(n * Ho * Wo, F)`` is the output in ``(n, Ho, Wo, F)``;
+one transpose gives PyTorch's ``(n, F, Ho, Wo)``. Measured (one BLAS thread, float64, forward
+plus backward of a 3x3 convolution on batches of 16-64 images, ``benchmarks/conv_layers.py``,
+``docs/speed.md`` "Convolutions"): 6-26x faster than the loops over output positions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
+    """The number of window positions along one axis: ``(size + 2 p - k) // s + 1`` (0 or
+    less when the kernel does not fit)."""
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def pad(x: np.ndarray, padding: tuple[int, int]) -> np.ndarray:
+    """``x (n, C, H, W)`` with ``padding`` rows and columns of zeros around each image (``x``
+    itself when there is no padding)."""
+    ph, pw = padding
+    if ph == 0 and pw == 0:
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+
+
+def windows(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -> np.ndarray:
+    """Every ``kernel``-sized window of ``x (n, C, H, W)``, ``stride`` apart, as a read-only
+    view ``(n, C, Ho, Wo, kh, kw)`` (no copy)."""
+    view = np.lib.stride_tricks.sliding_window_view(x, kernel, axis=(2, 3))
+    return view[:, :, ::stride[0], ::stride[1]]
+
+
+def im2col(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
+           padding: tuple[int, int]) -> np.ndarray:
+    """The windows of ``x (n, C, H, W)`` (after padding), one per row: ``(n * Ho * Wo,
+    C * kh * kw)``, a new contiguous array."""
+    view = windows(pad(x, padding), kernel, stride)  # (n, C, Ho, Wo, kh, kw)
+    n, C, Ho, Wo, kh, kw = view.shape
+    return view.transpose(0, 2, 3, 1, 4, 5).reshape(n * Ho * Wo, C * kh * kw)  # one copy
+
+
+def col2im(cols: np.ndarray, x_shape: tuple[int, ...], kernel: tuple[int, int],
+           stride: tuple[int, int], padding: tuple[int, int]) -> np.ndarray:
+    """The adjoint of ``im2col``: ``cols (n * Ho * Wo, C * kh * kw)`` summed back onto the
+    pixels of an array shaped ``x_shape (n, C, H, W)``; a new array."""
+    n, C, H, W = x_shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    Ho, Wo = output_size(H, kh, sh, ph), output_size(W, kw, sw, pw)
+    grid = cols.reshape(n, Ho, Wo, C, kh, kw).transpose(0, 3, 4, 5, 1, 2)  # (n, C, kh, kw, Ho, Wo)
+    out = np.zeros((n, C, H + 2 * ph, W + 2 * pw), cols.dtype)
+    for i in range(kh):  # kernel offset (i, j): one strided slice of the image per offset
+        for j in range(kw):
+            out[:, :, i:i + sh * Ho:sh, j:j + sw * Wo:sw] += grid[:, :, i, j]
+    return out[:, :, ph:ph + H, pw:pw + W] if ph or pw else out
+
+
+def scatter_windows(grad_windows: np.ndarray, x_shape: tuple[int, ...],
+                    stride: tuple[int, int]) -> np.ndarray:
+    """Pooling's ``col2im``: ``grad_windows (n, C, Ho, Wo, kh, kw)``, the gradient of every
+    window's entries, summed back onto an array shaped ``x_shape (n, C, H, W)``."""
+    *_, Ho, Wo, kh, kw = grad_windows.shape
+    sh, sw = stride
+    out = np.zeros(x_shape, grad_windows.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            out[:, :, i:i + sh * Ho:sh, j:j + sw * Wo:sw] += grad_windows[..., i, j]
+    return out

@@ -127,8 +127,8 @@ class BinaryCrossEntropy(Loss):
         self.y = _binary_targets(z, y)  # checked, shaped like z
         self.z, self.w = z, _normalized_weights(sample_weight, z)
         self.softplus = softplus(z)  # log(1 + e^z), kept for backward
-        if self.w is None:  # the mean of softplus(z) - y z, as two sums (one pass fewer)
-            return float(np.add.reduce(self.softplus, axis=None) - np.vdot(self.y, z)) / z.size
+        # Per sample first, then the mean: softplus(z) - y z is tiny where a large logit is
+        # right, and summing the two terms separately would lose it to rounding.
         return _mean(self.softplus - self.y * z, self.w)
 
     def backward(self) -> np.ndarray:

@@ -238,3 +238,10 @@ def test_bce_gradient_is_sigmoid_minus_y_for_labels_given_as_booleans_and_intege
         loss = snn.BinaryCrossEntropy()
         assert loss.forward(z, y) == pytest.approx(bce_closed_form(z[:, 0], y), rel=1e-12)
         np.testing.assert_allclose(loss.backward(), expected, rtol=1e-12)
+
+
+def test_bce_keeps_a_right_large_logits_tiny_loss_through_the_mean():
+    """softplus(z) - y z is about 1e-17 for z = 39 and y = 1: taken per sample before the mean,
+    it is not lost to the rounding of the other terms (finite differences then agree)."""
+    z, y = np.array([[-7.78080194], [39.155005]]), np.array([[0.0], [1.0]])
+    assert check_loss(snn.BinaryCrossEntropy(), z, y) < 1e-9

@@ -55,6 +55,7 @@ TENSOR_LAYERS = {
     layers.Sigmoid: lambda layer, x, params: x.sigmoid(),
     layers.Identity: lambda layer, x, params: x,
     layers.Dropout: dropout,
+    layers.Flatten: lambda layer, x, params: x.reshape(x.shape[0], -1),
 }
 
 LAYERS = {
@@ -66,6 +67,7 @@ LAYERS = {
     "Identity": lambda rng: layers.Identity(),
     "Dropout": lambda rng: layers.Dropout(0.4, rng=rng),
     "Dropout-eval": lambda rng: layers.Dropout(0.4, rng=rng).eval(),
+    "Flatten": lambda rng: layers.Flatten(),
 }
 
 

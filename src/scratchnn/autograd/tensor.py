@@ -184,6 +184,34 @@ class Tensor:
         total = self.sum(axis=axis, keepdims=keepdims)
         return total / (self.data.size / max(total.data.size, 1))  # divided by the count
 
+    def var(self, axis=None, keepdims: bool = False) -> Tensor:
+        """The variance divided by the count (NumPy's default, and batch and layer
+        normalisation's): the mean of the squared distances to the mean. Made of ``-``, ``*``
+        and ``mean``, so it needs no backward of its own."""
+        centred = self - self.mean(axis=axis, keepdims=True)
+        return (centred * centred).mean(axis=axis, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims: bool = False) -> Tensor:
+        """The largest entry along ``axis`` (an int, a tuple of them, or None: all). The
+        gradient goes to that entry alone; on a tie, to the first in row-major order, as
+        ``MaxPool2D`` and PyTorch's max pooling do (``torch.amax`` would split it)."""
+        axes = tuple(range(self.ndim)) if axis is None else tuple(
+            a % self.ndim for a in np.atleast_1d(axis))
+        out = self._result(self.data.max(axis=axes, keepdims=keepdims), (self,), "max")
+
+        def _backward():  # the reduced axes moved to the end and flattened into one
+            kept = [a for a in range(self.ndim) if a not in axes]
+            order = kept + sorted(axes)
+            flat = self.data.transpose(order).reshape(*(self.shape[a] for a in kept), -1)
+            first = flat.argmax(axis=-1)[..., np.newaxis]  # argmax picks the first largest
+            grad = np.zeros_like(flat)
+            np.put_along_axis(grad, first, out.grad.reshape(first.shape), axis=-1)
+            grad = grad.reshape([self.shape[a] for a in order]).transpose(np.argsort(order))
+            add_grad(self, grad)
+
+        out._backward = _backward
+        return out
+
     # --- elementwise functions -------------------------------------------------------------------
 
     def _elementwise(self, value: np.ndarray, op: str, derivative: np.ndarray) -> Tensor:
@@ -216,6 +244,10 @@ class Tensor:
     def relu(self) -> Tensor:
         x = self.data
         return self._elementwise(np.maximum(x, 0), "relu", (x > 0).astype(x.dtype))
+
+    def sqrt(self) -> Tensor:
+        r = np.sqrt(self.data)
+        return self._elementwise(r, "sqrt", 0.5 / r)  # (sqrt x)' = 1 / (2 sqrt x)
 
     def abs(self) -> Tensor:
         return self._elementwise(np.abs(self.data), "abs", np.sign(self.data))
@@ -311,6 +343,34 @@ class Tensor:
         for node in reversed(order):
             if node.requires_grad:  # constants pass nothing back
                 node._backward()
+
+
+def einsum(subscripts: str, a, b) -> Tensor:
+    """NumPy's ``einsum`` of two operands: a sum of products over the indices that leave,
+    ``einsum("ik,kj->ij", x, W)`` is ``x @ W`` and ``einsum("ncijuv,fcuv->nfij", windows, W)``
+    a convolution.
+
+    The backward is the same sum, turned round: each product term ``a[..] * b[..]`` sends
+    ``g[out] * b[..]`` to ``a[..]``, so ``da = einsum("out,b->a", g, b)`` (likewise ``db``).
+    That holds when every index of an operand appears in the other operand or in the output,
+    and none appears twice in one operand (no diagonals), which is what is accepted here."""
+    a, b = as_tensor(a), as_tensor(b)
+    inputs, _, output = subscripts.replace(" ", "").partition("->")
+    sub_a, _, sub_b = inputs.partition(",")
+    for sub, other in ((sub_a, sub_b + output), (sub_b, sub_a + output)):
+        if (not _ or not sub.isalpha() or len(set(sub)) != len(sub)
+                or not set(sub) <= set(other)):
+            raise ValueError(f"einsum takes two operands written 'ab,bc->ac', each index once "
+                             f"per operand and found in the other operand or the output; got "
+                             f"{subscripts!r}")
+    out = a._result(np.einsum(subscripts, a.data, b.data, optimize=True), (a, b), "einsum")
+
+    def _backward():
+        add_grad(a, np.einsum(f"{output},{sub_b}->{sub_a}", out.grad, b.data, optimize=True))
+        add_grad(b, np.einsum(f"{output},{sub_a}->{sub_b}", out.grad, a.data, optimize=True))
+
+    out._backward = _backward
+    return out
 
 
 def add_grad(tensor: Tensor, grad: np.ndarray) -> None:

@@ -1,34 +1,42 @@
 """The oracle: every hand-written ``backward`` in the library equals the tensor engine's
 gradient of the same computation, to 1e-10, on random inputs.
 
-Each layer of ``scratchnn.layers`` and each loss of ``scratchnn.losses`` is written again
-below with ``Tensor`` operations (the formula of its docstring, not its code). The classes are
-discovered from the modules, so a new layer or loss without a Tensor counterpart here fails
-``test_every_layer_has_a_tensor_counterpart`` / ``..._loss_...`` by name.
+Each layer of ``scratchnn.layers``, ``scratchnn.conv``, ``scratchnn.normalization`` and
+``scratchnn.blocks`` and each loss of ``scratchnn.losses`` is written again below with
+``Tensor`` operations (the formula of its docstring, not its code). The classes are discovered
+from the modules, so a new layer or loss without a Tensor counterpart here fails
+``test_every_layer_has_a_tensor_counterpart`` / ``..._loss_...`` by name, and a new module of
+layers fails ``test_the_oracle_looks_in_every_module_that_defines_layers``.
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from scratchnn import layers, losses
-from scratchnn.autograd import Tensor
+import scratchnn
+from scratchnn import blocks, conv, layers, losses, normalization
+from scratchnn.autograd import Tensor, conv1d, conv2d, windows
+from scratchnn.model import Sequential
 
 TOL = {"rtol": 1e-10, "atol": 1e-12}
 
 
 def classes_in(module, base) -> set[type]:
-    """Every subclass of ``base`` defined in ``module`` (not ``base`` itself)."""
+    """Every public subclass of ``base`` defined in ``module`` (not ``base`` itself; private
+    bases such as ``conv._Pool2D`` are never used on their own)."""
     return {obj for obj in vars(module).values()
             if inspect.isclass(obj) and issubclass(obj, base) and obj is not base
-            and obj.__module__ == module.__name__}
+            and obj.__module__ == module.__name__ and not obj.__name__.startswith("_")}
 
 
-LAYER_CLASSES = classes_in(layers, layers.Layer) | set(layers.ACTIVATIONS.values()) | {
-    layers.Dense, layers.Dropout}
+LAYER_MODULES = (layers, conv, normalization, blocks)
+LAYER_CLASSES = set().union(*(classes_in(m, layers.Layer) for m in LAYER_MODULES)) | set(
+    layers.ACTIVATIONS.values()) | {layers.Dense, layers.Dropout}
 LOSS_CLASSES = classes_in(losses, losses.Loss) | set(losses.LOSSES.values())
 
 
@@ -47,6 +55,59 @@ def dropout(layer: layers.Dropout, x: Tensor, params: dict) -> Tensor:
     return x if layer.mask is None else x * layer.mask  # the mask the layer's forward drew
 
 
+def convolution_2d(layer: conv.Conv2D, x: Tensor, params: dict) -> Tensor:
+    params["W"], params["b"] = Tensor(layer.W), Tensor(layer.b)
+    return conv2d(x, params["W"], params["b"], stride=layer.stride, padding=layer.padding)
+
+
+def convolution_1d(layer: conv.Conv1D, x: Tensor, params: dict) -> Tensor:
+    params["W"], params["b"] = Tensor(layer.W), Tensor(layer.b)
+    (_, stride), (_, padding) = layer.stride, layer.padding  # kept as (1, s) and (0, p)
+    return conv1d(x, params["W"], params["b"], stride=stride, padding=padding)
+
+
+def standardized(x: Tensor, mean, var, eps: float) -> Tensor:
+    return (x - mean) / (var + eps).sqrt()
+
+
+def batch_norm(layer, x: Tensor, params: dict) -> Tensor:
+    """``gamma * (x - mean) / sqrt(var + eps) + beta`` per channel (axis 1): in training mode
+    the mean and (biased) variance over every other axis, which depend on ``x``; in evaluation
+    mode the running ones, constants."""
+    per_channel = (1, layer.num_features) + (1,) * (x.ndim - 2)
+    params["gamma"], params["beta"] = Tensor(layer.gamma), Tensor(layer.beta)
+    if layer.training:
+        axes = (0, *range(2, x.ndim))
+        mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
+    else:
+        mean = Tensor(layer.running_mean.reshape(per_channel), requires_grad=False)
+        var = Tensor(layer.running_var.reshape(per_channel), requires_grad=False)
+    x_hat = standardized(x, mean, var, layer.eps)
+    return params["gamma"].reshape(per_channel) * x_hat + params["beta"].reshape(per_channel)
+
+
+def layer_norm(layer: normalization.LayerNorm, x: Tensor, params: dict) -> Tensor:
+    """Each sample standardised over its last ``len(normalized_shape)`` axes."""
+    axes = tuple(range(x.ndim - len(layer.normalized_shape), x.ndim))
+    params["gamma"], params["beta"] = Tensor(layer.gamma), Tensor(layer.beta)
+    mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
+    return params["gamma"] * standardized(x, mean, var, layer.eps) + params["beta"]
+
+
+def residual(layer: blocks.Residual, x: Tensor, params: dict) -> Tensor:
+    """``block(x) + x``, the block's layers each by its own counterpart; their parameters
+    named as ``Residual.named_parameters`` names them (``block.0.W``, or ``block.W``)."""
+    inner = getattr(layer.block, "layers", None)
+    steps = ([(f"block.{i}.", sub) for i, sub in enumerate(inner)] if inner is not None
+             else [("block.", layer.block)])
+    out = x
+    for prefix, sub in steps:
+        sub_params = {}
+        out = TENSOR_LAYERS[type(sub)](sub, out, sub_params)
+        params.update({prefix + name: tensor for name, tensor in sub_params.items()})
+    return out + x
+
+
 TENSOR_LAYERS = {
     layers.Dense: dense,
     layers.ReLU: lambda layer, x, params: x.relu(),
@@ -56,37 +117,143 @@ TENSOR_LAYERS = {
     layers.Identity: lambda layer, x, params: x,
     layers.Dropout: dropout,
     layers.Flatten: lambda layer, x, params: x.reshape(x.shape[0], -1),
+    conv.Conv2D: convolution_2d,
+    conv.Conv1D: convolution_1d,
+    conv.MaxPool2D: lambda layer, x, params: windows(x, layer.kernel, layer.stride).max(
+        axis=(4, 5)),
+    conv.AvgPool2D: lambda layer, x, params: windows(x, layer.kernel, layer.stride).mean(
+        axis=(4, 5)),
+    normalization.BatchNorm1D: batch_norm,
+    normalization.BatchNorm2D: batch_norm,
+    normalization.LayerNorm: layer_norm,
+    blocks.Residual: residual,
 }
 
-LAYERS = {
-    "Dense": lambda rng: layers.Dense(4, 3, rng=rng),
-    "ReLU": lambda rng: layers.ReLU(),
-    "LeakyReLU": lambda rng: layers.LeakyReLU(0.1),
-    "Tanh": lambda rng: layers.Tanh(),
-    "Sigmoid": lambda rng: layers.Sigmoid(),
-    "Identity": lambda rng: layers.Identity(),
-    "Dropout": lambda rng: layers.Dropout(0.4, rng=rng),
-    "Dropout-eval": lambda rng: layers.Dropout(0.4, rng=rng).eval(),
-    "Flatten": lambda rng: layers.Flatten(),
+
+# --- the cases: a layer and its input, both drawn from a seeded generator -------------------------
+
+def features(width: int = 4):
+    return lambda rng: rng.normal(size=(6, width))
+
+
+def images(channels: int, smallest: int = 4):
+    """Images ``(n, channels, H, W)`` of a random size: n in 2..3, H and W in smallest..+4."""
+    def draw(rng):
+        n, (H, W) = rng.integers(2, 4), rng.integers(smallest, smallest + 5, size=2)
+        return rng.normal(size=(n, channels, H, W))
+    return draw
+
+
+def sequences(channels: int, shortest: int = 4):
+    """Sequences ``(n, channels, L)`` of a random length: n in 2..3, L in shortest..+6."""
+    return lambda rng: rng.normal(size=(rng.integers(2, 4), channels,
+                                        rng.integers(shortest, shortest + 7)))
+
+
+def few_values(rng):
+    """Images of small integers: many windows hold their largest value twice."""
+    return rng.integers(0, 3, size=(2, 2, 7, 7)).astype(float)
+
+
+def randomised(layer, rng, *names):
+    """``layer`` with its arrays ``names`` drawn at random (in place), so that no gradient
+    hides behind ``gamma = 1``, ``beta = 0`` or running statistics of 0 and 1."""
+    for name in names:
+        array = getattr(layer, name)
+        array[...] = (rng.uniform(0.5, 2.0, array.shape) if name == "running_var"
+                      else rng.normal(size=array.shape))
+    return layer
+
+
+AFFINE, RUNNING = ("gamma", "beta"), ("running_mean", "running_var")
+
+LAYERS = {  # name: (the layer, its input), each made from a generator
+    "Dense": (lambda rng: layers.Dense(4, 3, rng=rng), features()),
+    "ReLU": (lambda rng: layers.ReLU(), features()),
+    "LeakyReLU": (lambda rng: layers.LeakyReLU(0.1), features()),
+    "Tanh": (lambda rng: layers.Tanh(), features()),
+    "Sigmoid": (lambda rng: layers.Sigmoid(), features()),
+    "Identity": (lambda rng: layers.Identity(), features()),
+    "Dropout": (lambda rng: layers.Dropout(0.4, rng=rng), features()),
+    "Dropout-eval": (lambda rng: layers.Dropout(0.4, rng=rng).eval(), features()),
+    "Flatten": (lambda rng: layers.Flatten(), images(2)),
+    "Conv2D-3x3": (lambda rng: conv.Conv2D(3, 4, 3, rng=rng), images(3)),
+    "Conv2D-3x3-stride2-padding1": (lambda rng: conv.Conv2D(2, 3, 3, stride=2, padding=1,
+                                                            rng=rng), images(2)),
+    "Conv2D-2x3-stride(2,1)-padding(1,2)": (
+        lambda rng: conv.Conv2D(2, 2, (2, 3), stride=(2, 1), padding=(1, 2), rng=rng),
+        images(2, smallest=2)),
+    "Conv2D-1x1": (lambda rng: conv.Conv2D(3, 2, 1, rng=rng), images(3)),
+    "Conv2D-stride-past-kernel": (lambda rng: conv.Conv2D(1, 2, 2, stride=3, padding=1,
+                                                          rng=rng), images(1)),
+    "Conv1D-3": (lambda rng: conv.Conv1D(3, 4, 3, rng=rng), sequences(3)),
+    "Conv1D-4-stride2-padding1": (lambda rng: conv.Conv1D(2, 3, 4, stride=2, padding=1,
+                                                          rng=rng), sequences(2)),
+    "Conv1D-2-stride3-padding2": (lambda rng: conv.Conv1D(1, 2, 2, stride=3, padding=2,
+                                                          rng=rng), sequences(1, shortest=1)),
+    "MaxPool2D-2": (lambda rng: conv.MaxPool2D(2), images(3)),
+    "MaxPool2D-3-stride2": (lambda rng: conv.MaxPool2D(3, stride=2), images(2, smallest=3)),
+    "MaxPool2D-(2,3)-stride1": (lambda rng: conv.MaxPool2D((2, 3), stride=1), images(2)),
+    "MaxPool2D-ties": (lambda rng: conv.MaxPool2D(3, stride=2), few_values),
+    "AvgPool2D-2": (lambda rng: conv.AvgPool2D(2), images(3)),
+    "AvgPool2D-3-stride2": (lambda rng: conv.AvgPool2D(3, stride=2), images(2, smallest=3)),
+    "AvgPool2D-(3,2)-stride(1,2)": (lambda rng: conv.AvgPool2D((3, 2), stride=(1, 2)),
+                                    images(2, smallest=3)),
+    "BatchNorm1D": (lambda rng: randomised(normalization.BatchNorm1D(4), rng, *AFFINE),
+                    features()),
+    "BatchNorm1D-eval": (lambda rng: randomised(normalization.BatchNorm1D(4, eps=1e-3), rng,
+                                                *AFFINE, *RUNNING).eval(), features()),
+    "BatchNorm2D": (lambda rng: randomised(normalization.BatchNorm2D(3), rng, *AFFINE),
+                    images(3)),
+    "BatchNorm2D-eval": (lambda rng: randomised(normalization.BatchNorm2D(3), rng, *AFFINE,
+                                                *RUNNING).eval(), images(3)),
+    "LayerNorm-(4,)": (lambda rng: randomised(normalization.LayerNorm(4), rng, *AFFINE),
+                       features()),
+    "LayerNorm-(5,6)-eps": (lambda rng: randomised(normalization.LayerNorm((5, 6), eps=1e-3),
+                                                   rng, *AFFINE),
+                            lambda rng: rng.normal(size=(3, 2, 5, 6))),
+    "Residual-Dense-ReLU": (lambda rng: blocks.Residual(Sequential(
+        [layers.Dense(4, 4, rng=rng), layers.ReLU()])), features()),
+    "Residual-Conv2D-ReLU": (lambda rng: blocks.Residual(Sequential(
+        [conv.Conv2D(2, 2, 3, padding=1, rng=rng), layers.ReLU()])), images(2)),
+    "Residual-Conv2D-BatchNorm2D-ReLU": (lambda rng: blocks.Residual(Sequential(
+        [conv.Conv2D(2, 2, 3, padding=1, rng=rng),
+         randomised(normalization.BatchNorm2D(2), rng, *AFFINE), layers.ReLU()])), images(2)),
+    "Residual-one-layer": (lambda rng: blocks.Residual(layers.Dense(4, 4, rng=rng)),
+                           features()),
 }
+
+
+def test_the_oracle_looks_in_every_module_that_defines_layers():
+    """A module of ``scratchnn`` with a ``Layer`` subclass in it is one of ``LAYER_MODULES``."""
+    defining = set()
+    for path in sorted(Path(scratchnn.__file__).parent.glob("*.py")):
+        if "Layer" in path.read_text(encoding="utf-8"):  # import only the candidates
+            module = importlib.import_module(f"scratchnn.{path.stem}")
+            if classes_in(module, layers.Layer):
+                defining.add(module.__name__)
+    assert defining <= {m.__name__ for m in LAYER_MODULES}, (
+        f"modules with layers the oracle does not look in: "
+        f"{sorted(defining - {m.__name__ for m in LAYER_MODULES})}; add them to LAYER_MODULES")
 
 
 def test_every_layer_has_a_tensor_counterpart():
     missing = sorted(cls.__name__ for cls in LAYER_CLASSES if cls not in TENSOR_LAYERS)
     assert not missing, (f"layers with no Tensor counterpart in the autograd oracle: {missing}; "
                          "add each to TENSOR_LAYERS and LAYERS in this file")
-    tested = {type(make(np.random.default_rng(0))) for make in LAYERS.values()}
-    assert tested >= LAYER_CLASSES
+    tested = {type(make(np.random.default_rng(0))) for make, _ in LAYERS.values()}
+    untested = sorted(cls.__name__ for cls in LAYER_CLASSES - tested)
+    assert not untested, f"layers with no case in LAYERS: {untested}"
 
 
 @pytest.mark.parametrize("name", LAYERS)
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_layer_backward_equals_the_tensor_engine(name, seed):
     rng = np.random.default_rng(seed)
-    layer = LAYERS[name](rng)
-    x = rng.normal(size=(6, 4))
-    upstream = rng.normal(size=(6, 3 if isinstance(layer, layers.Dense) else 4))
+    make, data = LAYERS[name]
+    layer, x = make(rng), data(rng)
     y = layer.forward(x)
+    upstream = rng.normal(size=y.shape)
     dx = layer.backward(upstream)
 
     x_t, params = Tensor(x), {}
@@ -95,11 +262,15 @@ def test_layer_backward_equals_the_tensor_engine(name, seed):
 
     np.testing.assert_allclose(y, y_t.data, **TOL)
     np.testing.assert_allclose(dx, x_t.grad, **TOL)
-    if isinstance(layer, layers.Dense):
-        np.testing.assert_allclose(layer.dW, params["W"].grad, **TOL)
-        np.testing.assert_allclose(layer.db, params["b"].grad, **TOL)
+    names = [param_name for param_name, _ in layer.named_parameters()]
+    assert sorted(params) == sorted(names)  # the counterpart has every parameter, by name
+    for param_name, (_, grad) in zip(names, layer.parameters()):
+        np.testing.assert_allclose(grad, params[param_name].grad, **TOL, err_msg=param_name)
     if name == "Dropout":
         assert layer.mask is not None and (layer.mask == 0).any()  # a mask was really used
+    if name == "MaxPool2D-ties":
+        windows_of = windows(x, layer.kernel, layer.stride).data.reshape(*y.shape, -1)
+        assert ((windows_of == y[..., np.newaxis]).sum(axis=-1) > 1).any()  # ties really met
 
 
 def test_the_oracle_catches_a_wrong_backward():
@@ -112,6 +283,20 @@ def test_the_oracle_catches_a_wrong_backward():
     x_t = Tensor(x)
     x_t.relu().sum().backward()
     assert not np.allclose(layer.backward(np.ones((5, 4))), x_t.grad, **TOL)
+
+
+def test_the_oracle_catches_a_batch_norm_that_forgets_the_batch_statistics():
+    """Treating the batch's mean and variance as constants (the evaluation-mode formula in
+    training mode) is the classic mistake; the engine's gradient tells them apart."""
+    rng = np.random.default_rng(0)
+    layer, x, upstream = normalization.BatchNorm1D(4), rng.normal(size=(6, 4)), rng.normal(
+        size=(6, 4))
+    layer.forward(x)
+    layer.backward(upstream)
+    wrong = upstream * layer.gamma * layer.inv_std
+    x_t = Tensor(x)
+    (batch_norm(layer, x_t, {}) * upstream).sum().backward()
+    assert not np.allclose(wrong, x_t.grad, **TOL)
 
 
 # --- the losses, as Tensor expressions ------------------------------------------------------------

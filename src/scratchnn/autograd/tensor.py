@@ -355,10 +355,10 @@ def einsum(subscripts: str, a, b) -> Tensor:
     That holds when every index of an operand appears in the other operand or in the output,
     and none appears twice in one operand (no diagonals), which is what is accepted here."""
     a, b = as_tensor(a), as_tensor(b)
-    inputs, _, output = subscripts.replace(" ", "").partition("->")
+    inputs, arrow, output = subscripts.replace(" ", "").partition("->")
     sub_a, _, sub_b = inputs.partition(",")
     for sub, other in ((sub_a, sub_b + output), (sub_b, sub_a + output)):
-        if (not _ or not sub.isalpha() or len(set(sub)) != len(sub)
+        if (not arrow or not sub.isalpha() or len(set(sub)) != len(sub)
                 or not set(sub) <= set(other)):
             raise ValueError(f"einsum takes two operands written 'ab,bc->ac', each index once "
                              f"per operand and found in the other operand or the output; got "

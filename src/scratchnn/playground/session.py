@@ -19,6 +19,7 @@ The settings live in ``settings.py``, uploads in ``uploads.py``, the code panel 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import math
 import os
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict
 
@@ -41,7 +43,7 @@ from ..model import Sequential
 from ..optimizers import make_optimizer
 from ..training import Batches, History, train_epochs
 from .codegen import python_code
-from .settings import FEATURES, N_SAMPLES, UPLOAD, SessionError, Settings
+from .settings import FEATURES, N_SAMPLES, UPLOAD, SessionError, Settings, finite_number, shown
 from .uploads import encoded_labels, parse_upload
 
 GRID = 50  # the boundary and every neuron's map are GRID x GRID
@@ -98,6 +100,40 @@ class Mailbox:
     def clear(self) -> None:
         with self._lock:
             self._frame = None
+
+
+class Turns:
+    """Training epochs take turns: at most ``n`` run at once (one per spare core by default),
+    the others wait in the order they asked. Fifty tabs training at once then share the
+    cores in turn instead of fifty threads fighting for them, and a reply to another tab
+    waits for a turn's end at most, not for all of them."""
+
+    def __init__(self, n: int | None = None):
+        self.n = n or max(1, (os.cpu_count() or 2) // 2)
+        self._lock = threading.Lock()
+        self._free = self.n
+        self._waiting: deque[threading.Event] = deque()
+
+    @contextlib.contextmanager
+    def turn(self):
+        """Hold one turn while the block runs."""
+        with self._lock:
+            ready = None
+            if self._free and not self._waiting:
+                self._free -= 1
+            else:
+                ready = threading.Event()
+                self._waiting.append(ready)
+        if ready is not None:
+            ready.wait()  # handed over by the turn that ended (it stays counted as taken)
+        try:
+            yield
+        finally:
+            with self._lock:
+                if self._waiting:
+                    self._waiting.popleft().set()
+                else:
+                    self._free += 1
 
 
 # --- one session -------------------------------------------------------------------------------
@@ -192,8 +228,10 @@ class Session:
     """One tab's playground. ``handle(message)`` returns the replies to send at once; frames go
     to ``mailbox``. Thread-safe: the worker thread and ``handle`` share one lock."""
 
-    def __init__(self, mailbox: Mailbox | None = None, settings: Settings | None = None):
+    def __init__(self, mailbox: Mailbox | None = None, settings: Settings | None = None,
+                 turns: Turns | None = None):
         self.mailbox = mailbox or Mailbox()
+        self.turns = turns or Turns()  # shared by the tabs of one server
         self._lock = threading.RLock()
         self._wake = threading.Event()
         self._closed = False
@@ -384,7 +422,7 @@ class Session:
                     "reset": self._on_reset, "set_weight": self._on_set_weight,
                     "download": self._on_download}
         if kind not in handlers:
-            raise SessionError(f"unknown message type {kind[:40]!r}")
+            raise SessionError(f"unknown message type {shown(kind)}")
         with self._lock:
             return handlers[kind](message)
 
@@ -450,9 +488,10 @@ class Session:
         if not (-1 <= source < d.n_in and 0 <= target < d.n_out):
             raise SessionError(f"layer {layer} has weights from 0..{d.n_in - 1} (or -1, the "
                                f"bias) to 0..{d.n_out - 1}")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-                math.isfinite(value) and -100 <= value <= 100):
-            raise SessionError(f"a weight must be a number from -100 to 100, got {value!r}")
+        number = finite_number(value)
+        if number is None or not -100 <= number <= 100:
+            raise SessionError(f"a weight must be a number from -100 to 100, got {shown(value)}")
+        value = number
         if source == -1:
             d.b[target] = value
         else:
@@ -466,14 +505,15 @@ class Session:
     # -- the worker thread ---------------------------------------------------------------------
 
     def _run(self) -> None:
-        """Train while playing; publish a frame at most MAX_FPS times a second."""
+        """Train while playing, one epoch per turn (``Turns``); publish a frame at most MAX_FPS
+        times a second."""
         while True:
             self._wake.wait()
             if self._closed:
                 return
             frame = None
-            with self._lock:
-                if not self.playing:
+            with self.turns.turn(), self._lock:
+                if self._closed or not self.playing:
                     self._wake.clear()
                     continue
                 self.train_epoch()

@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from scratchnn.playground.app import Limits, TokenBucket, allowed_hosts, create_app, is_loopback
-from scratchnn.playground.session import Session, Turns
+from scratchnn.playground.session import GivingWay, Session, Turns
 from scratchnn.playground.settings import SessionError, Settings
 
 
@@ -116,15 +116,18 @@ def serve(*args: str) -> tuple[subprocess.Popen, int]:
     return process, int(line.split()[2].rstrip("/").rsplit(":", 1)[1])
 
 
-def handshake(port: int, host: str, origin: str | None) -> str:
-    """A WebSocket handshake written by hand: the server's status line."""
+def handshake(port: int, host: str, origin: str | None, whole: bool = False) -> str:
+    """A WebSocket handshake written by hand (offering compression, as browsers do): the
+    server's status line (or its whole answer)."""
     lines = ["GET /ws HTTP/1.1", f"Host: {host}", "Upgrade: websocket", "Connection: Upgrade",
-             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"]
+             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13",
+             "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits"]
     if origin is not None:
         lines.append(f"Origin: {origin}")
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
         sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-        return sock.recv(4096).decode("latin-1").split("\r\n")[0]
+        answer = sock.recv(4096).decode("latin-1")
+    return answer if whole else answer.split("\r\n")[0]
 
 
 def test_raw_handshakes_against_the_real_server():
@@ -136,6 +139,9 @@ def test_raw_handshakes_against_the_real_server():
         assert " 403 " in handshake(port, f"127.0.0.1:{port}", f"http://{evil}")
         assert " 101 " in handshake(port, f"127.0.0.1:{port}", f"http://127.0.0.1:{port}")
         assert " 101 " in handshake(port, f"localhost:{port}", f"http://localhost:{port}")
+        # frames go uncompressed: deflating them in the event loop kept other tabs waiting
+        accepted = handshake(port, f"127.0.0.1:{port}", None, whole=True)
+        assert " 101 " in accepted and "permessage-deflate" not in accepted.lower()
         with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
             sock.sendall(f"GET / HTTP/1.1\r\nHost: {evil}\r\n\r\n".encode())
             assert " 400 " in sock.recv(4096).decode("latin-1").split("\r\n")[0]
@@ -252,6 +258,27 @@ def test_a_training_tab_waits_for_its_turn_and_a_reply_does_not():
         wait_for(lambda: session.epochs_trained > 0)
     finally:
         assert session.close()
+
+
+def test_training_pauses_between_mini_batches_while_a_reply_is_made():
+    turns = Turns(1)
+    produced, consumed = threading.Event(), []
+
+    class Batches:
+        n = 2
+
+        def epoch(self):
+            produced.set()
+            yield "first"
+            yield "second"
+
+    worker = threading.Thread(target=lambda: consumed.extend(GivingWay(Batches(), turns).epoch()))
+    with turns.reply():
+        worker.start()
+        produced.wait()  # the worker has its first batch and now waits for the reply to end
+        assert consumed == []
+    worker.join()
+    assert consumed == ["first", "second"]
 
 
 # --- messages that once dropped their connection ---------------------------------------------

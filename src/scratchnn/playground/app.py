@@ -354,9 +354,11 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True) 
 
                 asyncio.get_running_loop().run_in_executor(None, webbrowser.open, url)
 
+    # No per-message compression: deflating every frame (about 200 KB to 600 KB each) in the
+    # event loop made one tab's reply wait seconds behind other tabs' frames.
     config = uvicorn.Config(create_app(host), host=host, port=port, log_level="warning",
-                            ws_max_size=MAX_MESSAGE_CHARS + 1024, timeout_graceful_shutdown=2,
-                            lifespan="off")
+                            ws_max_size=MAX_MESSAGE_CHARS + 1024, ws_per_message_deflate=False,
+                            timeout_graceful_shutdown=2, lifespan="off")
     server = Server(config)
     sock = _listen(host, port)  # bound here, so that a port in use is one clear line
     with contextlib.suppress(KeyboardInterrupt):

@@ -105,14 +105,36 @@ class Mailbox:
 class Turns:
     """Training epochs take turns: at most ``n`` run at once (one per spare core by default),
     the others wait in the order they asked. Fifty tabs training at once then share the
-    cores in turn instead of fifty threads fighting for them, and a reply to another tab
-    waits for a turn's end at most, not for all of them."""
+    cores in turn instead of fifty threads fighting for them. And replies come first: while
+    one is being made (``reply``), training pauses between mini-batches (``give_way``), so a
+    tab's answer never queues behind other tabs' epochs."""
 
     def __init__(self, n: int | None = None):
         self.n = n or max(1, (os.cpu_count() or 2) // 2)
         self._lock = threading.Lock()
         self._free = self.n
         self._waiting: deque[threading.Event] = deque()
+        self._replies = 0
+        self._no_reply = threading.Event()
+        self._no_reply.set()
+
+    @contextlib.contextmanager
+    def reply(self):
+        """Training gives way while the block runs (a reply is being made)."""
+        with self._lock:
+            self._replies += 1
+            self._no_reply.clear()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._replies -= 1
+                if not self._replies:
+                    self._no_reply.set()
+
+    def give_way(self) -> None:
+        """Wait while a reply is being made (returns at once otherwise)."""
+        self._no_reply.wait()
 
     @contextlib.contextmanager
     def turn(self):
@@ -134,6 +156,20 @@ class Turns:
                     self._waiting.popleft().set()
                 else:
                     self._free += 1
+
+
+class GivingWay:
+    """``batches`` whose epoch pauses before each mini-batch while a reply is being made
+    (``Turns.give_way``): what the training thread hands to ``train_epochs``."""
+
+    def __init__(self, batches: Batches, turns: Turns):
+        self.batches, self.turns = batches, turns
+        self.n = batches.n
+
+    def epoch(self):
+        for batch in self.batches.epoch():
+            self.turns.give_way()
+            yield batch
 
 
 # --- one session -------------------------------------------------------------------------------
@@ -302,18 +338,20 @@ class Session:
         """The training doctor watching this network, or None."""
         return self.rule.doctor
 
-    def train_epoch(self) -> None:
+    def train_epoch(self, give_way: bool = False) -> None:
         """One pass over the training data in shuffled mini-batches, by the library's loop
         (``train_epochs`` with this session's ``Batches`` and ``EpochRule``), the page's L1 or
         L2 penalty included. A loss that stops being a finite number (or explodes) ends the
         epoch before the step that would spread it, and sets ``diverged`` to the message the
-        page shows."""
+        page shows. ``give_way``: pause between mini-batches while another tab's reply is
+        being made (the training thread does; a step asked for by the page does not)."""
         s = self.settings
         rate = s.reg_rate if s.regularization != "none" else 0.0
         self.epoch += 1
         self.epochs_trained += 1
         try:
-            train_epochs(self.model, self.loss, self.optimizer, self.batches, self.rule,
+            batches = GivingWay(self.batches, self.turns) if give_way else self.batches
+            train_epochs(self.model, self.loss, self.optimizer, batches, self.rule,
                          max_epochs=1, alpha=rate if s.regularization == "L2" else 0.0,
                          l1=rate if s.regularization == "L1" else 0.0,
                          track_accuracy=self.doctor is not None)
@@ -423,7 +461,7 @@ class Session:
                     "download": self._on_download}
         if kind not in handlers:
             raise SessionError(f"unknown message type {shown(kind)}")
-        with self._lock:
+        with self._lock, self.turns.reply():
             return handlers[kind](message)
 
     def _restart(self, settings: Settings) -> list[dict]:
@@ -516,10 +554,11 @@ class Session:
                 if self._closed or not self.playing:
                     self._wake.clear()
                     continue
-                self.train_epoch()
+                self.train_epoch(give_way=True)
                 if self.diverged:
                     self.playing = False
                 if not self.playing or time.monotonic() - self._last_frame >= 1 / MAX_FPS:
+                    self.turns.give_way()
                     frame = self.frame()
             if frame is not None:
                 self.mailbox.put(frame)

@@ -123,8 +123,12 @@ class Table:
 
 def _open(path: str):
     """The file, opened for reading bytes; only a regular file (a device such as /dev/zero, or
-    a pipe, could not be read twice, nor its size known)."""
+    a pipe, could not be read twice, nor its size known). Checked before it is opened too:
+    opening a named pipe waits, for ever, for something to write into it."""
     try:
+        mode = os.stat(path).st_mode
+        if not stat.S_ISDIR(mode):  # a folder has its own message, below
+            _check_regular(path, mode)
         f = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
     except FileNotFoundError:
         raise DataError(f"no such file: {path}") from None
@@ -132,11 +136,18 @@ def _open(path: str):
         raise DataError(f"{path} is a folder, not a CSV file") from None
     except OSError as error:
         raise DataError(f"cannot read {path}: {error.strerror or error}") from None
-    if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+    try:
+        _check_regular(path, os.fstat(f.fileno()).st_mode)  # the file opened is one too
+    except DataError:
         f.close()
+        raise
+    return f
+
+
+def _check_regular(path: str, mode: int) -> None:
+    if not stat.S_ISREG(mode):
         raise DataError(f"{path} is not a regular file (a device, a pipe or a socket); save the "
                         "data to a CSV file first")
-    return f
 
 
 def _read_header(f, path: str) -> tuple[list[str], bool]:

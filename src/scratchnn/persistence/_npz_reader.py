@@ -16,6 +16,7 @@ import contextlib
 import json
 import math
 import reprlib
+import stat
 import zipfile
 import zlib
 from pathlib import Path
@@ -66,6 +67,9 @@ def _open(path: Path) -> zipfile.ZipFile:
         raise FileNotFoundError(f"no model file at {path}")
     if path.is_dir():
         raise ModelFileError(f"{path} is a folder, not a model file")
+    if not stat.S_ISREG(path.stat().st_mode):  # before any open: a named pipe's waits for ever
+        raise ModelFileError(f"{path} is not a regular file (a device, a pipe or a socket); "
+                             "save the model to a file first")
     if path.stat().st_size == 0:
         raise ModelFileError(f"{path} is empty (0 bytes), not a model file; perhaps a copy "
                              "or a download of it was interrupted")

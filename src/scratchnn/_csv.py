@@ -33,8 +33,9 @@ import numpy as np
 
 from .errors import DataError
 
-MAX_LINE_BYTES = 2**20  # a header line longer than this is not a CSV file's
-SCAN_BLOCK = 2**20  # bytes looked at a time for commas at line ends
+MAX_LINE_BYTES = 2**20  # a line longer than this is not a CSV file's (checked before pandas)
+SCAN_BLOCK = 2**20  # bytes looked at a time for commas at line ends and long lines
+MAX_NAMES_SHOWN = 10  # column names a message lists at most
 
 
 @dataclass
@@ -65,7 +66,7 @@ class Table:
             return self.header.index(name)
         except ValueError:
             raise DataError(f"{self.path} has no column {name!r}; its columns are: "
-                            f"{', '.join(self.header)}") from None
+                            f"{_some(self.header)}") from None
 
     def numeric(self, columns: Sequence[str]) -> np.ndarray:
         """The named columns as a float array ``(n_rows, len(columns))``; an error names the
@@ -122,8 +123,12 @@ class Table:
 
 def _open(path: str):
     """The file, opened for reading bytes; only a regular file (a device such as /dev/zero, or
-    a pipe, could not be read twice, nor its size known)."""
+    a pipe, could not be read twice, nor its size known). Checked before it is opened too:
+    opening a named pipe waits, for ever, for something to write into it."""
     try:
+        mode = os.stat(path).st_mode
+        if not stat.S_ISDIR(mode):  # a folder has its own message, below
+            _check_regular(path, mode)
         f = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
     except FileNotFoundError:
         raise DataError(f"no such file: {path}") from None
@@ -131,11 +136,18 @@ def _open(path: str):
         raise DataError(f"{path} is a folder, not a CSV file") from None
     except OSError as error:
         raise DataError(f"cannot read {path}: {error.strerror or error}") from None
-    if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+    try:
+        _check_regular(path, os.fstat(f.fileno()).st_mode)  # the file opened is one too
+    except DataError:
         f.close()
+        raise
+    return f
+
+
+def _check_regular(path: str, mode: int) -> None:
+    if not stat.S_ISREG(mode):
         raise DataError(f"{path} is not a regular file (a device, a pipe or a socket); save the "
                         "data to a CSV file first")
-    return f
 
 
 def _read_header(f, path: str) -> tuple[list[str], bool]:
@@ -181,10 +193,26 @@ def _check_names(path: str, header: list[str], line: int) -> None:
         example = ",".join(f"x{i + 1}" for i in range(len(header)))
         raise DataError(f"{path}: the first line holds numbers, not column names; add a header "
                         f"line such as {example}")
-    duplicates = sorted({name for name in header if header.count(name) > 1})
-    if duplicates:
+    _check_repeats(path, header)
+
+
+def _check_repeats(path: str, header: list[str]) -> None:
+    """A name given twice is an error (in one pass: a header may name 100,000 columns)."""
+    seen, repeated = set(), set()
+    for name in header:
+        if name:  # an unnamed column has its own message
+            (repeated if name in seen else seen).add(name)
+    if repeated:
         raise DataError(f"{path}: the header repeats the column name(s) "
-                        f"{', '.join(duplicates)}; give every column its own name")
+                        f"{_some(sorted(repeated))}; give every column its own name")
+
+
+def _some(names: Sequence[str]) -> str:
+    """The names, comma-separated, the first ``MAX_NAMES_SHOWN`` of them: a message stays a
+    line, however many columns a file has."""
+    shown = ", ".join(names[:MAX_NAMES_SHOWN])
+    more = len(names) - MAX_NAMES_SHOWN
+    return shown if more <= 0 else f"{shown} and {more} more"
 
 
 # --- reading row by row (Python's csv module): the exact rules, and the line numbers -----------
@@ -252,20 +280,42 @@ def _pandas_options(n_columns: int) -> dict:
     return options
 
 
-def _a_line_ends_with_a_comma(path: str) -> bool:
-    """Does a line end with a comma (then perhaps a few spaces)? pandas reads ``1,2,`` under a
-    header of two names as ``1,2``, where the rules count a third, empty field. A scan of the
-    bytes, ``SCAN_BLOCK`` at a time (a few tenths of a second for 200 MB, a few MB); a
-    true answer sends the reader to ``_check_rows``, which decides (the comma may be inside
-    quotes, or the header may end with one too)."""
-    tail = b""
+def _scan_lines(path: str, width: int) -> bool:
+    """Look at every line before pandas does; True if the row-by-row rules must check the rows.
+
+    A line longer than ``MAX_LINE_BYTES`` is a ``DataError`` naming the line and the limit,
+    and a line with more commas than a row of ``width`` fields has sends the reader to the
+    rules: pandas would first take a single row of millions of fields apart (gigabytes).
+    So does a line that ends with a comma (then perhaps a few spaces): pandas reads ``1,2,``
+    under a header of two names as ``1,2``, where the rules count a third, empty field. The
+    rules (``_check_rows``) decide: a comma may be inside quotes, or the header may end with
+    one too. The bytes are scanned ``SCAN_BLOCK`` at a time (a few tenths of a second for
+    200 MB, a few MB of memory)."""
+    tail, check, lines = b"", False, 0
+    run, run_commas = 0, 0  # bytes and commas since the last line end
     with open(path, "rb") as f:
         while True:
             chunk = f.read(SCAN_BLOCK)
-            if _comma_at_a_line_end(tail + (chunk or b"\n")):  # the end of the file ends a line
-                return True
+            # the end of the file ends a line
+            check = check or _comma_at_a_line_end(tail + (chunk or b"\n"))
+            data = np.frombuffer(chunk, np.uint8)
+            ends = np.flatnonzero((data == ord("\n")) | (data == ord("\r")))
+            starts = np.concatenate([[-run - 1], ends])  # where each line of the chunk began
+            lengths = np.append(np.diff(starts) - 1, len(data) - 1 - starts[-1])
+            if lengths.max() > MAX_LINE_BYTES:
+                begin = max(int(starts[np.argmax(lengths)]) + 1, 0)  # of the longest line
+                line = lines + 1 + int(np.count_nonzero(data[:begin] == ord("\n")))
+                raise DataError(f"{path} line {line} is longer than {MAX_LINE_BYTES // 2**20} "
+                                "MB, the limit for one row; a CSV file has one row per line. "
+                                "Is it really a CSV file?")
+            commas = np.diff(np.searchsorted(np.flatnonzero(data == ord(",")),
+                                             np.concatenate([[0], ends, [len(data)]])))
+            commas[0] += run_commas
+            check = check or bool(commas.max() >= width)
+            lines += int(np.count_nonzero(data == ord("\n")))
+            run, run_commas = int(lengths[-1]), int(commas[-1])
             if not chunk:
-                return False
+                return check
             tail = chunk[-6:]
 
 
@@ -289,6 +339,18 @@ def _blank(values) -> np.ndarray:
     return blank[codes]  # code -1 (NaN) takes the last entry
 
 
+def _missing(frame) -> np.ndarray:
+    """``_blank`` of every column, ``(rows, columns)``: the numeric columns in one call (a
+    file may have 100,000 of them), each text column on its own."""
+    numeric = np.array([dtype.kind in "iufb" for dtype in frame.dtypes], dtype=bool)
+    missing = np.empty(frame.shape, dtype=bool)
+    if numeric.any():
+        missing[:, numeric] = frame.iloc[:, np.flatnonzero(numeric)].isna().to_numpy()
+    for k in np.flatnonzero(~numeric):
+        missing[:, k] = _blank(frame.iloc[:, k])
+    return missing
+
+
 class _Reader:
     """Reads a file's data rows into Tables (all at once, or ``rows`` at a time) with the
     exact rules of ``_check_rows``: pandas reads, ``_check_rows`` explains what pandas
@@ -300,15 +362,19 @@ class _Reader:
             header, readable = _read_header(f, path)
         self.pandas_can_read = readable
         if not readable:  # a line end pandas does not know: the header by the csv module
+            check = _scan_lines(path, 0)  # no line too long, before the csv module reads one
             first = next(_csv_rows(path), None)
             if first is None:
                 raise DataError(f"{path} is empty: expected a header line with column names")
             header = [cell.strip() for cell in first[0]]
+        else:
+            check = _scan_lines(path, len(header))
         _check_separator(path, header)
+        _check_repeats(path, header)  # before pandas builds a column for every name
         self.raw_header, self.header = header, header
         self.checked = False
         self.row = 0
-        if readable and _a_line_ends_with_a_comma(path):
+        if readable and check:
             self._check()
 
     def tables(self, rows: int | None) -> Iterator[Table]:
@@ -343,7 +409,7 @@ class _Reader:
         """Drop blank rows (every field empty); drop the unnamed, empty last column of trailing
         commas; when a field is still missing, check the rows' lengths (whose error names the
         line) before anything else is reported."""
-        missing = np.column_stack([_blank(frame.iloc[:, k]) for k in range(frame.shape[1])])
+        missing = _missing(frame)
         if not missing[:, -1].all():  # more fields than the header has
             self._check()
         blank = missing.all(axis=1)

@@ -30,6 +30,7 @@ import errno
 import os
 import secrets
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -68,6 +69,52 @@ def sigterm_raises() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+class _Interrupts:
+    """Whether Ctrl-C came while ``sigint_raises`` was in force. Python raises the
+    ``KeyboardInterrupt`` wherever the main thread is, and where that is a finaliser (a
+    ``__del__``, a weakref callback: matplotlib and Pillow run them while a figure is written)
+    Python prints "Exception ignored" and goes on as if nothing happened. The flag remembers
+    it, so that no output is committed after it (``StagedOutputs``) and the command can still
+    end as interrupted."""
+
+    seen = False
+
+
+def _raise_interrupt(signum, frame) -> None:
+    _Interrupts.seen = True
+    raise KeyboardInterrupt
+
+
+def interrupted() -> bool:
+    """True if Ctrl-C came within the current ``sigint_raises`` block (raised or swallowed)."""
+    return _Interrupts.seen
+
+
+@contextlib.contextmanager
+def sigint_raises() -> Iterator[None]:
+    """Within the block, Ctrl-C raises ``KeyboardInterrupt`` as usual and is remembered
+    (``interrupted()``) even where Python swallows the exception, so that no staged output is
+    moved into place after it. In the main thread, where SIGINT is not ignored; the previous
+    handler is restored afterwards."""
+    if not _handler_replaceable(signal.SIGINT):
+        yield
+        return
+    _Interrupts.seen = False
+    previous = signal.signal(signal.SIGINT, _raise_interrupt)
+    hook = sys.unraisablehook
+
+    def quiet_about_interrupts(unraisable) -> None:
+        if not isinstance(unraisable.exc_value, KeyboardInterrupt):  # remembered: no report
+            hook(unraisable)
+
+    sys.unraisablehook = quiet_about_interrupts
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        sys.unraisablehook = hook
 
 
 @contextlib.contextmanager
@@ -230,6 +277,8 @@ class StagedOutputs:
 
     def _commit(self) -> None:
         with _signals_deferred():
+            if _Interrupts.seen:  # a Ctrl-C that Python swallowed while the outputs were made
+                raise KeyboardInterrupt
             while self.pending:
                 tmp, path = self.pending[0]
                 try:

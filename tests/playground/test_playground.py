@@ -42,7 +42,7 @@ def grid_points(domain) -> np.ndarray:
 
 @pytest.fixture()
 def client():
-    with TestClient(create_app()) as test_client:
+    with TestClient(create_app(host="testserver")) as test_client:
         yield test_client
 
 

@@ -27,7 +27,7 @@ from scratchnn.playground.uploads import MAX_UPLOAD_BYTES
 
 
 def test_the_schema_is_served_with_the_upload_limit():
-    with TestClient(create_app()) as client:
+    with TestClient(create_app(host="testserver")) as client:
         response = client.get("/settings.json")
     assert response.status_code == 200
     assert "default-src 'self'" in response.headers["content-security-policy"]

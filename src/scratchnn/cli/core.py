@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from .._files import Terminated, sigterm_raises
+from .._files import Terminated, interrupted, sigint_raises, sigterm_raises
 from ..errors import CommandError, DataError
 from .parser import PROG, build_parser
 from .status import ExitStatus, exit_status_of
@@ -23,9 +23,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     130 Ctrl-C, 141 a closed pipe, 143 SIGTERM)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    with sigterm_raises():  # SIGTERM unwinds like Ctrl-C, so no temporary file is left behind
+    # SIGTERM unwinds like Ctrl-C, so no temporary file is left behind; a Ctrl-C that Python
+    # swallowed (in a finaliser, while a figure was written) still ends the run as interrupted.
+    with sigterm_raises(), sigint_raises():
         try:
-            return args.run(args)
+            status = args.run(args)
+            if interrupted():
+                raise KeyboardInterrupt
+            return status
         except (CommandError, DataError) as error:  # the CLI's, the playground's, bad data
             _say(str(error))
             return exit_status_of(error)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -78,11 +79,25 @@ def staged_outputs() -> Iterator[StagedOutputs]:
         raise CLIError(f"{error_message(error)}{hint}") from None
 
 
+# A spreadsheet takes a cell that starts with one of these for a formula (=HYPERLINK(...)).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def spreadsheet_safe(row: list) -> list:
+    """The cells of a CSV row as a spreadsheet may open them without running anything: text
+    that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (a class label such
+    as ``=1+1``) gets a leading single quote, as spreadsheet-facing tools do. Numbers stay as
+    they are, and so does text that is a plain number (``-1.5``, ``+2e-3``)."""
+    return [f"'{cell}" if isinstance(cell, str) and cell.startswith(FORMULA_STARTS)
+            and not _PLAIN_NUMBER.fullmatch(cell) else cell for cell in row]
+
+
 def write_rows(path: str, header: list[str], rows: list[list]) -> None:
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerow(spreadsheet_safe(header))
+        writer.writerows(map(spreadsheet_safe, rows))
 
 
 def write_figure(outputs: StagedOutputs, path: str, ax) -> None:

@@ -20,7 +20,7 @@ from .._csv import read_chunks
 from .._prep import Prep
 from ..model import Sequential
 from .models import load_model
-from .outputs import check_not_an_input, check_output_path, staged_outputs
+from .outputs import check_not_an_input, check_output_path, spreadsheet_safe, staged_outputs
 from .status import ExitStatus
 from .task import Task, task_of_model
 
@@ -61,10 +61,10 @@ def _write_predictions(path: str | None, header: list[str], tables, task: Task,
         stream = sys.stdout if path is None else stack.enter_context(
             open(path, "w", newline="", encoding="utf-8"))
         writer = csv.writer(stream, lineterminator="\n")
-        writer.writerow(header)
+        writer.writerow(spreadsheet_safe(header))
         n = 0
         for table in tables:
             X = table.numeric(prep.feature_names)
-            writer.writerows(task.prediction_rows(args, model, prep, X, n))
+            writer.writerows(map(spreadsheet_safe, task.prediction_rows(args, model, prep, X, n)))
             n += len(X)
     return n

@@ -16,6 +16,7 @@ import contextlib
 import json
 import math
 import reprlib
+import stat
 import zipfile
 import zlib
 from pathlib import Path
@@ -66,6 +67,9 @@ def _open(path: Path) -> zipfile.ZipFile:
         raise FileNotFoundError(f"no model file at {path}")
     if path.is_dir():
         raise ModelFileError(f"{path} is a folder, not a model file")
+    if not stat.S_ISREG(path.stat().st_mode):  # before any open: a named pipe's waits for ever
+        raise ModelFileError(f"{path} is not a regular file (a device, a pipe or a socket); "
+                             "save the model to a file first")
     if path.stat().st_size == 0:
         raise ModelFileError(f"{path} is empty (0 bytes), not a model file; perhaps a copy "
                              "or a download of it was interrupted")
@@ -131,6 +135,28 @@ def _check_declared_size(info: zipfile.ZipInfo, name: str, path: Path, max_data:
         raise ModelFileError(f"{path}: the member {name!r} declares {info.file_size} bytes, "
                              f"which its {info.compress_size} compressed bytes cannot hold: the "
                              "file is damaged")
+
+
+# Loading holds each parameter array three times at most: as read from the file, as the
+# layer's weights, and the layer's gradient of the same shape (allocated with the layer).
+_COPIES_WHILE_LOADING = 3
+
+
+def _check_room(expected: dict[str, tuple[int, ...]], dtype: np.dtype, path: Path) -> None:
+    """Refuse, before anything is allocated, a file whose arrays would not fit in the memory
+    this process can still get: a deflate bomb with a consistent header (a 784 KB file of
+    zero weights for a layer of 2**25 units) declares sizes its compressed bytes can hold,
+    and only the memory can say no."""
+    from .._memory import available_bytes, format_bytes
+
+    declared = sum(math.prod(shape) for shape in expected.values()) * dtype.itemsize
+    needed = declared * _COPIES_WHILE_LOADING
+    available = available_bytes()
+    if available is not None and needed > available:
+        raise ModelFileError(f"{path}: loading this model needs about {format_bytes(needed)} "
+                             f"of memory (its arrays declare {format_bytes(declared)}), but "
+                             f"about {format_bytes(available)} is available; refusing to load "
+                             "it")
 
 
 def _npy_header(stream, name: str, path: Path) -> tuple[tuple[int, ...], bool, np.dtype]:

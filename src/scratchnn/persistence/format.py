@@ -53,6 +53,7 @@ from ._npz_reader import (
     HEADER_LIMIT,
     _brief,
     _check_members,
+    _check_room,
     _cut,
     _members,
     _open,
@@ -542,6 +543,7 @@ def load(path: str | os.PathLike, *, optimizer: bool = False, return_header: boo
         if "optimizer" in header:
             state = optimizer_shapes(header["optimizer"], _parameter_shapes(specs), path)
             expected = {**expected, **state}
+        _check_room(expected, dtype, path)
         _check_members(archive, members, expected, dtype, path)
         arrays = _read_arrays(archive, members, expected, path)
     _verify_checksum(header, arrays, path)
@@ -552,7 +554,11 @@ def load(path: str | os.PathLike, *, optimizer: bool = False, return_header: boo
         raise ModelFileError(f"{path}: {problem}: the model in this file is broken (it was "
                              "saved after its training diverged); retrain it and save it again")
 
-    model = _build_layers(specs, dtype)
+    try:
+        model = _build_layers(specs, dtype)
+    except MemoryError:  # the room was there when checked, and is no longer
+        raise ModelFileError(f"{path}: the model is too large for this computer's memory"
+                             ) from None
     for name, array, _ in _model_arrays(model.layers):
         np.copyto(array, arrays[name])
     model.eval()

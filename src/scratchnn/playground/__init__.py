@@ -45,11 +45,11 @@ def run(args) -> int:
     from ..errors import CommandError
 
     try:
-        from .app import serve
+        from .app import is_loopback, serve
     except ImportError as error:
         raise CommandError(f"the playground needs Starlette and uvicorn ({error.name} is missing); "
                        "install them with: pip install 'scratchnn[playground]'") from None
-    if args.host != LOCALHOST:
+    if not is_loopback(args.host):
         print(f"scratchnn playground: warning: --host {args.host} lets other machines reach "
               "the playground, which has no login; use it only on a network you trust",
               file=sys.stderr, flush=True)

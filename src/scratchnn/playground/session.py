@@ -19,6 +19,7 @@ The settings live in ``settings.py``, uploads in ``uploads.py``, the code panel 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import math
 import os
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict
 
@@ -41,7 +43,7 @@ from ..model import Sequential
 from ..optimizers import make_optimizer
 from ..training import Batches, History, train_epochs
 from .codegen import python_code
-from .settings import FEATURES, N_SAMPLES, UPLOAD, SessionError, Settings
+from .settings import FEATURES, N_SAMPLES, UPLOAD, SessionError, Settings, finite_number, shown
 from .uploads import encoded_labels, parse_upload
 
 GRID = 50  # the boundary and every neuron's map are GRID x GRID
@@ -98,6 +100,76 @@ class Mailbox:
     def clear(self) -> None:
         with self._lock:
             self._frame = None
+
+
+class Turns:
+    """Training epochs take turns: at most ``n`` run at once (one per spare core by default),
+    the others wait in the order they asked. Fifty tabs training at once then share the
+    cores in turn instead of fifty threads fighting for them. And replies come first: while
+    one is being made (``reply``), training pauses between mini-batches (``give_way``), so a
+    tab's answer never queues behind other tabs' epochs."""
+
+    def __init__(self, n: int | None = None):
+        self.n = n or max(1, (os.cpu_count() or 2) // 2)
+        self._lock = threading.Lock()
+        self._free = self.n
+        self._waiting: deque[threading.Event] = deque()
+        self._replies = 0
+        self._no_reply = threading.Event()
+        self._no_reply.set()
+
+    @contextlib.contextmanager
+    def reply(self):
+        """Training gives way while the block runs (a reply is being made)."""
+        with self._lock:
+            self._replies += 1
+            self._no_reply.clear()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._replies -= 1
+                if not self._replies:
+                    self._no_reply.set()
+
+    def give_way(self) -> None:
+        """Wait while a reply is being made (returns at once otherwise)."""
+        self._no_reply.wait()
+
+    @contextlib.contextmanager
+    def turn(self):
+        """Hold one turn while the block runs."""
+        with self._lock:
+            ready = None
+            if self._free and not self._waiting:
+                self._free -= 1
+            else:
+                ready = threading.Event()
+                self._waiting.append(ready)
+        if ready is not None:
+            ready.wait()  # handed over by the turn that ended (it stays counted as taken)
+        try:
+            yield
+        finally:
+            with self._lock:
+                if self._waiting:
+                    self._waiting.popleft().set()
+                else:
+                    self._free += 1
+
+
+class GivingWay:
+    """``batches`` whose epoch pauses before each mini-batch while a reply is being made
+    (``Turns.give_way``): what the training thread hands to ``train_epochs``."""
+
+    def __init__(self, batches: Batches, turns: Turns):
+        self.batches, self.turns = batches, turns
+        self.n = batches.n
+
+    def epoch(self):
+        for batch in self.batches.epoch():
+            self.turns.give_way()
+            yield batch
 
 
 # --- one session -------------------------------------------------------------------------------
@@ -192,8 +264,10 @@ class Session:
     """One tab's playground. ``handle(message)`` returns the replies to send at once; frames go
     to ``mailbox``. Thread-safe: the worker thread and ``handle`` share one lock."""
 
-    def __init__(self, mailbox: Mailbox | None = None, settings: Settings | None = None):
+    def __init__(self, mailbox: Mailbox | None = None, settings: Settings | None = None,
+                 turns: Turns | None = None):
         self.mailbox = mailbox or Mailbox()
+        self.turns = turns or Turns()  # shared by the tabs of one server
         self._lock = threading.RLock()
         self._wake = threading.Event()
         self._closed = False
@@ -264,18 +338,20 @@ class Session:
         """The training doctor watching this network, or None."""
         return self.rule.doctor
 
-    def train_epoch(self) -> None:
+    def train_epoch(self, give_way: bool = False) -> None:
         """One pass over the training data in shuffled mini-batches, by the library's loop
         (``train_epochs`` with this session's ``Batches`` and ``EpochRule``), the page's L1 or
         L2 penalty included. A loss that stops being a finite number (or explodes) ends the
         epoch before the step that would spread it, and sets ``diverged`` to the message the
-        page shows."""
+        page shows. ``give_way``: pause between mini-batches while another tab's reply is
+        being made (the training thread does; a step asked for by the page does not)."""
         s = self.settings
         rate = s.reg_rate if s.regularization != "none" else 0.0
         self.epoch += 1
         self.epochs_trained += 1
         try:
-            train_epochs(self.model, self.loss, self.optimizer, self.batches, self.rule,
+            batches = GivingWay(self.batches, self.turns) if give_way else self.batches
+            train_epochs(self.model, self.loss, self.optimizer, batches, self.rule,
                          max_epochs=1, alpha=rate if s.regularization == "L2" else 0.0,
                          l1=rate if s.regularization == "L1" else 0.0,
                          track_accuracy=self.doctor is not None)
@@ -384,8 +460,8 @@ class Session:
                     "reset": self._on_reset, "set_weight": self._on_set_weight,
                     "download": self._on_download}
         if kind not in handlers:
-            raise SessionError(f"unknown message type {kind[:40]!r}")
-        with self._lock:
+            raise SessionError(f"unknown message type {shown(kind)}")
+        with self._lock, self.turns.reply():
             return handlers[kind](message)
 
     def _restart(self, settings: Settings) -> list[dict]:
@@ -450,9 +526,10 @@ class Session:
         if not (-1 <= source < d.n_in and 0 <= target < d.n_out):
             raise SessionError(f"layer {layer} has weights from 0..{d.n_in - 1} (or -1, the "
                                f"bias) to 0..{d.n_out - 1}")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-                math.isfinite(value) and -100 <= value <= 100):
-            raise SessionError(f"a weight must be a number from -100 to 100, got {value!r}")
+        number = finite_number(value)
+        if number is None or not -100 <= number <= 100:
+            raise SessionError(f"a weight must be a number from -100 to 100, got {shown(value)}")
+        value = number
         if source == -1:
             d.b[target] = value
         else:
@@ -466,20 +543,22 @@ class Session:
     # -- the worker thread ---------------------------------------------------------------------
 
     def _run(self) -> None:
-        """Train while playing; publish a frame at most MAX_FPS times a second."""
+        """Train while playing, one epoch per turn (``Turns``); publish a frame at most MAX_FPS
+        times a second."""
         while True:
             self._wake.wait()
             if self._closed:
                 return
             frame = None
-            with self._lock:
-                if not self.playing:
+            with self.turns.turn(), self._lock:
+                if self._closed or not self.playing:
                     self._wake.clear()
                     continue
-                self.train_epoch()
+                self.train_epoch(give_way=True)
                 if self.diverged:
                     self.playing = False
                 if not self.playing or time.monotonic() - self._last_frame >= 1 / MAX_FPS:
+                    self.turns.give_way()
                     frame = self.frame()
             if frame is not None:
                 self.mailbox.put(frame)

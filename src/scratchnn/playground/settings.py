@@ -140,12 +140,33 @@ def schema() -> list[dict]:
 # --- checking one value ------------------------------------------------------------------------
 
 
+def shown(value, limit: int = 40) -> str:
+    """``repr(value)`` cut to ``limit`` characters: a message echoes what it refuses, briefly."""
+    try:
+        text = repr(value)
+    except (RecursionError, ValueError):  # nested too deeply, an integer too long to print
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def finite_number(value) -> float | None:
+    """``value`` as a float if it is a finite JSON number (not a boolean), else None: an
+    integer too large for a float (``10**400``) is no number the page can mean."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 def _number(setting: Setting, value) -> float | int:
     key = setting.name
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise SessionError(f"{key} must be a number, got {value!r}")
+    if finite_number(value) is None:
+        raise SessionError(f"{key} must be a number, got {shown(value)}")
     if setting.kind == "integer" and value != int(value):
-        raise SessionError(f"{key} must be a whole number, got {value!r}")
+        raise SessionError(f"{key} must be a whole number, got {shown(value)}")
     if not setting.low <= value <= setting.high:
         raise SessionError(f"{key} must be between {setting.low:g} and {setting.high:g}, got "
                            f"{value:g}")
@@ -153,8 +174,9 @@ def _number(setting: Setting, value) -> float | int:
 
 
 def _choice(setting: Setting, value, allowed) -> str:
-    if value not in allowed:
-        raise SessionError(f"{setting.name} must be one of {', '.join(allowed)}; got {value!r}")
+    if not isinstance(value, str) or value not in allowed:
+        raise SessionError(f"{setting.name} must be one of {', '.join(allowed)}; "
+                           f"got {shown(value)}")
     return value
 
 
@@ -203,7 +225,7 @@ def _from_dict(cls, raw):
         raise SessionError("settings must be an object")
     unknown = sorted(set(raw) - set(BY_NAME), key=str)
     if unknown:
-        raise SessionError(f"unknown setting(s): {', '.join(map(str, unknown[:5]))}")
+        raise SessionError(f"unknown setting(s): {', '.join(shown(u) for u in unknown[:5])}")
     problem = check(BY_NAME["problem"], raw.get("problem", BY_NAME["problem"].default), "")
     defaults = {**cls().__dict__, "dataset": datasets(problem)[0]}
     return cls(**{s.name: check(s, raw.get(s.name, defaults[s.name]), problem) for s in SCHEMA})

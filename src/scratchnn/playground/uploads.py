@@ -60,8 +60,13 @@ def parse_upload(name, text, problem: str) -> Upload:
     "regression"); a problem raises ``SessionError`` with a one-line message."""
     if not isinstance(name, str) or not isinstance(text, str):
         raise SessionError("an upload needs a file name and its text")
-    name = os.path.basename(name)[:100] or "upload.csv"
-    if len(text.encode("utf-8")) > MAX_UPLOAD_BYTES:
+    name = os.path.basename(name)[:100].encode("utf-8", "replace").decode() or "upload.csv"
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError as error:  # a lone surrogate ("\ud800") escaped in the JSON
+        raise SessionError(f"{name} is not text: character {error.start + 1} is "
+                           f"{text[error.start]!r}, which no file holds") from None
+    if size > MAX_UPLOAD_BYTES:
         raise SessionError(f"{name} is larger than {MAX_UPLOAD_MB} MB; upload at most "
                            f"{MAX_UPLOAD_MB} MB")
     with _read_csv(name, text) as table:

@@ -563,9 +563,11 @@ function connect() {
   socket = new WebSocket(`${scheme}://${location.host}/ws`);
   socket.addEventListener("open", () => send({ type: "config", settings }));
   socket.addEventListener("message", onMessage);
-  socket.addEventListener("close", () => {
+  socket.addEventListener("close", (event) => {
     setPlaying(false);
-    showMessage("The connection to the playground server was lost: start 'scratchnn playground' again and reload this page.");
+    // The server says why when it closes on purpose (too many tabs, too many messages).
+    showMessage(event.reason ? `The playground closed this tab's session: ${event.reason}.`
+      : "The connection to the playground server was lost: start 'scratchnn playground' again and reload this page.");
   });
 }
 

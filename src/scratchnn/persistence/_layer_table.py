@@ -137,7 +137,7 @@ def validate(spec: dict, where: str, validate_layers: Callable, depth: int) -> N
         momentum, eps = spec.get("momentum"), spec.get("eps")
         tracked = spec.get("num_batches_tracked", 0)
         if not (_is_int(spec.get("num_features"), 1) and _is_int(tracked, 0) and tracked < 2**62
-                and (momentum is None or _is_number(momentum) and 0 <= momentum <= 1)
+                and (momentum is None or (_is_number(momentum) and 0 <= momentum <= 1))
                 and _is_number(eps) and eps > 0):
             raise ModelFileError(f"{where} needs a positive integer num_features, momentum in "
                                  "[0, 1] or null, eps > 0 and num_batches_tracked >= 0")

@@ -6,9 +6,11 @@ the model and the ``History`` already hold, with no extra forward or backward pa
 - the **first loss**, against the loss of a network that starts out unsure (``ln 2`` for one
   sigmoid output, ``ln K`` for ``K`` softmax outputs);
 - **dead ReLU units**: a unit whose output was zero for every point of the last forward pass,
-  epoch after epoch;
-- **vanishing or exploding gradients**: each ``Dense``'s gradient norm ``||dW||``, the first
-  layer's against the last layer's, and each against the layer's weights ``||W||``;
+  epoch after epoch (after a convolution: a channel, zero at every pixel of every image);
+- **vanishing or exploding gradients**: each layer's gradient norm ``||dW||``, the first
+  layer's against the last layer's, and each against the layer's weights ``||W||`` (the layers
+  with weights: ``Dense``, ``Conv2D``/``Conv1D``, and the normalisations, whose ``gamma`` plays
+  the part of ``W``; inside residual blocks too);
 - the **update-to-weight ratio** ``||W_now - W_before|| / ||W_now||`` over one epoch, which is
   about 1e-3 per step in a healthy run (the rule of thumb of Stanford's CS231n notes);
 - a **loss that rises** for several epochs in a row;
@@ -32,8 +34,11 @@ from typing import TextIO
 import numpy as np
 
 from ._workspace import join_views
-from .layers import Dense, ReLU
+from .blocks import Residual
+from .conv import Conv2D
+from .layers import Dense, Layer, ReLU
 from .model import Sequential
+from .normalization import BatchNorm1D, BatchNorm2D, LayerNorm
 
 KINDS = ("first_loss", "dead_units", "vanishing_gradients", "exploding_gradients",
          "large_updates", "small_updates", "rising_loss", "overfitting")
@@ -96,8 +101,10 @@ class TrainingDoctor:
     Notes
     -----
     After ``fit``: ``findings`` (a list of ``Finding``), ``kinds`` (their kinds), ``epochs``
-    and, per epoch, ``grad_norms`` ``(n_epochs, n_dense)``, ``update_ratios`` (same shape,
-    NaN at epoch 1) and ``dead_units`` ``(n_epochs, n_relu)`` as arrays; ``layer_names``.
+    and, per epoch, ``grad_norms`` ``(n_epochs, n_layers)``, ``update_ratios`` (same shape,
+    NaN at epoch 1), ``dead_units``, ``activation_means`` and ``activation_stds``
+    ``(n_epochs, n_relu)`` as arrays; ``layer_names`` (``Dense 1``, ``Conv2D 1``,
+    ``BatchNorm2D 1``, ...) and ``relu_names`` (the layer before each ReLU).
     With restarts (``n_init``) the numbers describe the last run; findings are kept from all.
     """
 
@@ -116,9 +123,10 @@ class TrainingDoctor:
         self.warmup, self.every = warmup, every
         if X is not None:
             X = np.asarray(X)
-            if X.ndim != 2 or X.shape[0] == 0:
+            if X.ndim < 2 or X.shape[0] == 0:
                 raise ValueError("TrainingDoctor: X must be the training inputs, shape "
-                                 f"(n_samples, n_features), got shape {X.shape}")
+                                 f"(n_samples, n_features) or (n_samples, C, H, W), got shape "
+                                 f"{X.shape}")
         self.X = X
         self.patience = patience
         self.stream = stream
@@ -152,8 +160,8 @@ class TrainingDoctor:
     # --- per-epoch numbers ----------------------------------------------------------------
 
     def _reset_run(self) -> None:
-        self._dense: list[Dense] | None = None
-        self._relus: list[tuple[int, ReLU]] = []
+        self._dense: list[Layer] | None = None  # every layer with weights (see _weighted)
+        self._relus: list[tuple[str, ReLU]] = []
         self.layer_names: list[str] = []
         self.relu_names: list[str] = []
         self.epochs: list[int] = []
@@ -162,41 +170,40 @@ class TrainingDoctor:
         self._grad_to_weight: list[float] = []  # the largest ||dW|| / ||W|| of a layer
         self._update_ratios: list[np.ndarray] = []
         self._dead: list[np.ndarray] = []
+        self._act_means: list[np.ndarray] = []  # each ReLU's input: mean and spread
+        self._act_stds: list[np.ndarray] = []
         self._streaks: list[np.ndarray | None] = []  # epochs in a row each unit was dead
         self._masks: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
         self._rows: list[list[int]] = []  # rows of each ReLU's last forward pass, per epoch
 
     def _start_run(self, model: Sequential) -> None:
         self._reset_run()
-        self._dense = model.dense_layers
-        self.layer_names = [f"Dense {i}" for i in range(1, len(self._dense) + 1)]
-        dense_seen = 0
-        for layer in model.layers:
-            if isinstance(layer, Dense):
-                dense_seen += 1
-            elif isinstance(layer, ReLU) and dense_seen:
-                self._relus.append((dense_seen, layer))
-                self.relu_names.append(f"Dense {dense_seen}")
+        self._dense, self._relus = [], []
+        _walk(model.layers, self._dense, self._relus, {}, None)
+        self.layer_names = [name for name, _ in self._dense]
+        self._dense = [layer for _, layer in self._dense]
+        self.relu_names = [where for where, _ in self._relus]
         self._streaks = [None] * len(self._relus)
         self._views: dict[tuple[str, str], np.ndarray | None] = {}
         # Every W and b (and dW, db) as one vector, so that the per-layer norms take a few
         # NumPy calls whatever the depth: fit calls the doctor every epoch.
-        arrays = [a for d in self._dense for a in (d.W, d.b)]
+        arrays = [a for d in self._dense for a in _arrays(d, "W", "b")]
         self._starts = np.cumsum([0] + [a.size for a in arrays[:-1]])
         before = self._flat("W", "b")
         self._before, self._buffer = before.copy(), np.empty_like(before)
 
     def _flat(self, weights: str, biases: str) -> np.ndarray:
-        """Every layer's ``weights`` and ``biases`` arrays as one vector: a view when the
-        model keeps them in one (``Sequential`` does; found once per run), else a copy."""
+        """Every layer's ``weights`` and ``biases`` arrays (a normalisation's ``gamma`` and
+        ``beta``) as one vector: a view when the model keeps them in one (``Sequential`` does
+        for a network of ``Dense`` layers; found once per run), else a copy."""
         key = (weights, biases)
         if key not in self._views:
-            arrays = [getattr(d, name) for d in self._dense for name in key]
+            arrays = [a for d in self._dense for a in _arrays(d, *key)]
             self._views[key] = join_views(arrays)
         view = self._views[key]
         if view is not None:
             return view
-        return np.concatenate([getattr(d, name).ravel() for d in self._dense for name in key])
+        return np.concatenate([a.ravel() for d in self._dense for a in _arrays(d, *key)])
 
     def _layer_norms(self, squares: np.ndarray) -> np.ndarray:
         """Per ``Dense``: the square root of the sum of ``squares`` over its ``W`` entries."""
@@ -220,18 +227,22 @@ class TrainingDoctor:
         self._update_ratios.append(ratios)
         np.copyto(before, values)
         dead, rows = np.full(len(self._relus), np.nan), []
+        means, stds = np.full(len(self._relus), np.nan), np.full(len(self._relus), np.nan)
         for j, (_, relu) in enumerate(self._relus):
             x = getattr(relu, "x", None)  # the input of the last forward pass
-            if x is None or x.ndim != 2 or x.shape[0] == 0:
+            if x is None or x.ndim < 2 or x.shape[0] == 0:
                 self._streaks[j] = None
                 rows.append(0)
                 continue
-            zero = self._never_positive(x)
+            means[j], stds[j] = float(x.mean()), float(x.std())
+            zero = self._never_positive(x) if x.ndim == 2 else _channels_never_positive(x)
             streak = self._streaks[j]
             self._streaks[j] = zero.astype(np.intp) if streak is None else (streak + 1) * zero
             dead[j] = np.count_nonzero(zero)
             rows.append(x.shape[0])
         self._dead.append(dead)
+        self._act_means.append(means)
+        self._act_stds.append(stds)
         self._rows.append(rows)
 
     def _never_positive(self, x: np.ndarray) -> np.ndarray:
@@ -247,12 +258,12 @@ class TrainingDoctor:
 
     @property
     def grad_norms(self) -> np.ndarray:
-        """``(n_epochs, n_dense)``: ``||dW||`` of each ``Dense`` after each epoch."""
+        """``(n_epochs, n_layers)``: ``||dW||`` of each layer with weights after each epoch."""
         return np.array(self._grad_norms).reshape(len(self.epochs), len(self.layer_names))
 
     @property
     def update_ratios(self) -> np.ndarray:
-        """``(n_epochs, n_dense)``: ``||W_e - W_(e-1)|| / ||W_e||`` (NaN at epoch 1)."""
+        """``(n_epochs, n_layers)``: ``||W_e - W_(e-1)|| / ||W_e||`` (NaN at epoch 1)."""
         return np.array(self._update_ratios).reshape(len(self.epochs), len(self.layer_names))
 
     @property
@@ -260,6 +271,17 @@ class TrainingDoctor:
         """``(n_epochs, n_relu)``: how many units of each ReLU were zero for every point of
         the last forward pass (NaN where the layer had not run)."""
         return np.array(self._dead).reshape(len(self.epochs), len(self.relu_names))
+
+    @property
+    def activation_means(self) -> np.ndarray:
+        """``(n_epochs, n_relu)``: the mean of each ReLU's input in the last forward pass."""
+        return np.array(self._act_means).reshape(len(self.epochs), len(self.relu_names))
+
+    @property
+    def activation_stds(self) -> np.ndarray:
+        """``(n_epochs, n_relu)``: the standard deviation of each ReLU's input (a spread that
+        shrinks layer after layer is the picture of vanishing signals)."""
+        return np.array(self._act_stds).reshape(len(self.epochs), len(self.relu_names))
 
     @property
     def kinds(self) -> list[str]:
@@ -311,8 +333,8 @@ class TrainingDoctor:
                 "Try standardising the inputs, He or Glorot initialisation, and zero biases."))
 
     def _check_dead_units(self, epoch: int, model: Sequential) -> None:
-        for j, (number, relu) in enumerate(self._relus):
-            where, streak = f"Dense {number}", self._streaks[j]
+        for j, (where, relu) in enumerate(self._relus):
+            streak = self._streaks[j]
             if streak is None or ("dead_units", where) in self._reported:
                 continue
             dead = streak >= self.patience
@@ -330,8 +352,9 @@ class TrainingDoctor:
                           f"points), {self.patience} epochs in a row")
             units = np.flatnonzero(dead)
             listed = ", ".join(map(str, units[:10])) + (", ..." if units.size > 10 else "")
+            what = "channel(s)" if relu.x.ndim > 2 else "unit(s)"
             self._report("dead_units", epoch, (
-                f"{where} -> ReLU: unit(s) {listed} ({units.size} of {dead.size}) output zero "
+                f"{where} -> ReLU: {what} {listed} ({units.size} of {dead.size}) output zero "
                 f"for {points}; a dead unit gets no gradient and never learns again. Try a "
                 "smaller learning rate, biases that start at 0 (not negative), LeakyReLU "
                 "instead of ReLU, or restarts (fit's n_init)."), where)
@@ -345,7 +368,8 @@ class TrainingDoctor:
             model.forward(self.X)
         finally:
             model.train(was_training)
-        return ~(self._relus[j][1].x > 0).any(axis=0)
+        x = self._relus[j][1].x
+        return ~(x > 0).any(axis=0) if x.ndim == 2 else _channels_never_positive(x)
 
     def _check_gradients(self, epoch: int) -> None:
         # NaN (an exactly zero gradient: a dead layer, reported above) fails both tests.
@@ -410,3 +434,39 @@ class TrainingDoctor:
                 f"{val[-1]:.2f}: the network learns the training points by heart "
                 "(over-fitting). Try more data, an L2 penalty (alpha), Dropout, a smaller "
                 "network, or early stopping."))
+
+
+def _arrays(layer: Layer, weights: str, biases: str) -> tuple[np.ndarray, np.ndarray]:
+    """A layer's ``W`` and ``b`` (or ``dW``, ``db``); a normalisation's ``gamma`` and ``beta``
+    (or their gradients), which play the same parts."""
+    if isinstance(layer, (BatchNorm1D, BatchNorm2D, LayerNorm)):
+        names = {"W": "gamma", "b": "beta", "dW": "dgamma", "db": "dbeta"}
+        weights, biases = names[weights], names[biases]
+    return getattr(layer, weights), getattr(layer, biases)
+
+
+_WATCHED = (Dense, Conv2D, BatchNorm1D, BatchNorm2D, LayerNorm)  # the layers with per-layer numbers
+
+
+def _walk(layers, found: list, relus: list, counts: dict, last: str | None) -> str | None:
+    """Append ``(name, layer)`` to ``found`` for every layer with weights (``Dense 1``,
+    ``Conv2D 1``, ``BatchNorm2D 1``, ...; inside residual blocks too) and ``(name, relu)`` to
+    ``relus`` for every ReLU after one, named by the last such layer before it."""
+    for layer in layers:
+        if isinstance(layer, Residual):
+            last = _walk(getattr(layer.block, "layers", [layer.block]), found, relus, counts,
+                         last)
+        elif isinstance(layer, _WATCHED):
+            kind = type(layer).__name__
+            counts[kind] = counts.get(kind, 0) + 1
+            last = f"{kind} {counts[kind]}"
+            found.append((last, layer))
+        elif isinstance(layer, ReLU) and last is not None:
+            relus.append((last, layer))
+    return last
+
+
+def _channels_never_positive(x: np.ndarray) -> np.ndarray:
+    """``(C,)`` bool for ``x (n, C, ...)``: the channels with no positive entry anywhere (the
+    dead units of a ReLU after a convolution: a filter whose output is never positive)."""
+    return x.max(axis=(0, *range(2, x.ndim))) <= 0

@@ -36,18 +36,22 @@ class _BatchNorm(Layer):
     x_hat: np.ndarray | None = None  # the last forward's standardised input
     batch_statistics = True  # whether the last forward used the batch's mean and variance
 
-    def __init__(self, num_features: int, momentum: float = 0.1, eps: float = 1e-5, *,
+    def __init__(self, num_features: int, momentum: float | None = 0.1, eps: float = 1e-5, *,
                  dtype=np.float64):
         super().__init__()
         name = type(self).__name__
         if not isinstance(num_features, (int, np.integer)) or num_features < 1:
             raise ValueError(f"{name}: num_features must be a positive integer, got "
                              f"{num_features!r}")
-        if not 0 <= momentum <= 1:
-            raise ValueError(f"{name}: momentum must be in [0, 1], got {momentum}")
+        if momentum is not None and not 0 <= momentum <= 1:
+            raise ValueError(f"{name}: momentum must be in [0, 1] (or None: a cumulative "
+                             f"average), got {momentum}")
         if not eps > 0:
             raise ValueError(f"{name}: eps must be positive, got {eps}")
-        self.num_features, self.momentum, self.eps = int(num_features), float(momentum), float(eps)
+        self.num_features, self.eps = int(num_features), float(eps)
+        self.momentum = None if momentum is None else float(momentum)
+        # How many training batches the running statistics have seen (PyTorch's buffer).
+        self.num_batches_tracked = np.zeros((), np.int64)
         self.dtype = np.dtype(dtype)
         C = self.num_features
         self.gamma, self.beta = np.ones(C, self.dtype), np.zeros(C, self.dtype)
@@ -62,14 +66,17 @@ class _BatchNorm(Layer):
     def forward(self, x: np.ndarray) -> np.ndarray:
         """Training mode: standardise with this batch's mean and (biased) variance per channel,
         and move the running statistics a step ``momentum`` towards them (the variance
-        unbiased, ``* N / (N - 1)``, as PyTorch). Evaluation mode: use the running ones."""
+        unbiased, ``* N / (N - 1)``, as PyTorch; ``momentum=None``: a step ``1 / k`` at the
+        ``k``-th batch, so that they are the plain average of every batch's statistics).
+        Evaluation mode: use the running ones."""
         x = self._checked_input(x)
         self.batch_statistics = self.training
         if self.training:
             mean = x.mean(axis=self.axes, keepdims=True)
             var = x.var(axis=self.axes, keepdims=True)  # divided by N
             N = x.size // self.num_features  # values per channel
-            m = self.momentum
+            self.num_batches_tracked += 1
+            m = 1 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
             self.running_mean[...] = (1 - m) * self.running_mean + m * mean.ravel()
             self.running_var[...] = (1 - m) * self.running_var + m * var.ravel() * N / (N - 1)
         else:
@@ -100,7 +107,8 @@ class _BatchNorm(Layer):
         return [("gamma", self.gamma), ("beta", self.beta)]
 
     def named_buffers(self) -> list[tuple[str, np.ndarray]]:
-        return [("running_mean", self.running_mean), ("running_var", self.running_var)]
+        return [("running_mean", self.running_mean), ("running_var", self.running_var),
+                ("num_batches_tracked", self.num_batches_tracked)]
 
     def release(self) -> None:
         super().release()
@@ -141,7 +149,9 @@ class BatchNorm1D(_BatchNorm):
     the variance (divided by ``n``) of each column over the batch; ``gamma``, ``beta`` ``(C,)``
     are learned. ``running_mean`` and ``running_var`` follow
     ``running = (1 - momentum) * running + momentum * batch`` (the variance unbiased) and are
-    what evaluation mode (``model.eval()``) uses, as PyTorch's ``BatchNorm1d``."""
+    what evaluation mode (``model.eval()``) uses, as PyTorch's ``BatchNorm1d``; with
+    ``momentum=None`` they are the cumulative average of every batch's statistics.
+    ``num_batches_tracked`` counts the training batches seen (a buffer, as in PyTorch)."""
 
     axes = (0,)
 

@@ -42,6 +42,7 @@ from .losses import (
 from .metrics import R2Sums, accuracy
 from .model import Sequential
 from .optimizers import SGD, LRSchedule, Optimizer
+from .penalties import add_l1_penalty, add_l2_penalty, penalty_value
 
 Callback = Callable[[int, "History", Sequential], bool | None]
 
@@ -130,30 +131,6 @@ def is_classification(loss: Loss) -> bool:
 # --- the training loop -------------------------------------------------------------------------
 
 
-def add_l2_penalty(model: Sequential, alpha: float, n_samples: int) -> float:
-    """Add scikit-learn's L2 term to every ``Dense``'s ``dW`` (biases are not penalised) and
-    return its value: ``0.5 * alpha * sum ||W||^2 / n``, gradient ``alpha * W / n``."""
-    scale = alpha / n_samples
-    penalty = 0.0
-    for layer in model.dense_layers:
-        flat = layer.W.ravel()
-        penalty += float(np.dot(flat, flat))
-        layer.dW += scale * layer.W
-    return 0.5 * scale * penalty
-
-
-def add_l1_penalty(model: Sequential, l1: float, n_samples: int) -> float:
-    """Add an L1 term to every ``Dense``'s ``dW`` (biases are not penalised) and return its
-    value, scaled like the L2 term: ``l1 * sum |W| / n``, gradient ``l1 * sign(W) / n``.
-    L1 pushes small weights to exactly zero (a sparse network); L2 only shrinks them."""
-    scale = l1 / n_samples
-    penalty = 0.0
-    for layer in model.dense_layers:
-        penalty += float(np.abs(layer.W).sum())
-        layer.dW += scale * np.sign(layer.W)
-    return scale * penalty
-
-
 _EVAL_ROWS = 1024  # evaluate at least this many rows per forward pass
 
 
@@ -180,11 +157,7 @@ def _evaluate(model: Sequential, loss: Loss, X: np.ndarray, y: np.ndarray, alpha
             correct += accuracy(logits, y_chunk, loss) * m
         else:
             sums.add(logits, y_chunk)
-    value = total / n
-    if alpha:
-        value += 0.5 * alpha * sum(float(np.sum(d.W * d.W)) for d in model.dense_layers) / n
-    if l1:
-        value += l1 * sum(float(np.abs(d.W).sum()) for d in model.dense_layers) / n
+    value = total / n + (penalty_value(model, alpha, l1, n) if alpha or l1 else 0.0)
     model.train(was_training)
     return value, correct / n if sums is None else sums.value()
 
@@ -237,13 +210,15 @@ def _diverged(value: float, epoch: int, optimizer: Optimizer) -> TrainingDiverge
 
 
 class BestWeights:
-    """A copy of the parameters at the epoch with the lowest monitored loss so far."""
+    """A copy of the parameters, and of the buffers (BatchNorm's running statistics), at the
+    epoch with the lowest monitored loss so far."""
 
     def __init__(self, model: Sequential):
         self.params = [p for p, _ in model.parameters()]
         flat = join_views(self.params)  # one copy instead of one per array, when possible
         if flat is not None:
             self.params = [flat]
+        self.params += [a for layer in model.layers for _, a in layer.named_buffers()]
         self.saved = [np.empty_like(p) for p in self.params]
         self.epoch: int | None = None
         self.loss = math.inf
@@ -635,9 +610,11 @@ def fit(model: Sequential, X, y, *, loss: Loss | str | None = None,
     restore_best : bool, optional
         Restore the weights of the best epoch at the end; defaults to ``early_stopping``.
     alpha : float, default 0.0
-        L2 penalty with scikit-learn's scaling ``0.5 * alpha * ||W||^2 / batch_size``.
+        L2 penalty with scikit-learn's scaling ``0.5 * alpha * ||W||^2 / batch_size``, on the
+        weights ``W`` of every ``Dense`` and convolution (not biases, nor BatchNorm's ``gamma``
+        and ``beta``; see ``scratchnn.penalties``).
     l1 : float, default 0.0
-        L1 penalty with the same scaling, ``l1 * sum |W| / batch_size``.
+        L1 penalty on the same weights with the same scaling, ``l1 * sum |W| / batch_size``.
     schedule : LRSchedule, optional
         A schedule wrapping ``optimizer``, stepped once per epoch.
     n_init : int, default 1

@@ -151,7 +151,7 @@ def test_from_torch_flattens_nested_sequentials_and_accepts_linear_without_bias(
     np.testing.assert_allclose(model.forward(X), torch_forward(module, X), rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.parametrize(("layer", "name"), [(nn.BatchNorm1d(4), "BatchNorm1d"),
+@pytest.mark.parametrize(("layer", "name"), [(nn.BatchNorm3d(4), "BatchNorm3d"),
                                              (nn.GELU(), "GELU"), (nn.Softmax(dim=1), "Softmax")])
 def test_from_torch_refuses_other_layers_and_names_them(layer, name):
     module = nn.Sequential(nn.Linear(3, 4), layer, nn.Linear(4, 1))

@@ -118,7 +118,8 @@ def test_normalisation_layers_pass_the_gradient_check(make, shape):
 def test_batch_norm_contract_and_errors():
     layer = snn.BatchNorm2D(3)
     assert [name for name, _ in layer.named_parameters()] == ["gamma", "beta"]
-    assert [name for name, _ in layer.named_buffers()] == ["running_mean", "running_var"]
+    assert [name for name, _ in layer.named_buffers()] == ["running_mean", "running_var",
+                                                       "num_batches_tracked"]
     with pytest.raises(ValueError, match=r"BatchNorm2D\(3\) expects input of shape "
                                          r"\(n, 3, H, W\), got \(4, 2, 5, 5\)"):
         layer.forward(np.zeros((4, 2, 5, 5)))
@@ -142,7 +143,8 @@ def test_running_statistics_are_in_state_dict_and_load_back():
     model.forward(np.random.default_rng(0).standard_normal((8, 3)))
     state = model.state_dict()
     assert list(state) == ["0.W", "0.b", "1.gamma", "1.beta", "1.running_mean", "1.running_var",
-                           "3.W", "3.b"]
+                           "1.num_batches_tracked", "3.W", "3.b"]
+    assert state["1.num_batches_tracked"] == 1 and state["1.num_batches_tracked"].dtype == np.int64
     assert not np.allclose(state["1.running_mean"], 0)
     other = snn.Sequential([snn.Dense(3, 4, rng=5), snn.BatchNorm1D(4), snn.ReLU(),
                             snn.Dense(4, 2, rng=6)])
@@ -215,3 +217,23 @@ def test_batch_norm_helps_fit_train_a_deep_tanh_network():
                       batch_size=32, rng=0)
     assert history.loss[-1] < 0.3
     assert np.mean(model.predict(X) == y) > 0.9
+
+
+@pytest.mark.parametrize("momentum", [None, 0.3])
+def test_num_batches_tracked_and_the_cumulative_average_equal_pytorch(momentum):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(21)
+    ours, theirs = snn.BatchNorm2D(3, momentum=momentum), torch.nn.BatchNorm2d(
+        3, momentum=momentum, dtype=torch.float64)
+    batches = [rng.standard_normal((4, 3, 2, 5)) * (k + 1) + k for k in range(5)]
+    for k, x in enumerate(batches, start=1):
+        ours.forward(x), theirs(torch.tensor(x))
+        assert int(ours.num_batches_tracked) == int(theirs.num_batches_tracked) == k
+        np.testing.assert_allclose(ours.running_mean, theirs.running_mean.numpy(), atol=TOL)
+        np.testing.assert_allclose(ours.running_var, theirs.running_var.numpy(), atol=TOL)
+    ours.eval().forward(batches[0])  # evaluation mode counts no batch
+    assert int(ours.num_batches_tracked) == 5
+    if momentum is None:  # the plain average of the five batches' means
+        means = np.mean([x.mean(axis=(0, 2, 3)) for x in batches], axis=0)
+        np.testing.assert_allclose(ours.running_mean, means, atol=1e-12)
+    assert repr(snn.BatchNorm1D(2, momentum=None)) == "BatchNorm1D(2, momentum=None)"

@@ -52,7 +52,8 @@ def test_a_cnn_round_trips_bit_identically_with_its_running_statistics(tmp_path,
     assert list(loaded_state) == list(state)
     assert "2.running_mean" in state and "3.block.0.W" in state
     for key, value in state.items():
-        assert loaded_state[key].dtype == dtype
+        counter = key.endswith("num_batches_tracked")  # an integer, as in PyTorch
+        assert loaded_state[key].dtype == (np.int64 if counter else dtype)
         np.testing.assert_array_equal(loaded_state[key], value, err_msg=key)
     model.eval()
     np.testing.assert_array_equal(loaded.predict_logits(X), model.predict_logits(X))
@@ -113,6 +114,8 @@ def saved_cnn(tmp_path):
     (2, {"momentum": 5}, r"layer 2 \('BatchNorm2D'\) needs a positive integer num_features, "
                          r"momentum in \[0, 1\]"),
     (2, {"eps": -1}, r"eps > 0"),
+    (2, {"num_batches_tracked": -1}, r"num_batches_tracked >= 0"),
+    (2, {"num_batches_tracked": 2.5}, r"num_batches_tracked >= 0"),
     (4, {"stride": "2"}, r"layer 4 \('MaxPool2D'\) needs stride as a pair of positive integers"),
     (9, {"normalized_shape": []}, r"layer 9 \('LayerNorm'\) needs normalized_shape"),
     (3, {"block": []}, r"layer 3 \('Residual'\)'s block must be a non-empty list of layers"),
@@ -165,3 +168,21 @@ def test_non_finite_running_statistics_are_refused_both_ways(tmp_path, saved_cnn
     rewrite_resealed(path, header, members)
     with pytest.raises(ModelFileError, match=r"layer 0 \(Conv2D\): its array layer_0_W holds 36"):
         snn.load(path)
+
+
+def test_momentum_none_and_the_batch_count_round_trip(tmp_path):
+    model = snn.Sequential([snn.Dense(3, 4, rng=0), snn.BatchNorm1D(4, momentum=None),
+                            snn.Dense(4, 2, rng=1)])
+    for seed in range(3):
+        model.forward(np.random.default_rng(seed).standard_normal((6, 3)))
+    loaded = snn.load(snn.save(model, tmp_path / "bn.npz"))
+    assert loaded[1].momentum is None and int(loaded[1].num_batches_tracked) == 3
+    loaded.train().forward(np.ones((2, 3)))  # the next step is the fourth batch's: a 1/4 step
+    assert int(loaded[1].num_batches_tracked) == 4
+
+
+def test_a_file_without_the_batch_count_loads_with_zero(saved_cnn):
+    path, members, header = saved_cnn
+    del header["architecture"][2]["num_batches_tracked"]
+    rewrite_resealed(path, header, members)
+    assert int(snn.load(path)[2].num_batches_tracked) == 0

@@ -1,7 +1,8 @@
 """Bridges: the same network in PyTorch and in ONNX.
 
 * ``to_torch(model)`` / ``from_torch(module)`` (in ``bridges/torch.py``): a ``Sequential`` (or
-  a fitted estimator's network) as a ``torch.nn.Sequential`` with the same weights, and back.
+  a fitted estimator's network) as a ``torch.nn.Sequential`` with the same weights, and back;
+  ``residual_module()`` is the PyTorch module a ``Residual`` block becomes.
 * ``to_onnx(model, path)`` and ``register_skl2onnx()`` (in ``bridges/onnx.py``): an ONNX graph
   with scikit-learn's outputs for a classifier, and a converter for ``skl2onnx.to_onnx``.
 
@@ -23,7 +24,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 
 # Every public name, by the module of this package that defines it.
 _EXPORTS = {
-    "torch": ["from_torch", "to_torch"],
+    "torch": ["from_torch", "residual_module", "to_torch"],
     "onnx": ["DEFAULT_OPSET", "MIN_OPSET", "register_skl2onnx", "to_onnx"],
     "dask_search": ["patch_dask_ml"],
 }
@@ -32,10 +33,10 @@ _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in nam
 if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr__ below
     from scratchnn.bridges.dask_search import patch_dask_ml
     from scratchnn.bridges.onnx import DEFAULT_OPSET, MIN_OPSET, register_skl2onnx, to_onnx
-    from scratchnn.bridges.torch import from_torch, to_torch
+    from scratchnn.bridges.torch import from_torch, residual_module, to_torch
 
 __all__ = ["DEFAULT_OPSET", "MIN_OPSET", "from_torch", "patch_dask_ml", "register_skl2onnx",
-           "to_onnx", "to_torch"]
+           "residual_module", "to_onnx", "to_torch"]
 
 
 def __getattr__(name: str):

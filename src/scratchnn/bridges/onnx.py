@@ -1,7 +1,9 @@
 """ONNX export: the same network as an ONNX graph, for any ONNX runtime.
 
-* ``to_onnx(model, path)``: an ONNX graph (``MatMul`` + ``Add`` per ``Dense``, one node per
-  activation), with scikit-learn's outputs for a classifier (``label``, ``probabilities``).
+* ``to_onnx(model, path)``: an ONNX graph (``MatMul`` + ``Add`` per ``Dense``, ``Conv``,
+  ``MaxPool``, ``AveragePool``, ``BatchNormalization``, ``LayerNormalization``, ``Flatten``, a
+  residual block's ``Add``, one node per activation), with scikit-learn's outputs for a
+  classifier (``label``, ``probabilities``).
 * ``register_skl2onnx()``: teaches ``skl2onnx.to_onnx`` to convert ``scratchnn.MLPClassifier``,
   alone or inside a ``Pipeline``.
 
@@ -19,9 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
+from scratchnn.blocks import Residual
 from scratchnn.bridges._shared import network_of, require
-from scratchnn.layers import Dense, Dropout, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from scratchnn.conv import AvgPool2D, Conv1D, Conv2D, MaxPool2D
+from scratchnn.layers import Dense, Dropout, Flatten, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from scratchnn.model import Sequential
+from scratchnn.normalization import BatchNorm1D, BatchNorm2D, LayerNorm
 
 __all__ = ["DEFAULT_OPSET", "MIN_OPSET", "register_skl2onnx", "to_onnx"]
 
@@ -94,26 +99,89 @@ def _onnx_type(onnx, dtype) -> int:
     return onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
 
 
-def _emit_network(g, x: str, network: Sequential, dtype: np.dtype) -> str:
-    """``MatMul`` + ``Add`` per ``Dense`` and a node per activation (a float64 LeakyReLU is
-    ``Max(x, Mul(x, slope))``); ``Dropout`` and ``Identity`` leave no node (the graph is the
-    network in eval mode). Returns the name of the logits."""
-    activations = {ReLU: "Relu", Tanh: "Tanh", Sigmoid: "Sigmoid"}
-    for index, layer in enumerate(network.layers):
-        if isinstance(layer, Dense):
-            x = g.node("MatMul", [x, g.const(f"W{index}", layer.W.astype(dtype))], f"matmul{index}")
-            x = g.node("Add", [x, g.const(f"b{index}", layer.b.astype(dtype))], f"dense{index}")
-        elif type(layer) in activations:
-            x = g.node(activations[type(layer)], [x], f"act{index}")
-        elif type(layer) is LeakyReLU and dtype == np.float32:
-            x = g.node("LeakyRelu", [x], f"act{index}", alpha=layer.negative_slope)
-        elif type(layer) is LeakyReLU:  # LeakyRelu's alpha is a float32: 0.01 would be off
-            slope = g.const(f"slope{index}", np.array(layer.negative_slope, dtype))
-            x = g.node("Max", [x, g.node("Mul", [x, slope], f"scaled{index}")], f"act{index}")
-        elif type(layer) not in (Dropout, Identity):
-            raise TypeError(f"to_onnx cannot convert layer {index} ({type(layer).__name__}); "
-                            "supported: Dense, ReLU, LeakyReLU, Tanh, Sigmoid, Identity, Dropout")
+def _emit_network(g, x: str, network: Sequential, dtype: np.dtype,
+                  opset: int | None = None) -> str:
+    """The network's layers as nodes (see ``_emit_layer``); the graph is the network in eval
+    mode. Returns the name of the output (the logits)."""
+    return _emit_layers(g, x, network.layers, dtype, opset, "")
+
+
+def _emit_layers(g, x: str, layers, dtype: np.dtype, opset: int | None, where: str) -> str:
+    for index, layer in enumerate(layers):
+        x = _emit_layer(g, x, layer, dtype, opset, f"{where}{index}")
     return x
+
+
+_SUPPORTED = ("Dense, Conv2D, Conv1D, MaxPool2D, AvgPool2D, BatchNorm1D, BatchNorm2D, LayerNorm, "
+              "Flatten, Residual, ReLU, LeakyReLU, Tanh, Sigmoid, Identity, Dropout")
+
+
+def _emit_layer(g, x: str, layer, dtype: np.dtype, opset: int | None, where: str) -> str:
+    """One layer's nodes: ``MatMul`` + ``Add`` per ``Dense``; ``Conv``, ``MaxPool``,
+    ``AveragePool``, ``Flatten``; ``BatchNormalization`` with the running statistics;
+    ``LayerNormalization`` (opset 17 on; before, its formula in ``ReduceMean`` and friends); a
+    residual block's nodes then ``Add`` of its input; a node per activation (a float64
+    LeakyReLU is ``Max(x, Mul(x, slope))``). ``Dropout`` and ``Identity`` leave no node."""
+    activations = {ReLU: "Relu", Tanh: "Tanh", Sigmoid: "Sigmoid"}
+    kind, tag = type(layer), where.replace(".", "_")
+    if kind is Dense:
+        x = g.node("MatMul", [x, g.const(f"W{tag}", layer.W.astype(dtype))], f"matmul{tag}")
+        return g.node("Add", [x, g.const(f"b{tag}", layer.b.astype(dtype))], f"dense{tag}")
+    if kind in (Conv2D, Conv1D):
+        axes = slice(None) if kind is Conv2D else slice(1, None)  # Conv1D: the width alone
+        pads = list(layer.padding[axes])
+        return g.node("Conv", [x, g.const(f"W{tag}", layer.W.astype(dtype)),
+                               g.const(f"b{tag}", layer.b.astype(dtype))], f"conv{tag}",
+                      kernel_shape=list(layer.kernel[axes]), strides=list(layer.stride[axes]),
+                      pads=pads + pads)
+    if kind in (MaxPool2D, AvgPool2D):
+        op = "MaxPool" if kind is MaxPool2D else "AveragePool"
+        return g.node(op, [x], f"pool{tag}", kernel_shape=list(layer.kernel),
+                      strides=list(layer.stride))
+    if kind is Flatten:
+        return g.node("Flatten", [x], f"flatten{tag}", axis=1)
+    if kind in (BatchNorm1D, BatchNorm2D):
+        arrays = [layer.gamma, layer.beta, layer.running_mean, layer.running_var]
+        names = [g.const(f"{name}{tag}", a.astype(dtype))
+                 for name, a in zip(("gamma", "beta", "mean", "var"), arrays)]
+        return g.node("BatchNormalization", [x, *names], f"batchnorm{tag}", epsilon=layer.eps)
+    if kind is LayerNorm:
+        return _emit_layer_norm(g, x, layer, dtype, opset, tag)
+    if kind is Residual:
+        inner = getattr(layer.block, "layers", [layer.block])
+        out = _emit_layers(g, x, inner, dtype, opset, f"{where}.block.")
+        return g.node("Add", [out, x], f"residual{tag}")
+    if kind in activations:
+        return g.node(activations[kind], [x], f"act{tag}")
+    if kind is LeakyReLU and dtype == np.float32:
+        return g.node("LeakyRelu", [x], f"act{tag}", alpha=layer.negative_slope)
+    if kind is LeakyReLU:  # LeakyRelu's alpha is a float32: 0.01 would be off
+        slope = g.const(f"slope{tag}", np.array(layer.negative_slope, dtype))
+        return g.node("Max", [x, g.node("Mul", [x, slope], f"scaled{tag}")], f"act{tag}")
+    if kind in (Dropout, Identity):
+        return x
+    raise TypeError(f"to_onnx cannot convert layer {where} ({kind.__name__}); supported: "
+                    f"{_SUPPORTED}")
+
+
+def _emit_layer_norm(g, x: str, layer: LayerNorm, dtype: np.dtype, opset: int | None,
+                     tag: str) -> str:
+    """``LayerNormalization`` from opset 17 on; before it, its formula
+    ``(x - mean) / sqrt(var + eps) * gamma + beta`` over the last axes, node by node."""
+    gamma = g.const(f"gamma{tag}", layer.gamma.astype(dtype))
+    beta = g.const(f"beta{tag}", layer.beta.astype(dtype))
+    axes = list(layer.axes)
+    if opset is not None and opset >= 17:
+        return g.node("LayerNormalization", [x, gamma, beta], f"layernorm{tag}", axis=axes[0],
+                      epsilon=layer.eps)
+    mean = g.node("ReduceMean", [x], f"mean{tag}", axes=axes, keepdims=1)
+    centred = g.node("Sub", [x, mean], f"centred{tag}")
+    var = g.node("ReduceMean", [g.node("Mul", [centred, centred], f"squares{tag}")],
+                 f"var{tag}", axes=axes, keepdims=1)
+    eps = g.const(f"eps{tag}", np.array(layer.eps, dtype))
+    std = g.node("Sqrt", [g.node("Add", [var, eps], f"var_eps{tag}")], f"std{tag}")
+    x_hat = g.node("Div", [centred, std], f"x_hat{tag}")
+    return g.node("Add", [g.node("Mul", [x_hat, gamma], f"scaled{tag}"), beta], f"layernorm{tag}")
 
 
 def _emit_classifier_head(g, logits: str, n_outputs: int, classes: np.ndarray, dtype: np.dtype,
@@ -174,7 +242,8 @@ def _class_constant(classes) -> np.ndarray:
 
 def to_onnx(model, path: str | os.PathLike | None = None, *, opset: int = DEFAULT_OPSET,
             classes: Sequence | None = None, standardize: tuple | None = None,
-            features: Sequence[str] | None = None, feature_names: Sequence[str] | None = None):
+            features: Sequence[str] | None = None, feature_names: Sequence[str] | None = None,
+            input_shape: Sequence[int] | None = None):
     """Write ``model`` as an ONNX model (returns the ``onnx.ModelProto``; ``path=None`` only
     returns it).
 
@@ -182,9 +251,10 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, opset: int = DEFAUL
     ----------
     model : Sequential or fitted MLPClassifier
         A ``Sequential`` becomes ``X (N, n_in) -> output (N, n_out)``, the network's own output
-        (logits). A classifier (an ``MLPClassifier``, or a ``Sequential`` with ``classes``)
-        gets scikit-learn's outputs as skl2onnx writes them with ``zipmap=False``:
-        ``label (N,)`` and ``probabilities (N, n_classes)``.
+        (logits); a network on images ``X (N, C, H, W) -> output`` (on sequences
+        ``(N, C, L)``), the batch size ``N`` left open. A classifier (an ``MLPClassifier``,
+        or a ``Sequential`` with ``classes``) gets scikit-learn's outputs as skl2onnx writes
+        them with ``zipmap=False``: ``label (N,)`` and ``probabilities (N, n_classes)``.
     path : str or PathLike, optional
         Where to write the file; written atomically (a temporary file, then a rename).
     opset : int, default 17
@@ -199,10 +269,16 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, opset: int = DEFAUL
         ``sin(x1)``, ``sin(x2)``), so the graph takes the raw columns.
     feature_names : list of str, optional
         Names of the input columns, recorded in the model's metadata (``feature_names``).
+    input_shape : tuple of int, optional
+        One sample's shape for a network on images, such as ``(1, 8, 8)``: the graph's input is
+        then ``(N, 1, 8, 8)``. Without it the height and width are left open too.
 
     Notes
     -----
-    The input ``X`` and the outputs have the network's dtype (float32 or float64).
+    The input ``X`` and the outputs have the network's dtype (float32 or float64). Batch
+    normalisation is written with its running statistics (the network in eval mode); layer
+    normalisation as ``LayerNormalization`` from opset 17 on, node by node before.
+    onnxruntime's CPU provider runs convolutions and poolings in float32 only.
     """
     onnx = require("onnx", "to_onnx")
     network = network_of(model)
@@ -212,19 +288,17 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, opset: int = DEFAUL
                          f"{onnx.defs.onnx_opset_version()}, got {opset!r}")
     if classes is None and not isinstance(model, Sequential):
         classes = model.classes_
-    dtype = np.result_type(*(layer.dtype for layer in network.dense_layers))
-    n_in = 2 if features else network.n_inputs
-    if standardize is not None:
-        n_in = len(np.asarray(standardize[0]))
+    dtype = _network_dtype(network)
+    sample_in, sample_out = _sample_shapes(network, input_shape, standardize, features)
     g = _OnnxGraph(onnx)
     x = g.name("X")
     logits = _emit_network(g, _emit_preprocessing(g, x, dtype, standardize, features),
-                           network, dtype)
+                           network, dtype, opset)
     elem = _onnx_type(onnx, dtype)
     make = onnx.helper.make_tensor_value_info
     if classes is None:
         output = g.node("Identity", [logits], "", out=g.name("output"))
-        outputs = [make(output, elem, [None, network.n_outputs])]
+        outputs = [make(output, elem, [None, *sample_out])]
     else:
         classes = _class_constant(classes)
         expected = 2 if network.n_outputs == 1 else network.n_outputs
@@ -237,8 +311,8 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, opset: int = DEFAUL
         label_type = onnx.TensorProto.STRING if classes.dtype.kind == "U" else (
             onnx.TensorProto.INT64)
         outputs = [make(label, label_type, [None]), make(proba, elem, [None, len(classes)])]
-    graph = onnx.helper.make_graph(g.nodes, "scratchnn", [make(x, elem, [None, n_in])], outputs,
-                                   initializer=g.initializers)
+    graph = onnx.helper.make_graph(g.nodes, "scratchnn", [make(x, elem, [None, *sample_in])],
+                                   outputs, initializer=g.initializers)
     proto = onnx.helper.make_model(graph, producer_name="scratchnn",
                                    opset_imports=[onnx.helper.make_opsetid("", opset)])
     if feature_names is not None:
@@ -247,6 +321,29 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, opset: int = DEFAUL
     if path is not None:
         _write_atomically(Path(path), proto.SerializeToString())
     return proto
+
+
+def _network_dtype(network: Sequential) -> np.dtype:
+    """The dtype the graph computes in: the widest of the layers' (float32 or float64)."""
+    typed = [layer.dtype for layer in network.dense_layers] or [network.dtype]
+    return np.result_type(*typed)
+
+
+def _sample_shapes(network: Sequential, input_shape, standardize, features) -> tuple:
+    """One sample's input and output shapes (None: any size), checked through the layers."""
+    if network.takes_rows:
+        n_in = 2 if features else network.n_inputs
+        if standardize is not None:
+            n_in = len(np.asarray(standardize[0]))
+        return (n_in,), (network.n_outputs,)
+    if standardize is not None or features:
+        raise ValueError("to_onnx: standardize and features apply to a network on rows of "
+                         "features; this one takes images or sequences")
+    sample = network.input_shape if input_shape is None else tuple(input_shape)
+    if sample is None:
+        raise ValueError("to_onnx: the network takes samples of any shape; give one sample's "
+                         "shape, such as input_shape=(1, 8, 8)")
+    return sample, network.output_shape(sample)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -289,7 +386,7 @@ def _convert_classifier_for_skl2onnx(scope, operator, container) -> None:
 
     estimator = operator.raw_operator
     network = network_of(estimator)
-    dtype = np.result_type(*(layer.dtype for layer in network.dense_layers))
+    dtype = _network_dtype(network)
     g = _Skl2onnxGraph(scope, container, onnx)
     x = operator.inputs[0].full_name
     if _skl2onnx_dtype(operator.inputs[0].type) != dtype:

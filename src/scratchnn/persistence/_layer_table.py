@@ -26,6 +26,7 @@ KINDS = ("Flatten", "Conv2D", "Conv1D", "MaxPool2D", "AvgPool2D", "BatchNorm1D",
 # The parameters (learned by gradient) and buffers (running statistics) each kind stores.
 PARAMETERS = {"Conv2D": ("W", "b"), "Conv1D": ("W", "b"), "BatchNorm1D": ("gamma", "beta"),
               "BatchNorm2D": ("gamma", "beta"), "LayerNorm": ("gamma", "beta")}
+# (A BatchNorm's num_batches_tracked, an integer, is written in the header instead.)
 BUFFERS = {"BatchNorm1D": ("running_mean", "running_var"),
            "BatchNorm2D": ("running_mean", "running_var")}
 _BATCH_NORMS = {"BatchNorm1D": BatchNorm1D, "BatchNorm2D": BatchNorm2D}
@@ -50,7 +51,7 @@ def describe(layer: Layer, describe_layer: Callable[[Layer], dict]) -> dict | No
         return {"kind": kind, "kernel_size": list(layer.kernel), "stride": list(layer.stride)}
     if kind in _BATCH_NORMS:
         return {"kind": kind, "num_features": layer.num_features, "momentum": layer.momentum,
-                "eps": layer.eps}
+                "eps": layer.eps, "num_batches_tracked": int(layer.num_batches_tracked)}
     if isinstance(layer, LayerNorm):
         return {"kind": kind, "normalized_shape": list(layer.normalized_shape), "eps": layer.eps}
     if isinstance(layer, Residual):
@@ -69,8 +70,10 @@ def build(spec: dict, dtype: np.dtype, build_layers: Callable) -> Layer:
     if kind in _POOLS:
         return _POOLS[kind](spec["kernel_size"], spec["stride"])
     if kind in _BATCH_NORMS:
-        return _BATCH_NORMS[kind](spec["num_features"], spec["momentum"], spec["eps"],
-                                  dtype=dtype)
+        layer = _BATCH_NORMS[kind](spec["num_features"], spec["momentum"], spec["eps"],
+                                   dtype=dtype)
+        layer.num_batches_tracked[...] = spec.get("num_batches_tracked", 0)  # older files: 0
+        return layer
     if kind == "LayerNorm":
         return LayerNorm(spec["normalized_shape"], spec["eps"], dtype=dtype)
     if kind == "Residual":
@@ -132,10 +135,12 @@ def validate(spec: dict, where: str, validate_layers: Callable, depth: int) -> N
                                      f"got {_brief(spec.get(name))}")
     elif kind in _BATCH_NORMS:
         momentum, eps = spec.get("momentum"), spec.get("eps")
-        if not (_is_int(spec.get("num_features"), 1) and _is_number(momentum)
-                and 0 <= momentum <= 1 and _is_number(eps) and eps > 0):
+        tracked = spec.get("num_batches_tracked", 0)
+        if not (_is_int(spec.get("num_features"), 1) and _is_int(tracked, 0) and tracked < 2**62
+                and (momentum is None or (_is_number(momentum) and 0 <= momentum <= 1))
+                and _is_number(eps) and eps > 0):
             raise ModelFileError(f"{where} needs a positive integer num_features, momentum in "
-                                 "[0, 1] and eps > 0")
+                                 "[0, 1] or null, eps > 0 and num_batches_tracked >= 0")
     elif kind == "LayerNorm":
         shape, eps = spec.get("normalized_shape"), spec.get("eps")
         if not (isinstance(shape, list) and 0 < len(shape) <= 8

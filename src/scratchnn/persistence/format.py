@@ -116,8 +116,9 @@ def _model_arrays(layers: list[Layer], prefix: str = "layer_",
         else:
             found += [(f"{prefix}{i}_{name}", array, True)
                       for name, array in layer.named_parameters()]
+            stored = _layer_table.BUFFERS.get(type(layer).__name__, ())
             found += [(f"{prefix}{i}_{name}", array, False)
-                      for name, array in layer.named_buffers()]
+                      for name, array in layer.named_buffers() if name in stored]
     return found
 
 

@@ -19,9 +19,11 @@ CONFIGURATIONS = [
     MLPClassifier(hidden_layer_sizes=(8,), solver="sgd", learning_rate_init=0.1, max_iter=60,
                   learning_rate="invscaling", power_t=0.25),
     # early stopping with ReLU: check_class_weight_classifiers trains on unscaled blobs (std 20),
-    # where tanh units saturate and stop improving the validation score within 20 epochs
+    # where tanh units saturate and stop improving the validation score within 20 epochs.
+    # validation_fraction=0.2: the checks train on as few as 10 samples, of which 0.1 holds
+    # out one, fewer than the two classes (scikit-learn's MLPs refuse that split too)
     MLPClassifier(hidden_layer_sizes=(16,), early_stopping=True, learning_rate_init=0.05,
-                  max_iter=100),
+                  max_iter=100, validation_fraction=0.2),
     MLPClassifier(hidden_layer_sizes=(10,), solver="lbfgs", max_iter=100),
     MLPClassifier(hidden_layer_sizes=(6,), activation="leaky_relu", solver="sgd",
                   learning_rate="adaptive", max_iter=80, n_init=2),

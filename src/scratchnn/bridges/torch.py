@@ -7,6 +7,8 @@ to; every import in it is absolute, so ``torch`` always means PyTorch.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 
 from scratchnn.bridges._shared import network_of, require
@@ -67,6 +69,9 @@ def from_torch(module) -> Sequential:
     of ``nn.Linear`` (float32 or float64; ``bias=False`` gives a zero bias), ``nn.ReLU``,
     ``nn.LeakyReLU``, ``nn.Tanh``, ``nn.Sigmoid``, ``nn.Identity`` and ``nn.Dropout``. Any other
     layer is refused with a ``TypeError`` naming it. ``W = weight.T`` (see ``to_torch``).
+    A module that could not run (``Linear`` layers whose sizes do not chain, a weight of the
+    wrong shape or with NaN values, no ``Linear`` at all) is refused with a ``ValueError``
+    naming the layer.
     """
     torch = require("torch", "from_torch")
     nn = torch.nn
@@ -89,7 +94,23 @@ def from_torch(module) -> Sequential:
                             f"{leaf}); scratchnn has equivalents only for {supported}")
     if not layers:
         raise ValueError("from_torch: the module has no layers")
+    _check_chain(layers, leaves)
     return Sequential(layers).train(module.training)
+
+
+def _check_chain(layers: list[Layer], leaves: list) -> None:
+    """Refuse a network that could not run: no ``Linear`` layer (nothing says how many inputs
+    it takes), or a ``Linear`` whose inputs differ from the outputs of the one before."""
+    dense = [(i, layer) for i, layer in enumerate(layers) if isinstance(layer, Dense)]
+    if not dense:
+        kinds = ", ".join(f"layer {i} ({type(leaf).__name__})" for i, leaf in enumerate(leaves))
+        raise ValueError(f"from_torch: the module has no Linear layer ({kinds}); scratchnn's "
+                         "Sequential needs one to know its inputs and outputs")
+    for (i, before), (j, after) in pairwise(dense):
+        if after.n_in != before.n_out:
+            raise ValueError(f"from_torch: layer {j} (Linear) takes {after.n_in} inputs but "
+                             f"layer {i} (Linear) gives {before.n_out}; the module could not "
+                             "run forward")
 
 
 def _flatten(module, sequential_type) -> list:
@@ -107,7 +128,21 @@ def _dense_from_linear(linear, index: int, torch) -> Dense:
                         f"{linear.weight.dtype}; scratchnn uses float32 or float64: call "
                         ".float() or .double() on the module first")
     weight = linear.weight.detach().cpu().numpy()
+    bias = None if linear.bias is None else linear.bias.detach().cpu().numpy()
+    expected = {"weight": (linear.out_features, linear.in_features),
+                "bias": (linear.out_features,)}
+    for name, array in (("weight", weight), ("bias", bias)):
+        if array is None:
+            continue
+        if array.shape != expected[name]:
+            raise ValueError(f"from_torch: layer {index} (Linear({linear.in_features}, "
+                             f"{linear.out_features})) has a {name} of shape "
+                             f"{tuple(array.shape)}, expected {expected[name]}; was it "
+                             "replaced after the layer was made?")
+        if not np.isfinite(array).all():
+            raise ValueError(f"from_torch: layer {index} (Linear) has a NaN or infinite "
+                             f"{name}; train or load finite weights first")
     dense = Dense(linear.in_features, linear.out_features, dtype=dtypes[linear.weight.dtype])
     dense.W[...] = weight.T
-    dense.b[...] = 0 if linear.bias is None else linear.bias.detach().cpu().numpy()
+    dense.b[...] = 0 if bias is None else bias
     return dense

@@ -199,3 +199,17 @@ def test_lbfgs_stopped_by_max_fun_warns_that_it_did_not_converge(mlp):
     with pytest.warns(ConvergenceWarning, match="lbfgs failed to converge"):
         est = mlp(solver="lbfgs", max_fun=5, max_iter=150, random_state=0).fit(X, y)
     assert est.n_iter_ <= 5
+
+
+# --- networks too large for the machine --------------------------------------------------------
+
+
+@pytest.mark.parametrize("mlp", [MLPClassifier, MLPRegressor])
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_a_network_too_large_for_memory_is_refused_before_it_is_allocated(mlp, solver):
+    X, y = np.random.default_rng(0).normal(size=(50, 4)), np.arange(50) % 2
+    with pytest.raises(ValueError, match=r"^hidden_layer_sizes=\(1000000000,\): this run would "
+                                         r"need about .* of memory .*6,000,000,001 parameters"
+                                         r".* is available; use smaller or fewer hidden"):
+        mlp(hidden_layer_sizes=(10**9,), solver=solver).fit(X, y)
+    assert not hasattr(mlp(), "model_")

@@ -19,6 +19,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from .._memory import too_large, training_estimate
 from .._params import (
     BOOLEAN,
     NON_NEGATIVE,
@@ -226,6 +227,8 @@ class _BaseMLP(BaseEstimator):
         if self.early_stopping and self.solver != "lbfgs":
             split = self._validation_split(X, targets, strata, sample_weight, rng)
         sample_weight = self._weight_classes(sample_weight, strata)
+        if first_pass:
+            self._check_memory(X.shape[0], X.shape[1], self._n_outputs_for(targets))
         if not first_pass:
             self._run(X, targets, sample_weight, rng, incremental, split)
             self.model_.release()
@@ -240,6 +243,24 @@ class _BaseMLP(BaseEstimator):
         self.__dict__.update(best_state)
         self.model_.release()  # the training batches' buffers and last inputs: not kept
         return self
+
+    def _check_memory(self, n_rows: int, n_features: int, n_outputs: int) -> None:
+        """Refuse a network that would not fit in the memory available, before any of it is
+        allocated (as ``scratchnn train`` does): ``hidden_layer_sizes=(10**9,)`` is a
+        ``ValueError`` naming the size, not a ``MemoryError`` halfway through."""
+        full_batch = self.solver == "lbfgs" or self.batch_size == "auto"
+        batch = n_rows if self.solver == "lbfgs" else (
+            min(200, n_rows) if full_batch else self.batch_size)
+        itemsize = np.dtype(self._train_dtype).itemsize
+        estimate = training_estimate(n_rows, n_features, self._hidden, n_outputs, batch,
+                                     self.solver, itemsize)
+        estimate.parts.pop("data")  # X is already in memory
+        problem = too_large(estimate)
+        if problem:
+            raise ValueError(f"hidden_layer_sizes={self.hidden_layer_sizes!r}: {problem}; use "
+                             "smaller or fewer hidden layers" + (
+                                 "" if estimate.largest() == "network" else
+                                 " or a smaller batch_size"))
 
     def _weight_classes(self, sample_weight, strata):
         """The sample weights (``None``: all 1) times the class weights; the classifier's

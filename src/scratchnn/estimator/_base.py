@@ -474,7 +474,9 @@ class _BaseMLP(BaseEstimator):
 
         ``Sequential`` keeps every parameter in one vector and every gradient in another, so
         the objective is: copy the point into the vector, one forward and one backward pass
-        (the same four lines as an epoch of full-batch training), return the gradient vector."""
+        (the same four lines as an epoch of full-batch training), return the gradient vector
+        itself (float64; SciPy copies it before its update, so the next evaluation may
+        overwrite it). A float32 network's gradient goes to SciPy as a float64 copy."""
         from scipy.optimize import minimize  # SciPy only when L-BFGS is asked for
 
         model, loss, alpha = self.model_, self._make_loss(), float(self.alpha)
@@ -485,7 +487,7 @@ class _BaseMLP(BaseEstimator):
         model.train()
 
         def loss_and_gradient(point: np.ndarray) -> tuple[float, np.ndarray]:
-            values[...] = point
+            np.copyto(values, point)  # every W and b at once: they are views of this vector
             with np.errstate(over="ignore", invalid="ignore"):
                 value = loss.forward(model.forward(X), targets, *extra)
                 model.backward(loss.backward())
@@ -493,7 +495,7 @@ class _BaseMLP(BaseEstimator):
                     value += add_l2_penalty(model, alpha, weight)
             if not math.isfinite(value):  # let the line search step back
                 return math.inf, np.zeros_like(point)
-            return value, grads.astype(np.float64)
+            return value, grads if grads.dtype == np.float64 else grads.astype(np.float64)
 
         curve: list[float] = []
         result = minimize(loss_and_gradient, values.astype(np.float64), method="L-BFGS-B",
@@ -503,7 +505,7 @@ class _BaseMLP(BaseEstimator):
                                    "gtol": self.tol})
         if not np.isfinite(result.x).all() or not math.isfinite(result.fun):
             raise self._diverged(result.fun, result.nit)
-        values[...] = result.x
+        np.copyto(values, result.x)
         self.n_iter_ = min(int(result.nit), self.max_iter)
         self.loss_ = float(result.fun)
         self.loss_curve_ = curve

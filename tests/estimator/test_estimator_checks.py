@@ -7,7 +7,7 @@ from _estimator_checks import CALL_PARTIAL_FIT, run_check
 from sklearn.neural_network import MLPClassifier as SklearnClassifier
 from sklearn.neural_network import MLPRegressor as SklearnRegressor
 from sklearn.utils import estimator_checks
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.estimator_checks import check_classifiers_train, parametrize_with_checks
 
 from scratchnn import MLPClassifier, MLPRegressor
 
@@ -44,3 +44,11 @@ def test_partial_fit_checks_do_not_apply_to_early_stopping(mlp, name):
     with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
         check(mlp.__name__, mlp(hidden_layer_sizes=(4,), early_stopping=True, max_iter=5,
                                 validation_fraction=0.5))  # the checks' data sets are small
+
+
+def test_scikit_learns_classifier_training_check_passes_for_lbfgs_on_the_default_network():
+    """With 100 hidden units L-BFGS makes confident predictions: a probability rounded to
+    exactly 1 must have the log 0, and the other class's probability must not become 0."""
+    for readonly in (False, True):
+        check_classifiers_train("MLPClassifier", MLPClassifier(solver="lbfgs"),
+                                readonly_memmap=readonly)

@@ -15,7 +15,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier as SklearnClassifier
 from sklearn.neural_network import MLPRegressor as SklearnRegressor
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import check_classifiers_train
 
 from scratchnn import MLPClassifier, MLPRegressor, TrainingDivergedError
 
@@ -99,14 +98,6 @@ def test_an_l2_term_that_diverges_is_worded_as_scikit_learn_and_names_alpha():
 
 
 # --- probabilities and their logarithms ------------------------------------------------------
-
-
-def test_scikit_learns_classifier_training_check_passes_for_lbfgs_on_the_default_network():
-    """With 100 hidden units L-BFGS makes confident predictions: a probability rounded to
-    exactly 1 must have the log 0, and the other class's probability must not become 0."""
-    for readonly in (False, True):
-        check_classifiers_train("MLPClassifier", MLPClassifier(solver="lbfgs"),
-                                readonly_memmap=readonly)
 
 
 def test_binary_probabilities_are_each_computed_from_the_logit():

@@ -414,7 +414,9 @@ def t3_digits(args, torch) -> dict:
 
 
 def t5_digits_lbfgs(args, torch) -> dict:
-    """Time to fit with solver='lbfgs' (full batch, SciPy's L-BFGS-B for both), same split."""
+    """Time to fit with solver='lbfgs' (full batch, SciPy's L-BFGS-B for both), same split;
+    and scikit-learn's default network (100 ReLU units, max_iter=200) on all of digits,
+    standardised, in the same interleaved rounds."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
     from sklearn.neural_network import MLPClassifier as SkMLP
@@ -426,13 +428,15 @@ def t5_digits_lbfgs(args, torch) -> dict:
                                                         random_state=0)
     scaler = StandardScaler().fit(X_train)
     X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    X_all = StandardScaler().fit_transform(X)
     params = dict(hidden_layer_sizes=(128,), activation="relu", solver="lbfgs",
                   max_iter=max_iter, random_state=0)
+    default = dict(solver="lbfgs", max_iter=max_iter, random_state=0)  # hidden (100,)
 
-    def run(cls) -> Contender:
+    def run(cls, params=params, data=(X_train, y_train, X_test, y_test)) -> Contender:
         def contender() -> dict:
-            clf = quiet_fit(cls(**params), X_train, y_train)
-            return {"accuracy": float(clf.score(X_test, y_test)), "n_iter": int(clf.n_iter_)}
+            clf = quiet_fit(cls(**params), data[0], data[1])
+            return {"accuracy": float(clf.score(data[2], data[3])), "n_iter": int(clf.n_iter_)}
         return contender
 
     contenders: dict[str, Contender] = {}
@@ -440,13 +444,26 @@ def t5_digits_lbfgs(args, torch) -> dict:
     if est is not None:
         contenders["scratchnn.MLPClassifier lbfgs"] = run(est)
     contenders["scikit-learn MLPClassifier lbfgs"] = run(SkMLP)
+    everything = (X_all, y, X_all, y)  # scikit-learn's default network, all of digits
+    if est is not None:
+        contenders[DEFAULT_OURS] = run(est, default, everything)
+    contenders[DEFAULT_THEIRS] = run(SkMLP, default, everything)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     with threads(1, torch):
         results = interleave(contenders, args.rounds)
+    loads = [load, os.getloadavg()[0] if hasattr(os, "getloadavg") else None]
     return {"task": "T5 digits L-BFGS", "threads": 1,
             "setup": f"load_digits standardised ({len(X_train)} train / {len(X_test)} test), "
-            f"64-128-10 ReLU + softmax, solver='lbfgs', max_iter={max_iter}, alpha 1e-4, float64",
+            f"64-128-10 ReLU + softmax, solver='lbfgs', max_iter={max_iter}, alpha 1e-4, "
+            f"float64; and scikit-learn's default network, 64-100-10, on all {len(X)} samples "
+            "(training accuracy)",
             "reference": "scikit-learn MLPClassifier lbfgs", "accuracy_kind": "test accuracy",
+            "load_average_1min": loads,
             "results": results, "notes": [note] if note else []}
+
+
+DEFAULT_OURS = "scratchnn.MLPClassifier lbfgs, default network"
+DEFAULT_THEIRS = "scikit-learn MLPClassifier lbfgs, default network"
 
 
 # --- T4: throughput of a large network in float32 ------------------------------------------------
@@ -606,6 +623,12 @@ def targets(tasks: dict) -> list[dict]:
         add("T5 scratchnn lbfgs / scikit-learn lbfgs",
             ratio(r, "scratchnn.MLPClassifier lbfgs", "scikit-learn MLPClassifier lbfgs"), "<=",
             0.5, "" if ours is None else f"test accuracy {ours:.3f} vs {theirs:.3f}")
+        if DEFAULT_THEIRS in r:
+            ours, theirs = (r.get(name, {}).get("accuracy") for name in
+                            (DEFAULT_OURS, DEFAULT_THEIRS))
+            add("T5 default network (64-100-10, all digits) / scikit-learn",
+                ratio(r, DEFAULT_OURS, DEFAULT_THEIRS), "<=", 0.5,
+                "" if ours is None else f"training accuracy {ours:.3f} vs {theirs:.3f}")
     if t4:
         add("T4 scratchnn.fit / core loop", ratio(t4["results"], "scratchnn.fit",
                                                    "scratchnn core loop"), "<=", 1.10)
@@ -662,6 +685,10 @@ def markdown(report: dict) -> str:
                     f"{mem['peak_bytes'] / 2**20:.1f} MiB against "
                     f"{mem['budget_bytes'] / 2**20:.1f} MiB for data + weights and gradients + "
                     f"one batch of activations and gradients ({mem['method']})."]
+        loads = task.get("load_average_1min")
+        if loads and None not in loads:
+            out += ["", f"1-minute load average of the machine: {loads[0]:.1f} before the "
+                    f"rounds, {loads[1]:.1f} after."]
         for note in task["notes"]:
             out += ["", f"Note: {note}"]
         out.append("")

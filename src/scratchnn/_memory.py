@@ -24,7 +24,8 @@ except ImportError:  # pragma: no cover - Windows
 
 # Arrays of the network's size besides the weights: the gradients, two copies of the weights
 # (fit's best weights, the best restart's), and the optimizer's state per parameter.
-_OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "adam": 2, "rmsprop": 1}
+# L-BFGS (SciPy's, as the estimators use it) keeps 10 pairs of vectors of the network's size.
+_OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "adam": 2, "rmsprop": 1, "lbfgs": 20}
 _COPIES_OF_DATA = 4  # the raw rows, their train/test split, the network inputs, a shuffled epoch
 _ACTIVATION_ARRAYS = 3  # per layer and batch row: its output, the gradient, a ReLU mask
 _EVAL_ROWS = 1024  # fit evaluates at least this many rows per forward pass

@@ -1,6 +1,6 @@
 """The exceptions that more than one part of scratchnn raises, in one neutral place.
 
-Each is a ``ValueError`` (or ``FloatingPointError``) subclass with a one-line message that names
+Each is a ``ValueError`` subclass with a one-line message that names
 the problem and the fix, so a face (the command line, the playground, the estimators) can report
 it as it is without importing another face.
 """
@@ -17,9 +17,12 @@ class ModelFileError(ValueError):
     """A model file is missing, damaged, of an unknown format, or does not fit together."""
 
 
-class TrainingDivergedError(FloatingPointError):
+class TrainingDivergedError(ValueError, FloatingPointError):
     """The loss became NaN or infinite during training, or grew far beyond its start.
-    ``cause`` names the setting to change: ``"learning rate"`` or ``"alpha"``."""
+    ``cause`` names the setting to change: ``"learning rate"`` or ``"alpha"``.
+
+    A ``ValueError`` (what scikit-learn's MLPs raise for weights that are no longer finite)
+    and a ``FloatingPointError`` (what it is)."""
 
     cause = "learning rate"
 

@@ -253,8 +253,10 @@ class StoppingRule(Protocol):
         tracked). Return True to stop training."""
         ...
 
-    def diverged(self, value: float, epoch: int) -> Exception:
-        """The exception to raise when a batch's loss is ``value`` (NaN or infinite)."""
+    def diverged(self, value: float, epoch: int) -> Exception | None:
+        """The exception to raise when a batch's loss is ``value`` (NaN or infinite, or grown
+        far beyond its start); or None to train on (scikit-learn's early stopping records the
+        scores that follow and restores the best epoch's weights)."""
         ...
 
 
@@ -269,7 +271,8 @@ def train_epochs(model: Sequential, loss: Loss, optimizer: Optimizer, batches: B
     batch's weight (``m``, or ``sum(w_b)``), and one optimizer step. A NaN or infinite loss
     raises ``rule.diverged(value, epoch)`` before the step that would spread it, and so does a
     loss grown far beyond its start (see ``_LossLimit``); when the L2 term is what grew, the
-    ``TrainingDivergedError`` names ``alpha`` instead.
+    ``TrainingDivergedError`` names ``alpha`` instead. A rule whose ``diverged`` returns None
+    trains on.
     """
     model.train()
     n = batches.n
@@ -293,10 +296,11 @@ def train_epochs(model: Sequential, loss: Loss, optimizer: Optimizer, batches: B
                 if l1:
                     value += add_l1_penalty(model, l1, weight)
                 broken = limit.broken(value, penalty)
-                if broken == "penalty":
-                    raise _penalty_diverged(value + penalty, epoch, alpha)
                 if broken:
-                    raise rule.diverged(value + penalty, epoch)
+                    error = rule.diverged(value + penalty, epoch)
+                    if error is not None:
+                        raise (_penalty_diverged(value + penalty, epoch, alpha)
+                               if broken == "penalty" else error)
                 value += penalty
                 optimizer.step()
                 total += value * m

@@ -197,3 +197,53 @@ def test_skl2onnx_binary_classifier_and_nocl_option():
     label, proba = run(proto, X)
     np.testing.assert_array_equal(label, (clf.predict(X) == "yes").astype(np.int64))
     np.testing.assert_allclose(proba, clf.predict_proba(X), rtol=0, atol=TOL)
+
+
+# --- requests the graph could not honour: refused before a file is written ---------------------
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"features": ["x1", "x2", "x1^2"]}, r"features lists 3 columns but layer 0 \(Dense\) takes "
+                                         r"2 inputs"),
+    ({"standardize": ([0.0, 0.0, 0.0], [1.0, 1.0, 1.0])},
+     r"standardize's mean has shape \(3,\), but the graph's input has 2 columns \(the 2 inputs "
+     r"of layer 0 \(Dense\)\)"),
+    ({"standardize": ([0.0, 0.0], [1.0])}, r"standardize's scale has shape \(1,\)"),
+    ({"standardize": ([0.0, 0.0], [1.0, 0.0])}, r"scale is 0 for column 1"),
+    ({"classes": ["a", "a"]}, r"class 'a' is given more than once"),
+    ({"classes": [1, 2, 3]}, r"3 classes for a network with 1 outputs \(from layer 2, Dense; "
+                             r"expected 2 classes\)"),
+])
+def test_a_request_that_would_give_a_broken_graph_is_refused(kwargs, message, tmp_path):
+    model = snn.mlp([2, 3, 1], rng=0)
+    with pytest.raises(ValueError, match=message):
+        bridges.to_onnx(model, tmp_path / "m.onnx", **kwargs)
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_standardize_before_features_has_the_raw_columns_length():
+    model = snn.mlp([3, 4, 1], rng=0)
+    with pytest.raises(ValueError, match=r"input has 2 columns \(the 2 raw columns"):
+        bridges.to_onnx(model, features=["x1", "x2", "x1*x2"],
+                        standardize=([0.0, 0.0, 0.0], [1.0, 1.0, 1.0]))
+
+
+def test_a_network_without_a_dense_layer_is_refused_naming_its_layers():
+    with pytest.raises(ValueError, match=r"no Dense layer \(layer 0 \(ReLU\)\)"):
+        bridges.to_onnx(snn.Sequential([snn.ReLU()]))
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "poisson"])
+def test_a_fitted_regressor_converts_and_predicts_as_python(loss):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    y = np.exp(0.3 * X[:, 0]) if loss == "poisson" else X @ [1.0, -2.0, 0.5]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reg = snn.MLPRegressor(loss=loss, hidden_layer_sizes=(5,), max_iter=30,
+                               random_state=0).fit(X, y)
+    proto = bridges.to_onnx(reg)
+    assert [o.name for o in proto.graph.output] == ["variable"]
+    (out,) = run(proto, X)
+    assert out.shape == (80, 1)
+    np.testing.assert_allclose(out[:, 0], reg.predict(X), rtol=1e-12)

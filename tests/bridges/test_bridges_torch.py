@@ -181,3 +181,36 @@ def test_without_torch_one_clear_import_error(monkeypatch):
         bridges.to_torch(snn.mlp([2, 1], rng=0))
     with pytest.raises(ImportError, match="from_torch needs"):
         bridges.from_torch(object())
+
+
+# --- modules that could not run: refused naming the layer ---------------------------------------
+
+
+def test_from_torch_refuses_linear_layers_that_do_not_chain():
+    module = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(4, 1))
+    with pytest.raises(ValueError, match=r"layer 2 \(Linear\) takes 4 inputs but layer 0 "
+                                         r"\(Linear\) gives 3"):
+        bridges.from_torch(module)
+
+
+@pytest.mark.parametrize("name", ["weight", "bias"])
+def test_from_torch_refuses_nan_weights(name):
+    module = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    with torch.no_grad():
+        getattr(module[2], name)[0] = float("nan")
+    with pytest.raises(ValueError, match=rf"layer 2 \(Linear\) has a NaN or infinite {name}"):
+        bridges.from_torch(module)
+
+
+def test_from_torch_refuses_a_replaced_weight_of_the_wrong_shape():
+    module = nn.Sequential(nn.Linear(2, 3))
+    module[0].weight = nn.Parameter(torch.zeros(5, 5))
+    with pytest.raises(ValueError, match=r"layer 0 \(Linear\(2, 3\)\) has a weight of shape "
+                                         r"\(5, 5\), expected \(3, 2\)"):
+        bridges.from_torch(module)
+
+
+@pytest.mark.parametrize("module", [nn.ReLU(), nn.Sequential(nn.Tanh(), nn.Identity())])
+def test_from_torch_refuses_a_module_without_a_linear_layer(module):
+    with pytest.raises(ValueError, match=r"no Linear layer \(layer 0 \("):
+        bridges.from_torch(module)

@@ -203,7 +203,8 @@ def _emit_classifier_head(g, logits: str, n_outputs: int, classes: np.ndarray, d
 
 
 def _emit_preprocessing(g, x: str, dtype: np.dtype, standardize, features) -> str:
-    """The CLI's preprocessing: ``(x - mean) / scale``, then the 2-D feature lift."""
+    """The CLI's preprocessing: ``(x - mean) / scale``, then the 2-D feature lift (both
+    checked by ``_check_preprocessing``)."""
     if standardize is not None:
         mean, scale = (np.asarray(a, dtype=dtype) for a in standardize)
         x = g.node("Sub", [x, g.const("mean", mean)], "centred")
@@ -227,6 +228,36 @@ def _emit_preprocessing(g, x: str, dtype: np.dtype, standardize, features) -> st
     return g.node("Concat", [recipes[name]() for name in features], "lifted", axis=1)
 
 
+def _check_preprocessing(network: Sequential, standardize, features) -> int:
+    """The number of input columns of the graph, after checking that ``standardize`` and
+    ``features`` fit the network's first ``Dense`` layer; a clear ``ValueError`` otherwise."""
+    first = next(i for i, layer in enumerate(network.layers) if isinstance(layer, Dense))
+    n_in = network.n_inputs
+    if features and len(features) != n_in:
+        raise ValueError(f"to_onnx: features lists {len(features)} columns but layer {first} "
+                         f"(Dense) takes {n_in} inputs; give the features the model was "
+                         "trained with")
+    n_columns = 2 if features else n_in
+    if standardize is None:
+        return n_columns
+    if len(standardize) != 2:
+        raise ValueError("to_onnx: standardize must be (mean, scale)")
+    mean, scale = (np.asarray(a, dtype=np.float64) for a in standardize)
+    for name, values in (("mean", mean), ("scale", scale)):
+        if values.shape != (n_columns,):
+            inputs = "the 2 raw columns the features are computed from" if features else (
+                f"the {n_in} inputs of layer {first} (Dense)")
+            raise ValueError(f"to_onnx: standardize's {name} has shape {values.shape}, but the "
+                             f"graph's input has {n_columns} columns ({inputs})")
+        if not np.isfinite(values).all():
+            raise ValueError(f"to_onnx: standardize's {name} holds a NaN or infinite value")
+    zero = np.flatnonzero(scale == 0)
+    if zero.size:
+        raise ValueError(f"to_onnx: standardize's scale is 0 for column {int(zero[0])}; a "
+                         "constant column cannot be divided by its spread: use 1 there")
+    return n_columns
+
+
 def _class_constant(classes) -> np.ndarray:
     """Class labels as ONNX can hold them: int64 for integer labels, strings otherwise."""
     classes = np.asarray(classes)
@@ -240,6 +271,22 @@ def _class_constant(classes) -> np.ndarray:
                      f"{classes.tolist()!r}; encode them as integers first")
 
 
+def _checked_classes(classes, network: Sequential) -> np.ndarray:
+    """The labels as an ONNX constant: one per output (two for one output), each once."""
+    classes = _class_constant(classes)
+    expected = 2 if network.n_outputs == 1 else network.n_outputs
+    last = max(i for i, layer in enumerate(network.layers) if isinstance(layer, Dense))
+    if len(classes) != expected:
+        raise ValueError(f"to_onnx: {len(classes)} classes for a network with "
+                         f"{network.n_outputs} outputs (from layer {last}, Dense; expected "
+                         f"{expected} classes)")
+    values, counts = np.unique(classes, return_counts=True)
+    if (counts > 1).any():
+        raise ValueError(f"to_onnx: class {values[counts > 1][0].item()!r} is given more than "
+                         "once; each label names one output")
+    return classes
+
+
 def to_onnx(model, path: str | os.PathLike | None = None, *, opset: int = DEFAULT_OPSET,
             classes: Sequence | None = None, standardize: tuple | None = None,
             features: Sequence[str] | None = None, feature_names: Sequence[str] | None = None,
@@ -249,12 +296,14 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, opset: int = DEFAUL
 
     Parameters
     ----------
-    model : Sequential or fitted MLPClassifier
+    model : Sequential, fitted MLPClassifier or fitted MLPRegressor
         A ``Sequential`` becomes ``X (N, n_in) -> output (N, n_out)``, the network's own output
         (logits); a network on images ``X (N, C, H, W) -> output`` (on sequences
         ``(N, C, L)``), the batch size ``N`` left open. A classifier (an ``MLPClassifier``,
         or a ``Sequential`` with ``classes``) gets scikit-learn's outputs as skl2onnx writes
-        them with ``zipmap=False``: ``label (N,)`` and ``probabilities (N, n_classes)``.
+        them with ``zipmap=False``: ``label (N,)`` and ``probabilities (N, n_classes)``. A
+        regressor gets skl2onnx's ``variable (N, n_outputs)``: its predictions (``exp`` of the
+        network's output for ``loss='poisson'``).
     path : str or PathLike, optional
         Where to write the file; written atomically (a temporary file, then a rename).
     opset : int, default 17
@@ -273,6 +322,14 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, opset: int = DEFAUL
         One sample's shape for a network on images, such as ``(1, 8, 8)``: the graph's input is
         then ``(N, 1, 8, 8)``. Without it the height and width are left open too.
 
+    Raises
+    ------
+    ValueError
+        For a request the graph could not honour, naming the layer it concerns: ``features``
+        or ``standardize`` of another length than the first ``Dense`` layer's inputs, a scale
+        of 0, class labels that repeat or do not match the outputs, a network without
+        ``Dense`` layers.
+
     Notes
     -----
     The input ``X`` and the outputs have the network's dtype (float32 or float64). Batch
@@ -286,7 +343,14 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, opset: int = DEFAUL
             MIN_OPSET <= opset <= onnx.defs.onnx_opset_version()):
         raise ValueError(f"opset must be an integer from {MIN_OPSET} to "
                          f"{onnx.defs.onnx_opset_version()}, got {opset!r}")
-    if classes is None and not isinstance(model, Sequential):
+    if network.takes_rows and not network.dense_layers:
+        kinds = ", ".join(f"layer {i} ({type(layer).__name__})"
+                          for i, layer in enumerate(network.layers)) or "no layers"
+        raise ValueError(f"to_onnx: the network has no Dense layer ({kinds}); it needs one to "
+                         "know its inputs and outputs")
+    regressor = classes is None and not isinstance(model, Sequential) and not hasattr(
+        model, "classes_")
+    if classes is None and not isinstance(model, Sequential) and not regressor:
         classes = model.classes_
     dtype = _network_dtype(network)
     sample_in, sample_out = _sample_shapes(network, input_shape, standardize, features)
@@ -296,15 +360,15 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, opset: int = DEFAUL
                            network, dtype, opset)
     elem = _onnx_type(onnx, dtype)
     make = onnx.helper.make_tensor_value_info
-    if classes is None:
+    if regressor:  # skl2onnx's name for a regressor's output; Poisson's log link undone
+        op = "Exp" if getattr(model, "out_activation_", None) == "exp" else "Identity"
+        output = g.node(op, [logits], "", out=g.name("variable"))
+        outputs = [make(output, elem, [None, network.n_outputs])]
+    elif classes is None:
         output = g.node("Identity", [logits], "", out=g.name("output"))
         outputs = [make(output, elem, [None, *sample_out])]
     else:
-        classes = _class_constant(classes)
-        expected = 2 if network.n_outputs == 1 else network.n_outputs
-        if len(classes) != expected:
-            raise ValueError(f"to_onnx: {len(classes)} classes for a network with "
-                             f"{network.n_outputs} outputs (expected {expected} classes)")
+        classes = _checked_classes(classes, network)
         label, proba = g.name("label"), g.name("probabilities")
         _emit_classifier_head(g, logits, network.n_outputs, classes, dtype, label=label,
                               probabilities=proba)
@@ -332,10 +396,7 @@ def _network_dtype(network: Sequential) -> np.dtype:
 def _sample_shapes(network: Sequential, input_shape, standardize, features) -> tuple:
     """One sample's input and output shapes (None: any size), checked through the layers."""
     if network.takes_rows:
-        n_in = 2 if features else network.n_inputs
-        if standardize is not None:
-            n_in = len(np.asarray(standardize[0]))
-        return (n_in,), (network.n_outputs,)
+        return (_check_preprocessing(network, standardize, features),), (network.n_outputs,)
     if standardize is not None or features:
         raise ValueError("to_onnx: standardize and features apply to a network on rows of "
                          "features; this one takes images or sequences")

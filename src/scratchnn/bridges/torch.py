@@ -160,13 +160,39 @@ def from_torch(module) -> Sequential:
     ``TorchResidual`` (see ``residual_module``). Weights are float32 or float64. Any other
     layer, or setting scratchnn has no equivalent for, is refused with a ``TypeError`` naming
     it. ``W = weight.T`` for a ``Linear`` (see ``to_torch``); the model is in training mode
-    exactly when the module is.
+    exactly when the module is. A module that could not run (``Linear`` layers whose sizes do
+    not chain, a weight of the wrong shape or with NaN values, no layer with weights) is
+    refused with a ``ValueError`` naming the layer.
     """
     torch = require("torch", "from_torch")
     layers = _layers_from_torch(torch, module, "")
     if not layers:
         raise ValueError("from_torch: the module has no layers")
+    _check_chain(layers)
     return Sequential(layers).train(module.training)
+
+
+_ELEMENTWISE = (ReLU, LeakyReLU, Tanh, Sigmoid, Identity, Dropout)
+
+
+def _check_chain(layers: list[Layer]) -> None:
+    """Refuse a network that could not run: no layer with weights (nothing says how many
+    inputs it takes), or a ``Linear`` whose inputs differ from the outputs of the ``Linear``
+    before it (with only elementwise layers between them)."""
+    if not any(layer.parameters() for layer in layers):
+        kinds = ", ".join(f"layer {i} ({type(layer).__name__})" for i, layer in enumerate(layers))
+        raise ValueError(f"from_torch: the module has no Linear layer ({kinds}); scratchnn's "
+                         "Sequential needs one to know its inputs and outputs")
+    before = None  # (index, Dense) of the last Linear, while only elementwise layers follow it
+    for i, layer in enumerate(layers):
+        if isinstance(layer, Dense):
+            if before is not None and layer.n_in != before[1].n_out:
+                raise ValueError(f"from_torch: layer {i} (Linear) takes {layer.n_in} inputs but "
+                                 f"layer {before[0]} (Linear) gives {before[1].n_out}; the "
+                                 "module could not run forward")
+            before = (i, layer)
+        elif not isinstance(layer, _ELEMENTWISE):
+            before = None
 
 
 def _layers_from_torch(torch, module, where: str) -> list[Layer]:
@@ -197,7 +223,7 @@ def _layer_from_torch(torch, leaf, where: str) -> Layer:
         return Dropout(leaf.p)
     if kind is nn.Linear:
         dense = Dense(leaf.in_features, leaf.out_features, dtype=_dtype(torch, leaf, where))
-        return _copied(dense, W=leaf.weight.T, b=leaf.bias)
+        return _copied(dense, leaf, where, W=leaf.weight, b=leaf.bias)
     if kind is residual_module():
         return Residual(Sequential(_layers_from_torch(torch, leaf.block, f"{where}.block.")))
     readers = {nn.Conv2d: _conv_from_torch, nn.Conv1d: _conv_from_torch,
@@ -228,12 +254,32 @@ def _dtype(torch, leaf, where: str) -> type:
     return dtypes[first.dtype]
 
 
-def _copied(layer: Layer, **tensors) -> Layer:
+# scratchnn's array names and PyTorch's (a Dense's W is the transpose of a Linear's weight).
+_TORCH_NAMES = {"W": "weight", "b": "bias", "gamma": "weight", "beta": "bias",
+                "running_mean": "running_mean", "running_var": "running_var"}
+
+
+def _copied(layer: Layer, leaf, where: str, **tensors) -> Layer:
     """``layer`` with each named array overwritten by a tensor's values (None leaves it as
-    initialised: zero biases and betas, unit gammas)."""
+    initialised: zero biases and betas, unit gammas), after checking each tensor's shape
+    (a weight replaced after the layer was made) and that its values are finite."""
     for name, tensor in tensors.items():
-        if tensor is not None:
-            getattr(layer, name)[...] = tensor.detach().cpu().numpy()
+        if tensor is None:
+            continue
+        array = tensor.detach().cpu().numpy()
+        target = getattr(layer, name)
+        expected = target.shape[::-1] if isinstance(layer, Dense) and name == "W" else target.shape
+        torch_name = _TORCH_NAMES[name]
+        if array.shape != expected:
+            described = (f"Linear({leaf.in_features}, {leaf.out_features})"
+                         if isinstance(layer, Dense) else type(leaf).__name__)
+            raise ValueError(f"from_torch: layer {where} ({described}) has a {torch_name} of "
+                             f"shape {tuple(array.shape)}, expected {expected}; was it replaced "
+                             "after the layer was made?")
+        if not np.isfinite(array).all():
+            raise ValueError(f"from_torch: layer {where} ({type(leaf).__name__}) has a NaN or "
+                             f"infinite {torch_name}; train or load finite weights first")
+        target[...] = array.T if isinstance(layer, Dense) and name == "W" else array
     return layer
 
 
@@ -256,7 +302,7 @@ def _conv_from_torch(torch, conv, where: str) -> Conv2D:
         conv.in_channels, conv.out_channels, pick(conv.kernel_size), stride=pick(conv.stride),
         padding=pick(padding), rng=0, dtype=_dtype(torch, conv, where))
     layer.b[...] = 0
-    return _copied(layer, W=conv.weight, b=conv.bias)
+    return _copied(layer, conv, where, W=conv.weight, b=conv.bias)
 
 
 def _pool_from_torch(torch, pool, where: str) -> Layer:
@@ -278,14 +324,15 @@ def _batch_norm_from_torch(torch, norm, where: str) -> Layer:
     layer = cls(norm.num_features, momentum=norm.momentum, eps=norm.eps,
                 dtype=_dtype(torch, norm, where))
     layer.num_batches_tracked[...] = int(norm.num_batches_tracked)
-    return _copied(layer, gamma=norm.weight, beta=norm.bias, running_mean=norm.running_mean,
+    return _copied(layer, norm, where, gamma=norm.weight, beta=norm.bias,
+                   running_mean=norm.running_mean,
                    running_var=norm.running_var)
 
 
 def _layer_norm_from_torch(torch, norm, where: str) -> LayerNorm:
     dtype = np.float64 if norm.weight is None else _dtype(torch, norm, where)
     layer = LayerNorm(tuple(norm.normalized_shape), eps=norm.eps, dtype=dtype)
-    return _copied(layer, gamma=norm.weight, beta=getattr(norm, "bias", None))
+    return _copied(layer, norm, where, gamma=norm.weight, beta=getattr(norm, "bias", None))
 
 
 def _flatten_from_torch(torch, flatten, where: str) -> Flatten:

@@ -470,11 +470,16 @@ class Regression(Task):
 def _fit_target_scaling(prep: Prep, y_train: np.ndarray, name: str) -> None:
     """The target's mean and standard deviation over the training split, into ``prep``."""
     with np.errstate(over="ignore", invalid="ignore"):
-        mean, std = float(np.mean(y_train)), float(np.std(y_train))
+        peak = float(np.max(np.abs(y_train)))
+        # targets below 1 in size are measured in units of their largest value: the squares of
+        # tiny (subnormal, ~1e-310) values would round to 0 and their spread with them
+        unit = peak if 0 < peak < 1 else 1.0
+        mean = float(np.mean(y_train / unit)) * unit
+        std = float(np.std(y_train / unit)) * unit
     if not np.isfinite(mean + std):
         raise CLIError(f"the target {name!r} has values too large to standardise (near the "
                        "float64 limit, 1.8e308); rescale it")
-    if std <= 1e-12 * max(abs(mean), 1e-300):
+    if std <= 1e-12 * abs(mean):
         raise CLIError(f"the target {name!r} has the same value ({y_train[0]:g}) in every "
                        "training row: there is nothing to learn; choose a target that varies")
     prep.target_mean, prep.target_scale = mean, std

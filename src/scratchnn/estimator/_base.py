@@ -19,6 +19,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from .._memory import too_large, training_estimate
 from .._params import (
     BOOLEAN,
     NON_NEGATIVE,
@@ -229,6 +230,8 @@ class _BaseMLP(BaseEstimator):
         if self.early_stopping and self.solver != "lbfgs":
             split = self._validation_split(X, targets, strata, sample_weight, rng)
         sample_weight = self._weight_classes(sample_weight, strata)
+        if first_pass:
+            self._check_memory(X.shape[0], X.shape[1], self._n_outputs_for(targets))
         if not first_pass:
             self._run(X, targets, sample_weight, rng, incremental, split)
             self.model_.release()
@@ -243,6 +246,24 @@ class _BaseMLP(BaseEstimator):
         self.__dict__.update(best_state)
         self.model_.release()  # the training batches' buffers and last inputs: not kept
         return self
+
+    def _check_memory(self, n_rows: int, n_features: int, n_outputs: int) -> None:
+        """Refuse a network that would not fit in the memory available, before any of it is
+        allocated (as ``scratchnn train`` does): ``hidden_layer_sizes=(10**9,)`` is a
+        ``ValueError`` naming the size, not a ``MemoryError`` halfway through."""
+        full_batch = self.solver == "lbfgs" or self.batch_size == "auto"
+        batch = n_rows if self.solver == "lbfgs" else (
+            min(200, n_rows) if full_batch else self.batch_size)
+        itemsize = np.dtype(self._train_dtype).itemsize
+        estimate = training_estimate(n_rows, n_features, self._hidden, n_outputs, batch,
+                                     self.solver, itemsize)
+        estimate.parts.pop("data")  # X is already in memory
+        problem = too_large(estimate)
+        if problem:
+            raise ValueError(f"hidden_layer_sizes={self.hidden_layer_sizes!r}: {problem}; use "
+                             "smaller or fewer hidden layers" + (
+                                 "" if estimate.largest() == "network" else
+                                 " or a smaller batch_size"))
 
     def _weight_classes(self, sample_weight, strata):
         """The sample weights (``None``: all 1) times the class weights; the classifier's
@@ -344,11 +365,11 @@ class _BaseMLP(BaseEstimator):
         ``(row, target)`` pairs (of each class, when ``strata`` gives classes) are held out, so
         a repeated sample never sits on both sides (and weighting a sample is the same as
         repeating it). A class needs two members (a weight of 2 counts as two), as
-        scikit-learn's stratified split."""
+        scikit-learn's stratified split; ``validation_fraction`` of the samples must be at least
+        2 and at least the number of classes, as scikit-learn's split needs."""
         n = X.shape[0]
-        if n < 2:
-            raise ValueError("early_stopping needs at least 2 samples to hold one out for "
-                             "validation, got 1 sample; add data or set early_stopping=False")
+        self._check_validation_size(n if sample_weight is None else max(
+            n, float(sample_weight.sum())), 0 if strata is None else np.unique(strata).size)
         labels = np.zeros(n, np.intp) if strata is None else strata
         if strata is not None:
             counts = np.bincount(strata).astype(np.float64)
@@ -374,7 +395,7 @@ class _BaseMLP(BaseEstimator):
             k = min(round(self.validation_fraction * members.size), members.size - 1)
             held.append(members[:k])
         held = np.concatenate(held)
-        if held.size == 0:
+        if held.size == 0:  # repeated rows: hold out one distinct sample of the largest class
             sizes = np.bincount(group_label)
             label = int(np.argmax(sizes))
             if sizes[label] < 2:
@@ -385,6 +406,17 @@ class _BaseMLP(BaseEstimator):
             held = order[group_label[order] == label][:1]
         in_val = np.isin(group, held)
         return np.flatnonzero(~in_val), np.flatnonzero(in_val)
+
+    def _check_validation_size(self, n: float, n_classes: int) -> None:
+        """scikit-learn's rule: ``validation_fraction`` of the ``n`` samples (a weight of 2
+        counts as two) must hold at least 2, and at least one per class for a classifier."""
+        size, needed = math.ceil(self.validation_fraction * n), max(2, n_classes)
+        if size < needed:
+            per_class = " (two, and one per class)" if n_classes else ""
+            raise ValueError(f"The validation set is too small. Increase 'validation_fraction' "
+                             f"or the size of your dataset: validation_fraction="
+                             f"{self.validation_fraction:g} of {n:g} samples holds out {size}, "
+                             f"and early stopping needs at least {needed}{per_class}")
 
     def _train(self, X, targets, sample_weight, rng, incremental: bool, split) -> None:
         """Epochs of minibatch training (one with ``incremental``) through the shared loop,
@@ -412,14 +444,31 @@ class _BaseMLP(BaseEstimator):
         rule = EpochRule(self, val, samples_per_epoch=X.shape[0] if sample_weight is None
                           else float(sample_weight.sum()))
         self.n_iter_ = 0
-        train_epochs(model, loss, self._optimizer, batches, rule,
-                     max_epochs=1 if incremental else self.max_iter, alpha=float(self.alpha))
+        try:
+            train_epochs(model, loss, self._optimizer, batches, rule,
+                         max_epochs=1 if incremental else self.max_iter, alpha=float(self.alpha))
+        except TrainingDivergedError as error:
+            raise _in_scikit_learn_words(error) from None
         if not (incremental or rule.stopped):
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
                           "reached and the optimization hasn't converged yet.",
                           ConvergenceWarning, stacklevel=5)
         if val is not None:
-            rule.best.restore()
+            self._restore_best(rule)
+
+    def _restore_best(self, rule: EpochRule) -> None:
+        """Early stopping's end: the best epoch's weights back; a run whose weights stopped
+        being finite says so (a warning), or raises if no epoch had finite weights."""
+        restored = rule.best.restore()
+        if rule.diverged_at is None:
+            return
+        if not restored:
+            raise self._diverged(self.loss_, rule.diverged_at)
+        warnings.warn(f"the weights stopped being finite at epoch {rule.diverged_at} (training "
+                      f"loss {self.loss_:.4g}); training stopped and the weights of the best "
+                      f"epoch ({rule.best.epoch}) were restored. Lower learning_rate_init "
+                      f"({self.learning_rate_init:g}) or scale the features",
+                      ConvergenceWarning, stacklevel=6)
 
     def _fit_lbfgs(self, X, targets, sample_weight) -> None:
         """Full-batch L-BFGS (``scipy.optimize.minimize(method="L-BFGS-B")``) on the flat
@@ -428,7 +477,9 @@ class _BaseMLP(BaseEstimator):
 
         ``Sequential`` keeps every parameter in one vector and every gradient in another, so
         the objective is: copy the point into the vector, one forward and one backward pass
-        (the same four lines as an epoch of full-batch training), return the gradient vector."""
+        (the same four lines as an epoch of full-batch training), return the gradient vector
+        itself (float64; SciPy copies it before its update, so the next evaluation may
+        overwrite it). A float32 network's gradient goes to SciPy as a float64 copy."""
         from scipy.optimize import minimize  # SciPy only when L-BFGS is asked for
 
         model, loss, alpha = self.model_, self._make_loss(), float(self.alpha)
@@ -439,7 +490,7 @@ class _BaseMLP(BaseEstimator):
         model.train()
 
         def loss_and_gradient(point: np.ndarray) -> tuple[float, np.ndarray]:
-            values[...] = point
+            np.copyto(values, point)  # every W and b at once: they are views of this vector
             with np.errstate(over="ignore", invalid="ignore"):
                 value = loss.forward(model.forward(X), targets, *extra)
                 model.backward(loss.backward())
@@ -447,7 +498,7 @@ class _BaseMLP(BaseEstimator):
                     value += add_l2_penalty(model, alpha, weight)
             if not math.isfinite(value):  # let the line search step back
                 return math.inf, np.zeros_like(point)
-            return value, grads.astype(np.float64)
+            return value, grads if grads.dtype == np.float64 else grads.astype(np.float64)
 
         curve: list[float] = []
         result = minimize(loss_and_gradient, values.astype(np.float64), method="L-BFGS-B",
@@ -457,7 +508,7 @@ class _BaseMLP(BaseEstimator):
                                    "gtol": self.tol})
         if not np.isfinite(result.x).all() or not math.isfinite(result.fun):
             raise self._diverged(result.fun, result.nit)
-        values[...] = result.x
+        np.copyto(values, result.x)
         self.n_iter_ = min(int(result.nit), self.max_iter)
         self.loss_ = float(result.fun)
         self.loss_curve_ = curve
@@ -481,10 +532,26 @@ class _BaseMLP(BaseEstimator):
 
     def _diverged(self, value: float, epoch: int) -> TrainingDivergedError:
         return TrainingDivergedError(
-            f"the training loss became {value:.4g} at epoch {epoch}: the learning rate "
-            f"({self.learning_rate_init:g}) is probably too high or the features are on very "
-            f"different scales; lower learning_rate_init or put a StandardScaler before the "
-            f"{type(self).__name__}")
+            f"{NON_FINITE_WEIGHTS} Here the training loss became {value:.4g} at epoch "
+            f"{epoch}: the learning rate ({self.learning_rate_init:g}) is probably too high or "
+            f"the features are on very different scales; lower learning_rate_init or put a "
+            f"StandardScaler before the {type(self).__name__}")
+
+
+# scikit-learn's words for a run whose weights stopped being finite (its MLPs raise a
+# ValueError with them; code and users match on them). Ours follow with the advice.
+NON_FINITE_WEIGHTS = ("Solver produced non-finite parameter weights. The input data may "
+                      "contain large values and need to be preprocessed.")
+
+
+def _in_scikit_learn_words(error: TrainingDivergedError) -> TrainingDivergedError:
+    """``error`` with scikit-learn's message first (the L2 term's error from the training
+    loop does not have it yet); its ``cause`` kept."""
+    if str(error).startswith(NON_FINITE_WEIGHTS):
+        return error
+    worded = TrainingDivergedError(f"{NON_FINITE_WEIGHTS} Here {error}")
+    worded.cause = error.cause
+    return worded
 
 
 def _glorot_uniform(n_in: int, n_out: int, rng: np.random.Generator, dtype, *,

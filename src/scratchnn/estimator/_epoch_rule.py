@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from sklearn.base import BaseEstimator
 
 from ..errors import TrainingDivergedError
@@ -32,6 +33,11 @@ class EpochRule:
     ``est`` is the ``MLPClassifier`` or ``MLPRegressor`` being fitted. ``val`` is
     ``(X_val, targets_val, weights_val or None)`` or ``None``; the estimator
     scores it (``_validation_score``: accuracy for the classifier, R² for the regressor).
+
+    A loss that overflows raises (``diverged``), except with validation data: then, as in
+    scikit-learn, training goes on and the scores record it (R² becomes ``nan``); once the
+    weights are no longer finite the run stops (``diverged_at`` is that epoch) and the caller
+    restores the best epoch's weights.
     """
 
     def __init__(self, est: BaseEstimator, val, *, samples_per_epoch: float):
@@ -48,6 +54,7 @@ class EpochRule:
             self.val_loss = est._make_loss()
             self.best_key: tuple[float, float] | None = None
         self.stopped = False
+        self.diverged_at: int | None = None
 
     def end_epoch(self, epoch: int, loss: float, accuracy: float) -> bool:
         est = self.est
@@ -57,6 +64,10 @@ class EpochRule:
         est.loss_curve_.append(loss)
         if est.verbose:
             print(f"Iteration {est.n_iter_}, loss = {loss:.8f}")
+        if self.val is not None and not self._finite_weights():
+            self._validation_improved(finite=False)  # recorded: nan for the regressor
+            self.diverged_at, self.stopped = epoch, True
+            return True
         improved = self._validation_improved() if self.val is not None else (
             self._loss_improved(loss))
         est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
@@ -74,7 +85,10 @@ class EpochRule:
         est.best_loss_ = min(est.best_loss_, loss)
         return improved
 
-    def _validation_improved(self) -> bool:
+    def _finite_weights(self) -> bool:
+        return all(np.isfinite(p).all() for p in self.best.params)
+
+    def _validation_improved(self, finite: bool = True) -> bool:
         est = self.est
         X_val, targets, weights = self.val
         logits = est.model_.forward(X_val)
@@ -85,7 +99,7 @@ class EpochRule:
         # lowest weighted validation loss, so a tie does not keep a barely-trained network.
         extra = () if weights is None else (weights,)
         key = (-score, self.val_loss.forward(logits, targets, *extra))
-        if self.best_key is None or key < self.best_key:
+        if finite and (self.best_key is None or key < self.best_key):
             self.best_key, self.best.loss = key, math.inf
             self.best.offer(-score, est.n_iter_)
         if est.verbose:
@@ -110,5 +124,6 @@ class EpochRule:
             print(f"{message} Stopping.")
         return True
 
-    def diverged(self, value: float, epoch: int) -> TrainingDivergedError:
-        return self.est._diverged(value, epoch)
+    def diverged(self, value: float, epoch: int) -> TrainingDivergedError | None:
+        """The error to raise; None with validation data (train on, as scikit-learn)."""
+        return None if self.val is not None else self.est._diverged(value, epoch)

@@ -13,7 +13,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import validate_data
 
 from .._params import POSITIVE_NUMBER, check
-from ..functional import log_sigmoid, log_softmax, sigmoid, softmax, softplus
+from ..functional import sigmoid, softmax, softplus
 from ..losses import BinaryCrossEntropy, Loss, SoftmaxCrossEntropy
 from ._base import _BaseMLP, _partial_fit_available
 
@@ -263,28 +263,29 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def predict_proba(self, X):
         """Class probabilities ``(n_samples, n_classes)``, columns ordered as ``classes_``
-        (for a multilabel ``y``: each label's own probability)."""
-        z = self._logits(X)
+        (for a multilabel ``y``: each label's own probability). Each probability is computed
+        from the logits on its own (for two classes ``sigmoid(-z)`` and ``sigmoid(z)``, not
+        ``1 - p``), so a small one keeps its digits instead of rounding to 0."""
+        return self._probabilities(self._logits(X))
+
+    def predict_log_proba(self, X):
+        """``log(predict_proba(X))`` ``(n_samples, n_classes)``: the log of the very numbers
+        ``predict_proba`` returns, so their order and ties agree (a probability rounded to 1
+        has log 0). A probability below the smallest float (about 1e-323) is 0, and its log
+        ``-inf``, as in scikit-learn; ``scratchnn.functional.log_softmax`` (or
+        ``log_sigmoid``) of the logits, ``activations(X)[-1]``, gives such logs finite."""
+        with np.errstate(divide="ignore"):
+            return np.log(self._probabilities(self._logits(X)))
+
+    def _probabilities(self, z: np.ndarray) -> np.ndarray:
+        """Logits ``(n, n_outputs_)`` -> probabilities ``(n, n_classes)``."""
         if len(self.classes_) == 1:  # fitted on one class: it is certain
             return np.ones((z.shape[0], 1), dtype=z.dtype)
         if self._multilabel:
             return sigmoid(z)
-        if z.shape[1] == 1:
-            p = sigmoid(z[:, 0])
-            return np.column_stack([1 - p, p])
+        if z.shape[1] == 1:  # two classes: each column from the logit
+            return sigmoid(np.column_stack([-z[:, 0], z[:, 0]]))
         return softmax(z)
-
-    def predict_log_proba(self, X):
-        """Log of ``predict_proba`` ``(n_samples, n_classes)``, computed stably from the
-        logits (no ``log(0)`` for confident predictions)."""
-        z = self._logits(X)
-        if len(self.classes_) == 1:
-            return np.zeros((z.shape[0], 1), dtype=z.dtype)
-        if self._multilabel:
-            return log_sigmoid(z)
-        if z.shape[1] == 1:
-            return np.column_stack([log_sigmoid(-z[:, 0]), log_sigmoid(z[:, 0])])
-        return log_softmax(z)
 
     def predict(self, X):
         """Predicted labels ``(n_samples,)``, values from ``classes_`` (a 0/1 indicator

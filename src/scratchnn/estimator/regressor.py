@@ -203,10 +203,11 @@ loss_curve_, best_loss_, n_layers_
         return _HalfSquaredError()
 
     def _validation_score(self, logits, targets, weights) -> float:
-        """R² of the predictions (weighted by ``weights``), as scikit-learn's early stopping."""
+        """R² of the predictions (weighted by ``weights``), as scikit-learn's early stopping:
+        ``nan`` when a prediction is not finite (the weights diverged)."""
         predicted = self._inverse_link(logits)
         if not np.isfinite(predicted).all():
-            return -math.inf
+            return math.nan
         return r2_score(targets, predicted, weights)
 
 

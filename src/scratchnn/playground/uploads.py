@@ -81,7 +81,7 @@ def parse_upload(name, text, problem: str) -> Upload:
                                f"most {MAX_UPLOAD_ROWS}")
         X = table.numeric(columns)
         if problem == "regression":
-            labels = table.numeric([target])[:, 0].tolist()
+            labels = _numeric_target(table, target)
             classes = []
         else:
             labels = read_labels(table, target)
@@ -90,6 +90,16 @@ def parse_upload(name, text, problem: str) -> Upload:
         raise SessionError(f"{name}: the label column {target!r} has {len(classes)} distinct "
                            f"value(s); classification needs 2 to {MAX_CLASSES} classes")
     return Upload(name, columns, target, X, labels, classes)
+
+
+def _numeric_target(table, target: str) -> list[float]:
+    """The regression target's numbers; a column of text is named as the target it is."""
+    values = read_labels(table, target)  # ints, floats, or the text of anything else
+    if all(isinstance(v, str) for v in values):
+        raise DataError(f"{table.path}: the target column {target!r} holds text such as "
+                        f"{values[0]!r}, not numbers; regression predicts a number, so the "
+                        "target must be numeric (for labels, choose classification)")
+    return table.numeric([target])[:, 0].tolist()
 
 
 def encoded_labels(upload: Upload, problem: str) -> np.ndarray:

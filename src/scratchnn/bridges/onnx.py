@@ -343,7 +343,7 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, opset: int = DEFAUL
             MIN_OPSET <= opset <= onnx.defs.onnx_opset_version()):
         raise ValueError(f"opset must be an integer from {MIN_OPSET} to "
                          f"{onnx.defs.onnx_opset_version()}, got {opset!r}")
-    if network.takes_rows and not network.dense_layers:
+    if not any(layer.parameters() for layer in network.layers):
         kinds = ", ".join(f"layer {i} ({type(layer).__name__})"
                           for i, layer in enumerate(network.layers)) or "no layers"
         raise ValueError(f"to_onnx: the network has no Dense layer ({kinds}); it needs one to "

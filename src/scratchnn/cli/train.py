@@ -83,6 +83,13 @@ def _check_train_outputs(args) -> None:
                          "out --patience")
     for option in OUTPUT_OPTIONS:
         check_output_path(f"--{option}", getattr(args, option))
+    if args.save:
+        from ..persistence.format import check_model_path
+
+        try:
+            check_model_path(args.save, "--save")
+        except ValueError as error:
+            raise UsageError(str(error)) from None
     check_figure_path("--plot", args.plot)
     if args.animate and not args.animate.lower().endswith(".gif"):
         raise UsageError(f"--animate {args.animate}: the animation is a GIF; give a file name "

@@ -174,7 +174,8 @@ def _class_constant(classes) -> np.ndarray:
 
 def to_onnx(model, path: str | os.PathLike | None = None, *, opset: int = DEFAULT_OPSET,
             classes: Sequence | None = None, standardize: tuple | None = None,
-            features: Sequence[str] | None = None, feature_names: Sequence[str] | None = None):
+            features: Sequence[str] | None = None, feature_names: Sequence[str] | None = None,
+            dtype=None):
     """Write ``model`` as an ONNX model (returns the ``onnx.ModelProto``; ``path=None`` only
     returns it).
 
@@ -199,10 +200,14 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, opset: int = DEFAUL
         ``sin(x1)``, ``sin(x2)``), so the graph takes the raw columns.
     feature_names : list of str, optional
         Names of the input columns, recorded in the model's metadata (``feature_names``).
+    dtype : float32 or float64, optional
+        The dtype of the input ``X``, of the weights in the graph and of the outputs (default:
+        the network's). ``np.float32`` is what most ONNX users send (and what ``scratchnn
+        export`` writes unless ``--dtype float64``); the weights are then rounded to float32.
 
     Notes
     -----
-    The input ``X`` and the outputs have the network's dtype (float32 or float64).
+    The input ``X`` and the outputs have the same dtype, ``dtype`` (float32 or float64).
     """
     onnx = require("onnx", "to_onnx")
     network = network_of(model)
@@ -212,7 +217,11 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, opset: int = DEFAUL
                          f"{onnx.defs.onnx_opset_version()}, got {opset!r}")
     if classes is None and not isinstance(model, Sequential):
         classes = model.classes_
-    dtype = np.result_type(*(layer.dtype for layer in network.dense_layers))
+    if dtype is None:
+        dtype = np.result_type(*(layer.dtype for layer in network.dense_layers))
+    elif np.dtype(dtype) not in (np.float32, np.float64):
+        raise ValueError(f"to_onnx: dtype must be float32 or float64, got {np.dtype(dtype)}")
+    dtype = np.dtype(dtype)
     n_in = 2 if features else network.n_inputs
     if standardize is not None:
         n_in = len(np.asarray(standardize[0]))

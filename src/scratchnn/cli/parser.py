@@ -322,4 +322,8 @@ def _add_export(commands) -> None:
     export.add_argument("output", metavar="OUT.onnx", help="the ONNX file to write")
     export.add_argument("--opset", type=positive_int, default=None,
                         help="ONNX operator set, 13 or newer (default 17)")
+    export.add_argument("--dtype", choices=("float32", "float64"), default="float32",
+                        help="the type of the input X, the weights and the probabilities "
+                             "(default float32, what ONNX users send; float64 keeps the "
+                             "model's doubles)")
     export.set_defaults(run=_command("export"))

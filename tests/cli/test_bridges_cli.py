@@ -154,7 +154,7 @@ def test_export_of_a_saved_estimator_keeps_its_labels(tmp_path, monkeypatch, cap
     labels, proba = session.run(None, {"X": X})
     np.testing.assert_array_equal(labels, clf.predict(X))
     np.testing.assert_allclose(proba, clf.predict_proba(X), rtol=0, atol=1e-12)
-    with pytest.raises(Exception, match="(?i)float"):  # doubles refuse a float32 input
+    with pytest.raises(Exception, match=r"(?i)float"):  # doubles refuse a float32 input
         session.run(None, {"X": X.astype(np.float32)})
 
 

@@ -199,6 +199,25 @@ def _add_source(parser: argparse.ArgumentParser, *, required: bool = True) -> No
                         help="with --dataset: noise level (default: the dataset's own)")
 
 
+def parse_names(text: str) -> list[str]:
+    """``"a, b,c"`` -> ``["a", "b", "c"]`` (the type of ``--drop`` and ``--columns``)."""
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected comma-separated column names such as "
+                                         f"id,date, got {text!r}")
+    return list(dict.fromkeys(names))  # each once, in the order given
+
+
+def _add_columns(parser: argparse.ArgumentParser) -> None:
+    """``--drop`` and ``--columns``: which columns of a CSV file are the inputs."""
+    parser.add_argument("--drop", type=parse_names, default=None, metavar="COLS",
+                        help="with a CSV file: columns to leave out, e.g. id,date (a model "
+                             "remembers them: evaluate and predict leave them out too)")
+    parser.add_argument("--columns", type=parse_names, default=None, metavar="COLS",
+                        help="with a CSV file: the only columns to use as inputs, e.g. a,b,c "
+                             "(instead of every column but the target; not with --drop)")
+
+
 def _add_task_check(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", choices=TASKS, default=None,
                         help="optional: the task the model must have been trained for (a model "
@@ -212,6 +231,7 @@ def _add_train(commands) -> None:
                                 "(--task regression). The last line printed is the test "
                                 "accuracy (regression: the test R², MAE and RMSE).")
     _add_source(train)
+    _add_columns(train)
     net = train.add_argument_group("network and training")
     net.add_argument("--task", choices=TASKS, default=None,
                      help="classification (class labels) or regression (a number); default: "
@@ -275,6 +295,7 @@ def _add_evaluate(commands) -> None:
     evaluate.add_argument("--seed", type=random_seed, default=None,
                           help="with --dataset: seed of the sample (default: the training seed "
                                "+ 1, a fresh sample)")
+    _add_columns(evaluate)
     _add_task_check(evaluate)
     evaluate.set_defaults(run=_command("evaluate"))
 
@@ -293,6 +314,7 @@ def _add_predict(commands) -> None:
                          help="also print the probability of every class")
     predict.add_argument("-o", "--output", metavar="OUT.csv",
                          help="write the predictions here instead of to stdout")
+    _add_columns(predict)
     _add_task_check(predict)
     predict.set_defaults(run=_command("predict"))
 
@@ -308,6 +330,7 @@ def _add_plot(commands) -> None:
                       help="with --dataset: seed of the sample (default: the training seed + 1)")
     plot.add_argument("-o", "--output", metavar="FIG.png", required=True,
                       help="the figure to write (.png, .svg or .pdf)")
+    _add_columns(plot)
     _add_task_check(plot)
     plot.set_defaults(run=_command("plot"))
 

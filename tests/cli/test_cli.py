@@ -352,8 +352,8 @@ def test_errors_are_one_clear_line_and_touch_nothing(error_runs, name):
      "--patience goes with --early-stopping (it counts epochs without improvement on the "
      "validation data); add --early-stopping, or leave out --patience"),
     (["train", "--dataset", "moons", "--optimizer", "sgd", "--alpha", "1000", "--save",
-      "{model_out}"], 1, "alpha (1000) is too large (its pull on the weights overshoots zero, further at every "
-     "step); use a smaller alpha (--alpha 1000)"),
+      "{model_out}"], 1, "alpha (1000) is too large (its pull on the weights overshoots zero, "
+     "further at every step); use a smaller alpha (--alpha 1000)"),
     (["train", "--data", "{headless}", "--target", "y", "--save", "{model_out}"], 1,
      "headless.csv: the first line holds numbers, not column names; add a header line such as "
      "x1,x2,x3"),

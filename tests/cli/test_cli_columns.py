@@ -130,6 +130,15 @@ def test_a_wrong_case_target_suggests_the_column(files, run_cli_inprocess):
     assert code == 1  # the model file is read first: no such file
 
 
+def test_features_given_column_names_points_to_columns(files, run_cli_inprocess):
+    code, _, err = run_cli_inprocess("train", "--data", files["plain"], "--target", "species",
+                                     "--features", "petal_length", *QUICK)
+    assert code == 2
+    assert "unknown feature 'petal_length'; choose from: x1, x2, x1^2, x2^2, x1*x2, sin(x1), " \
+           "sin(x2), sin (computed from 2-D points; to choose a CSV file's columns, use " \
+           "--columns)" in one_line(err)
+
+
 def test_columns_go_with_a_csv_file(run_cli_inprocess):
     code, _, err = run_cli_inprocess("train", "--dataset", "moons", "--drop", "x1", *QUICK)
     assert code == 2

@@ -123,8 +123,9 @@ def parse_features(text: str) -> list[str]:
         from ..datasets import FeatureLift
 
         return FeatureLift(names).fit(np.zeros((1, 2))).feature_names_
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+    except ValueError as error:  # perhaps a CSV file's column names: --columns chooses those
+        raise argparse.ArgumentTypeError(f"{error} (computed from 2-D points; to choose a CSV "
+                                         "file's columns, use --columns)") from None
 
 
 class _DatasetNames:

@@ -194,6 +194,7 @@ def test_predict_on_a_file_with_pandas_index_says_how_to_leave_it_out(files, run
     code, out, err = run_cli_inprocess("predict", model, files["pandas"], "--drop",
                                        "Unnamed: 0")
     assert code == 0 and err == "", err
+    assert len(out.strip().splitlines()) == 91
     code, _, err = run_cli_inprocess("predict", model, files["id"])
     assert code == 1 and one_line(err).endswith("; leave the others out with --drop ID")
 

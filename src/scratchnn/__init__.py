@@ -135,4 +135,9 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_MODULE_OF})
+    """The public API alone: ``__all__``, ``__version__`` and the public submodules (not the
+    helpers this module itself uses, such as ``importlib`` or ``TYPE_CHECKING``)."""
+    import pkgutil
+
+    submodules = {m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")}
+    return sorted({*__all__, "__version__", *submodules})

@@ -185,6 +185,15 @@ def _check_separator(path: str, header: list[str]) -> None:
                             "comma-separated CSV file (with . as the decimal point)")
 
 
+def _name_pandas_index(header: list[str]) -> list[str]:
+    """The header with an empty first cell named ``Unnamed: 0``, as pandas names it: the row
+    index that ``df.to_csv()`` writes without ``index=False`` (the command line warns about
+    it, and ``--drop 'Unnamed: 0'`` leaves it out)."""
+    if len(header) > 1 and not header[0] and header[1] and "Unnamed: 0" not in header:
+        return ["Unnamed: 0", *header[1:]]
+    return header
+
+
 def _check_names(path: str, header: list[str], line: int) -> None:
     if not all(header):
         raise DataError(f"{path} line {line}: the header has no name for column "
@@ -370,6 +379,7 @@ class _Reader:
         else:
             check = _scan_lines(path, len(header))
         _check_separator(path, header)
+        header = _name_pandas_index(header)
         _check_repeats(path, header)  # before pandas builds a column for every name
         self.raw_header, self.header = header, header
         self.checked = False

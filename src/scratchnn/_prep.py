@@ -169,5 +169,7 @@ class Prep:
                 raise ValueError("the target scaling is not a finite mean and a positive scale")
         return cls(list(map(str, names)), classes, mean, scale,
                    list(features) if features else None,
-                   {k: v for k, v in metadata.items() if k in ("dataset", "seed", "target")},
+                   {k: v for k, v in metadata.items()
+                    if k in ("dataset", "seed", "target", "ignored_columns",
+                             "selected_columns")},
                    task, target_mean, target_scale)

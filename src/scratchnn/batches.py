@@ -100,17 +100,24 @@ def check_targets(y, loss: Loss, n_samples: int, n_outputs: int, dtype) -> np.nd
         raise ValueError(f"X and y have different lengths: {n_samples} samples but {y.shape[0]} "
                          "labels")
     if isinstance(loss, BinaryCrossEntropy):
-        values = np.unique(y)
-        if y.ndim > 2 or (y.ndim == 2 and y.shape[1] != 1) or not np.isin(values, (0, 1)).all():
+        if y.ndim > 2 or (y.ndim == 2 and y.shape[1] != 1):
             raise ValueError(f"binary cross-entropy needs labels 0/1 of shape (n,) or (n, 1), got "
-                             f"values {values[:5].tolist()} with shape {y.shape}; for more classes "
-                             "use SoftmaxCrossEntropy and one output per class")
+                             f"shape {y.shape}; for more classes use SoftmaxCrossEntropy and one "
+                             "output per class")
+        if not np.isin(y, (0, 1)).all():
+            raise ValueError(f"binary cross-entropy needs labels 0/1, got {_offending(y, (0, 1))}"
+                             "; for more classes use SoftmaxCrossEntropy and one output per "
+                             "class")
         return y.reshape(-1, 1).astype(dtype)
     if isinstance(loss, SoftmaxCrossEntropy):
-        if y.ndim != 1 or not np.issubdtype(y.dtype, np.number) or (
-                np.any(y != np.round(y)) or y.min() < 0 or y.max() >= n_outputs):
+        if y.ndim != 1 or not np.issubdtype(y.dtype, np.number):
+            got = f"shape {y.shape}" if y.ndim != 1 else f"values of dtype {y.dtype}"
             raise ValueError(f"softmax cross-entropy needs integer labels 0..{n_outputs - 1} of "
-                             f"shape (n,), got shape {y.shape}")
+                             f"shape (n,), got {got}")
+        if np.any(y != np.round(y)) or y.min() < 0 or y.max() >= n_outputs:
+            raise ValueError(f"softmax cross-entropy needs integer labels 0..{n_outputs - 1}, got "
+                             f"{_offending(y, range(n_outputs))}; number the classes from 0, "
+                             "and give the network one output per class")
         return y.astype(np.intp)
     y = np.asarray(y, dtype=dtype)
     if y.size != n_samples * n_outputs:
@@ -119,6 +126,18 @@ def check_targets(y, loss: Loss, n_samples: int, n_outputs: int, dtype) -> np.nd
     if not np.isfinite(y).all():
         raise ValueError("y contains NaN or infinite values")
     return y.reshape(n_samples, n_outputs)
+
+
+def _offending(y: np.ndarray, allowed) -> str:
+    """``"labels 1..3; found 3 in 3 rows"``: the range of ``y`` and its values outside
+    ``allowed`` (the first five), with how many rows hold them."""
+    bad = ~np.isin(y, list(allowed))
+    values = np.unique(y[bad])
+    shown = ", ".join(f"{v:g}" for v in values[:5].tolist()) + (", ..." if values.size > 5 else "")
+    finite = y[np.isfinite(y)]
+    span = f"{finite.min():g}..{finite.max():g}" if finite.size else "nan"
+    count = int(np.count_nonzero(bad))
+    return f"labels {span}; found {shown} in {count} row{'s' if count != 1 else ''}"
 
 
 def stratified_split(y: np.ndarray, fraction: float, rng: np.random.Generator,

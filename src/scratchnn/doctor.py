@@ -14,7 +14,8 @@ the model and the ``History`` already hold, with no extra forward or backward pa
 - the **update-to-weight ratio** ``||W_now - W_before|| / ||W_now||`` over one epoch, which is
   about 1e-3 per step in a healthy run (the rule of thumb of Stanford's CS231n notes);
 - a **loss that rises** for several epochs in a row;
-- **over-fitting**: training accuracy far above validation accuracy.
+- **over-fitting**: training accuracy far above validation accuracy; or, by the losses, the
+  validation loss rising well above its lowest while the training loss goes on falling.
 
 Each finding is a ``Finding(kind, epoch, message)``, printed once when it is first seen and
 kept in ``doctor.findings``. The per-epoch numbers behind them (``doctor.epochs``,
@@ -41,7 +42,7 @@ from .model import Sequential
 from .normalization import BatchNorm1D, BatchNorm2D, LayerNorm
 
 KINDS = ("first_loss", "dead_units", "vanishing_gradients", "exploding_gradients",
-         "large_updates", "small_updates", "rising_loss", "overfitting")
+         "large_updates", "small_updates", "rising_loss", "overfitting", "rising_val_loss")
 
 
 def _divide(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -93,6 +94,10 @@ class TrainingDoctor:
         loss has not fallen by a tenth.
     overfit_gap : report when training accuracy exceeds validation accuracy by more than this
         (0.15).
+    overfit_rise : report when the validation loss has stayed more than this fraction (0.25)
+        above its lowest for ``patience`` epochs, at least ``patience`` epochs after that
+        lowest, while the training loss fell below what it was then and below the validation
+        loss by as much (``rising_val_loss``: the over-fitting that accuracy alone can miss).
     warmup, every : the doctor looks after each of the first ``warmup`` epochs (20), where
         most troubles show, then after every ``every``-th (20), so that it costs little even
         when an epoch takes microseconds. ``patience`` counts looks, not epochs (a rising
@@ -111,8 +116,8 @@ class TrainingDoctor:
     def __init__(self, X=None, *, patience: int = 5, stream: TextIO | None = sys.stdout,
                  dead_share: float = 0.25, min_rows: int = 100, vanishing: float = 1e-3,
                  exploding: float = 1e3, large_updates: float = 1.0,
-                 small_updates: float = 1e-5, overfit_gap: float = 0.15, warmup: int = 20,
-                 every: int = 20):
+                 small_updates: float = 1e-5, overfit_gap: float = 0.15,
+                 overfit_rise: float = 0.25, warmup: int = 20, every: int = 20):
         if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
             raise ValueError(f"TrainingDoctor: patience must be a positive integer, got "
                              f"{patience!r}")
@@ -133,7 +138,7 @@ class TrainingDoctor:
         self.dead_share, self.min_rows = float(dead_share), int(min_rows)
         self.vanishing, self.exploding = float(vanishing), float(exploding)
         self.large_updates, self.small_updates = float(large_updates), float(small_updates)
-        self.overfit_gap = float(overfit_gap)
+        self.overfit_gap, self.overfit_rise = float(overfit_gap), float(overfit_rise)
         self.findings: list[Finding] = []
         self._reported: set[tuple[str, str]] = set()
         self._reset_run()
@@ -155,6 +160,7 @@ class TrainingDoctor:
         self._check_updates(epoch, history)
         self._check_rising_loss(epoch, history)
         self._check_overfitting(epoch, history)
+        self._check_rising_val_loss(epoch, history)
         return None  # the doctor never stops training
 
     # --- per-epoch numbers ----------------------------------------------------------------
@@ -434,6 +440,30 @@ class TrainingDoctor:
                 f"{val[-1]:.2f}: the network learns the training points by heart "
                 "(over-fitting). Try more data, an L2 penalty (alpha), Dropout, a smaller "
                 "network, or early stopping."))
+
+    def _check_rising_val_loss(self, epoch: int, history) -> None:
+        """Over-fitting by the losses, as a textbook defines it: the validation loss climbs
+        while the training loss falls (it can climb while validation accuracy holds: the
+        network grows confident on the points it gets wrong)."""
+        val, train = history.val_loss, history.loss
+        if len(val) <= self.patience or len(val) != len(train) or not all(
+                map(math.isfinite, val)):
+            return
+        best = int(np.argmin(val))
+        high = val[best] * (1 + self.overfit_rise)
+        if len(val) - 1 - best < self.patience or not all(
+                value > high for value in val[-self.patience:]):
+            return
+        # ... while the training loss fell, to well below the validation loss (a validation
+        # loss that wanders around the training loss is noise, not a network learning by heart)
+        if train[-1] >= train[best] or train[-1] * (1 + self.overfit_rise) >= val[-1]:
+            return
+        self._report("rising_val_loss", epoch, (
+            f"the validation loss was lowest at epoch {best + 1} ({val[best]:.3g}) and has "
+            f"risen to {val[-1]:.3g}, while the training loss fell from {train[best]:.3g} to "
+            f"{train[-1]:.3g}: the network learns the training points by heart (over-fitting). "
+            f"Try early stopping (fit's early_stopping=True keeps the weights of the best "
+            f"epoch, here {best + 1}), an L2 penalty (alpha), or more data."))
 
 
 def _arrays(layer: Layer, weights: str, biases: str) -> tuple[np.ndarray, np.ndarray]:

@@ -51,9 +51,10 @@ def _binary_targets(z: np.ndarray, y) -> np.ndarray:
     # Labels 0/1 or soft targets in [0, 1]: one min and one max over the targets.
     if y.size and not (np.minimum.reduce(y, axis=None) >= 0
                        and np.maximum.reduce(y, axis=None) <= 1):
-        bad = y[~((y >= 0) & (y <= 1))].flat[0]
-        raise ValueError(f"BinaryCrossEntropy needs labels 0 or 1, got {bad:g} (soft targets "
-                         "must lie in [0, 1]); for more classes use SoftmaxCrossEntropy")
+        bad = y[~((y >= 0) & (y <= 1))]
+        raise ValueError(f"BinaryCrossEntropy: got labels {_span(y)}, need 0 or 1 "
+                         f"(soft targets in [0, 1]); found {_listed(bad)} in {_rows(bad.size)}; "
+                         "for more classes use SoftmaxCrossEntropy")
     return y
 
 
@@ -75,10 +76,28 @@ def _class_labels(y, shape: tuple[int, int]) -> np.ndarray:
         raise ValueError(f"SoftmaxCrossEntropy needs integer class labels 0..{k - 1}, got an "
                          f"array of dtype {y.dtype}; convert with y.astype(int)")
     if n and (np.minimum.reduce(y) < 0 or np.maximum.reduce(y) >= k):
-        bad = y[(y < 0) | (y >= k)][0]
-        raise ValueError(f"SoftmaxCrossEntropy: label {bad} is out of range for {k} classes "
-                         f"(labels must be 0..{k - 1})")
+        bad = y[(y < 0) | (y >= k)]
+        raise ValueError(f"SoftmaxCrossEntropy: got labels {y.min()}..{y.max()}, need "
+                         f"0..{k - 1}; found {_listed(bad)} in {_rows(bad.size)} (number the "
+                         f"classes from 0, and give the network one output per class)")
     return y
+
+
+def _listed(bad: np.ndarray, most: int = 5) -> str:
+    """The distinct offending values of ``bad``, for an error: ``"3"``, ``"-1, 3, 4, ..."``."""
+    values = np.unique(bad)
+    shown = ", ".join(f"{v:g}" for v in values[:most].tolist())
+    return shown + (", ..." if values.size > most else "")
+
+
+def _span(y: np.ndarray) -> str:
+    """``"1..3"``: the smallest and the largest of the finite values (``nan`` if none is)."""
+    finite = y[np.isfinite(y)]
+    return f"{finite.min():g}..{finite.max():g}" if finite.size else "nan"
+
+
+def _rows(count: int) -> str:
+    return f"{count} row{'s' if count != 1 else ''}"
 
 
 def _mean(per_element: np.ndarray, w: np.ndarray | None) -> float:

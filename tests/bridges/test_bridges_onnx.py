@@ -75,6 +75,30 @@ def test_a_classifier_gives_label_and_probabilities_like_predict(activation, n_c
     np.testing.assert_allclose(proba, clf.predict_proba(X), rtol=0, atol=TOLERANCE[dtype])
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_a_float64_classifier_exported_as_float32_agrees_at_float32_tolerance(n_classes):
+    clf, X = fitted("tanh", np.float64, n_classes)
+    proto = bridges.to_onnx(clf, dtype=np.float32)
+    assert proto.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT
+    label, proba = run(proto, X.astype(np.float32))
+    assert proba.dtype == np.float32
+    np.testing.assert_allclose(proba, clf.predict_proba(X), rtol=0, atol=TOL)
+    expected = clf.predict_proba(X)
+    top = np.sort(expected, axis=1)
+    clear = top[:, -1] - top[:, -2] > 2 * TOL  # rows not on a boundary at float32 precision
+    np.testing.assert_array_equal(label[clear], clf.predict(X)[clear])
+    with pytest.raises(ValueError, match="dtype must be float32 or float64, got float16"):
+        bridges.to_onnx(clf, dtype=np.float16)
+
+
+def test_a_float32_network_exported_as_float64_keeps_its_values():
+    model = snn.mlp([3, 5, 2], "tanh", rng=0, dtype=np.float32)
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    (output,) = run(bridges.to_onnx(model, dtype="float64"), X)
+    assert output.dtype == np.float64
+    np.testing.assert_allclose(output, model.forward(X.astype(np.float32)), rtol=0, atol=1e-6)
+
+
 def test_string_labels_and_a_sequential_with_classes():
     clf, X = fitted("tanh", np.float64, 3, labels=["cat", "dog", "eel"])
     label, proba = run(bridges.to_onnx(clf), X)

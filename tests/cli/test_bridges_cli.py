@@ -71,13 +71,19 @@ def test_export_predicts_as_scratchnn_predict(folder, model, data, run_cli):
     data_header, data_rows = read_csv(folder / data)
     columns = [data_header.index(name) for name in names]
     X = np.array([[float(row[j]) for j in columns] for row in data_rows])
+    assert result.stdout.startswith(f"input: X, float32, {len(names)} columns ")
     session = ort.InferenceSession(str(folder / out), providers=["CPUExecutionProvider"])
-    labels, proba = session.run(None, {"X": X})
-    assert [str(label) for label in labels] == expected_labels
+    labels, proba = session.run(None, {"X": X.astype(np.float32)})  # float32 by default
+    assert proba.dtype == np.float32
     assert header[1:] == [f"p_{label}" for label in (["high", "low", "mid"]
                                                      if model == "table.npz" else (0, 1))]
-    # predict prints 6 decimals: equal to its rounding (5e-7) plus onnxruntime's 1e-6 margin
-    np.testing.assert_allclose(proba, expected_proba, rtol=0, atol=1.5e-6)
+    # predict prints 6 decimals (5e-7); float32 weights and inputs add a few 1e-7 more
+    np.testing.assert_allclose(proba, expected_proba, rtol=0, atol=5e-6)
+    top = np.sort(expected_proba, axis=1)
+    clear = top[:, -1] - top[:, -2] > 1e-5  # rows not on the boundary, at float32 precision
+    assert clear.mean() > 0.9
+    assert [str(label) for label, c in zip(labels, clear) if c] == [
+        label for label, c in zip(expected_labels, clear) if c]
 
 
 def one_line_error_text(stderr: str) -> str:
@@ -139,10 +145,34 @@ def test_export_of_a_saved_estimator_keeps_its_labels(tmp_path, monkeypatch, cap
     clf = snn.MLPClassifier((5,), max_iter=50, random_state=0).fit(X, y)
     snn.save(clf, tmp_path / "clf.npz")
     monkeypatch.chdir(tmp_path)
-    assert cli.main(["export", "clf.npz", "clf.onnx"]) == 0
-    assert "3 classes: blue, green, red" in capsys.readouterr().out
+    assert cli.main(["export", "clf.npz", "clf.onnx", "--dtype", "float64"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("input: X, float64, 3 columns (x1, x2, x3)\n")
+    assert "3 classes: blue, green, red" in out
     session = ort.InferenceSession(str(tmp_path / "clf.onnx"),
                                    providers=["CPUExecutionProvider"])
     labels, proba = session.run(None, {"X": X})
     np.testing.assert_array_equal(labels, clf.predict(X))
     np.testing.assert_allclose(proba, clf.predict_proba(X), rtol=0, atol=1e-12)
+    with pytest.raises(Exception, match=r"(?i)float"):  # doubles refuse a float32 input
+        session.run(None, {"X": X.astype(np.float32)})
+
+
+def test_export_writes_a_float32_input_by_default(tmp_path, monkeypatch, capsys):
+    import scratchnn as snn
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(80, 2))
+    clf = snn.MLPClassifier((6,), max_iter=60, random_state=0).fit(X, (X[:, 0] > X[:, 1]) * 1)
+    snn.save(clf, tmp_path / "clf.npz")
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["export", "clf.npz", "clf.onnx"]) == 0
+    assert capsys.readouterr().out.startswith("input: X, float32, 2 columns (x1, x2)\n")
+    proto = onnx.load(str(tmp_path / "clf.onnx"))
+    assert proto.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT
+    session = ort.InferenceSession(str(tmp_path / "clf.onnx"),
+                                   providers=["CPUExecutionProvider"])
+    labels, proba = session.run(None, {"X": X.astype(np.float32)})
+    assert proba.dtype == np.float32
+    np.testing.assert_allclose(proba, clf.predict_proba(X), rtol=0, atol=1e-5)
+    assert np.mean(labels == clf.predict(X)) > 0.97

@@ -193,7 +193,7 @@ def _write_inputs(folder: Path) -> None:
     write_csv(folder / "missing.csv", ["x1", "x2", "y"],
               [[0.1, 0.2, 0], [0.3, 0.4, 1], ["", 0.1, 0]])
     write_csv(folder / "wide.csv", ["x1", "x2", "x3"], [[0.1, 0.2, 0.3]])
-    write_csv(folder / "renamed.csv", ["u", "v"], [[0.1, 0.2]])
+    write_csv(folder / "renamed.csv", ["u"], [[0.1]])  # one column for two: refused
     write_csv(folder / "three.csv", ["x1", "x2", "x3", "y"],
               [[i, i % 3, i % 5, i % 2] for i in range(20)])
     (folder / "binary.csv").write_bytes(bytes(range(256)) * 4)
@@ -288,13 +288,13 @@ def test_errors_are_one_clear_line_and_touch_nothing(error_runs, name):
 
 @pytest.mark.parametrize(("args", "code", "phrase"), [
     (["predict", "{model}", "{dir}", "-o", "{out}"], 1, "is a folder, not a CSV file"),
-    (["train", "--data", "{good}", "--target", "label", "--save", "{out}"], 1,
+    (["train", "--data", "{good}", "--target", "label", "--save", "{model_out}"], 1,
      "no column 'label'; its columns are: x1, x2, y"),
     (["plot", "{model}", "--data", "{renamed}", "--target", "v", "-o", "{out}"], 1,
      "missing: x1, x2"),
-    (["train", "--dataset", "moons", "--lr=-0.1", "--save", "{out}"], 2,
+    (["train", "--dataset", "moons", "--lr=-0.1", "--save", "{model_out}"], 2,
      "must be a positive number"),
-    (["train", "--data", "{good}", "--save", "{out}"], 2, "--data needs --target"),
+    (["train", "--data", "{good}", "--save", "{model_out}"], 2, "--data needs --target"),
     (["train", "--dataset", "moons", "--target", "y"], 2, "--target goes with --data"),
     (["train", "--dataset", "moons", "--features", "x3"], 2, "unknown feature 'x3'"),
     (["train", "--dataset", "moons", "--save", "{dir}"], 2, "is a folder"),
@@ -304,15 +304,15 @@ def test_errors_are_one_clear_line_and_touch_nothing(error_runs, name):
      "two outputs are the same file, {out}; give each its own name"),
     (["train", "--dataset", "moons", "--save", "{dir}/m.npz", "--history", "{dir}/../{dir.name}"
       "/m.npz"], 2, "two outputs are the same file"),
-    (["evaluate", "{model}", "--data", "{labels}", "--target", "y"], 1,
-     "label 7 is not one of the model's classes"),
-    (["evaluate", "{model}", "--dataset", "spirals"], 1, "label 2 is not one"),
-    (["predict", "{csv_model}", "{good}"], 1, "the model expects 3: a, b, c"),
+    (["evaluate", "{model}", "--data", "{alien}", "--target", "y"], 1,
+     "alien.csv (2 rows): none of its labels is one of the model's classes (0, 1); is --target "
+     "the right column"),
+    (["predict", "{csv_model}", "{three}"], 1, "the model expects 3: a, b, c"),
     ([], 2, "required"),
     (["train", "--data", "{continuous}", "--target", "y"], 2, "Pass --task regression"),
     (["train", "--data", "{continuous}", "--target", "y", "--task", "classification"], 1,
      "too many for classes"),
-    (["train", "--dataset", "moons", "--save", "{out}", "--plot", "{dir}/figure.jpeg2"], 2,
+    (["train", "--dataset", "moons", "--save", "{model_out}", "--plot", "{dir}/figure.jpeg2"], 2,
      "must end in an image format"),
     (["plot", "{model}", "--dataset", "moons", "-o", "{dir}/figure.xyz"], 2,
      "must end in an image format"),
@@ -324,15 +324,15 @@ def test_errors_are_one_clear_line_and_touch_nothing(error_runs, name):
      "evaluate' reports its accuracy instead"),
     (["train", "--data", "{three}", "--target", "y", "--features", "x1,x2,x1*x2"], 2,
      "--features lifts 2-D points (x1, x2), but the data has 3 input columns"),
-    (["train", "--data", "{oneclass}", "--target", "y", "--save", "{out}"], 1,
+    (["train", "--data", "{oneclass}", "--target", "y", "--save", "{model_out}"], 1,
      "single class (1): nothing to learn; the target column needs at least 2 different labels"),
-    (["train", "--data", "{good}", "--target", "y", "--save", "{out}"], 1,
+    (["train", "--data", "{good}", "--target", "y", "--save", "{model_out}"], 1,
      "with 2 rows, the training split has no example of class"),
     (["train", "--data", "{three}", "--target", "y", "--test-size", "0.97"], 1,
      "or a smaller --test-size"),
-    (["train", "--data", "{nan}", "--target", "y", "--save", "{out}"], 1,
+    (["train", "--data", "{nan}", "--target", "y", "--save", "{model_out}"], 1,
      "line 3 (data row 2), column 'x2': 'nan' is not a finite number; correct it or drop"),
-    (["train", "--data", "{huge}", "--target", "y", "--save", "{out}"], 1,
+    (["train", "--data", "{huge}", "--target", "y", "--save", "{model_out}"], 1,
      "column 'x1' has values too large to standardise (near the float64 limit, 1.8e308); "
      "rescale it"),
     (["predict", "{csv_model}", "{huge_abc}", "-o", "{out}"], 1,
@@ -345,16 +345,16 @@ def test_errors_are_one_clear_line_and_touch_nothing(error_runs, name):
     (["train", "--data", "{good}", "--target", "y", "--history", "{good}"], 2,
      "--history {good} is also an input"),
     (["train", "--dataset", "moons", "--animate", "{out}"], 2, "give a file name ending in .gif"),
-    (["train", "--dataset", "moons", "--seed", "-5", "--save", "{out}"], 2,
+    (["train", "--dataset", "moons", "--seed", "-5", "--save", "{model_out}"], 2,
      "--seed: must be a whole number from 0"),
-    (["train", "--dataset", "moons", "--epochs", "1e3", "--save", "{out}"], 2, "write 1000"),
-    (["train", "--dataset", "moons", "--patience", "5", "--save", "{out}"], 2,
+    (["train", "--dataset", "moons", "--epochs", "1e3", "--save", "{model_out}"], 2, "write 1000"),
+    (["train", "--dataset", "moons", "--patience", "5", "--save", "{model_out}"], 2,
      "--patience goes with --early-stopping (it counts epochs without improvement on the "
      "validation data); add --early-stopping, or leave out --patience"),
-    (["train", "--dataset", "moons", "--optimizer", "sgd", "--alpha", "1000", "--save", "{out}"],
-     1, "alpha (1000) is too large (its pull on the weights overshoots zero, further at every "
-     "step); use a smaller alpha (--alpha 1000)"),
-    (["train", "--data", "{headless}", "--target", "y", "--save", "{out}"], 1,
+    (["train", "--dataset", "moons", "--optimizer", "sgd", "--alpha", "1000", "--save",
+      "{model_out}"], 1, "alpha (1000) is too large (its pull on the weights overshoots zero, "
+     "further at every step); use a smaller alpha (--alpha 1000)"),
+    (["train", "--data", "{headless}", "--target", "y", "--save", "{model_out}"], 1,
      "headless.csv: the first line holds numbers, not column names; add a header line such as "
      "x1,x2,x3"),
 ])
@@ -363,13 +363,17 @@ def test_more_errors_in_process(tmp_path, work, args, code, phrase, run_cli_inpr
     good_bytes = good.read_bytes()
     renamed = write_csv(tmp_path / "renamed.csv", ["u", "v"], [[0.1, 0.2]])
     labels = write_csv(tmp_path / "labels.csv", ["x1", "x2", "y"], [[0.1, 0.2, 0], [0, 0, 7]])
+    alien = write_csv(tmp_path / "alien.csv", ["x1", "x2", "y"], [[0.1, 0.2, 8], [0, 0, 7]])
     continuous = write_csv(tmp_path / "continuous.csv", ["x", "y"],
                            [[i, i * 0.37] for i in range(30)])
     out = tmp_path / "out.png"
     out.write_bytes(OLD)
+    model_out = tmp_path / "out.npz"
+    model_out.write_bytes(OLD)
     (tmp_path / "model_copy.npz").write_bytes((work["dir"] / "moons.npz").read_bytes())
     names = {"model": work["dir"] / "moons.npz", "csv_model": work["dir"] / "csv.npz",
              "dir": tmp_path, "good": good, "renamed": renamed, "labels": labels, "out": out,
+             "model_out": model_out, "alien": alien,
              "continuous": continuous, "model_copy": tmp_path / "model_copy.npz",
              "png": work["dir"] / "moons.png",
              "three": write_csv(tmp_path / "three.csv", ["x1", "x2", "x3", "y"],
@@ -388,7 +392,7 @@ def test_more_errors_in_process(tmp_path, work, args, code, phrase, run_cli_inpr
     assert got == code, stderr
     assert stderr.count("\n") == 1 and stderr.startswith("scratchnn: error: ")
     assert phrase.format(**names) in stderr
-    assert out.read_bytes() == OLD
+    assert out.read_bytes() == OLD and model_out.read_bytes() == OLD
     assert good.read_bytes() == good_bytes
     assert (tmp_path / "model_copy.npz").read_bytes() == (work["dir"] / "moons.npz").read_bytes()
 

@@ -75,6 +75,19 @@ def test_the_lazy_names_are_the_eager_ones():
         datasets.nothing  # noqa: B018
 
 
+def test_dir_shows_the_public_api_alone():
+    import scratchnn
+
+    scratchnn.Dense  # noqa: B018 - a name imported on use stays out of the helpers too
+    names = dir(scratchnn)
+    assert set(scratchnn.__all__) <= set(names)
+    assert {"datasets", "plotting", "layers", "__version__"} <= set(names)
+    for helper in ("TYPE_CHECKING", "importlib", "annotations", "_EXPORTS", "_MODULE_OF"):
+        assert helper not in names
+    assert not [name for name in names if name.startswith("_") and name != "__version__"]
+    assert names == sorted(names)
+
+
 def interrupt_at(env: dict[str, str], stage: str, *argv: str, wait: bool = True,
                  signals: int = 1) -> tuple[int, list[str], str]:
     """Run ``python -m scratchnn argv``; once it says ``ready STAGE`` send Ctrl-C (``signals``

@@ -69,6 +69,60 @@ def test_no_regularisation_on_30_points_overfits():
     assert "training accuracy" in finding.message and "L2 penalty" in finding.message
 
 
+def test_over_fitting_by_the_losses_is_found_where_accuracy_shows_none():
+    # As tutorial 05 defines it: the validation loss climbs while the training loss falls.
+    # Validation accuracy stays above 0.9 here, so the accuracy gap alone says nothing.
+    X, y = datasets.moons(30, noise=0.2, random_state=1)
+    X_val, y_val = datasets.moons(300, noise=0.2, random_state=2)
+    model = snn.mlp([2, 128, 128, 1], rng=0)
+    doctor = TrainingDoctor(stream=None)
+    history = snn.fit(model, X, y, optimizer=snn.Adam(model.parameters(), lr=0.01), epochs=300,
+                      validation_data=(X_val, y_val), rng=0, callbacks=[doctor])
+    assert "overfitting" not in doctor.kinds  # what the doctor said before: nothing
+    best = int(np.argmin(history.val_loss)) + 1
+    assert history.val_loss[-1] > 1.5 * min(history.val_loss)
+    finding = next(f for f in doctor.findings if f.kind == "rising_val_loss")
+    assert f"the validation loss was lowest at epoch {best} (" in finding.message
+    assert "(over-fitting)" in finding.message
+    for remedy in ("early stopping", "L2 penalty", "more data"):
+        assert remedy in finding.message
+    assert finding.epoch > best
+
+
+def test_a_rising_validation_loss_is_reported_once_it_lasts():
+    model = snn.mlp([2, 4, 1], rng=0)
+    doctor = TrainingDoctor(stream=None)
+    history = snn.History()
+    val = [0.6, 0.5, 0.4, 0.45, 0.52, 0.55, 0.6, 0.62, 0.63, 0.65, 0.7]
+    for epoch, value in enumerate(val, start=1):
+        history.loss.append(0.7 / epoch)  # the training loss keeps falling
+        history.val_loss.append(value)
+        history.accuracy.append(0.9)
+        history.val_accuracy.append(0.85)
+        doctor(epoch, history, model)
+        if epoch < 10:  # above 0.5 (= 1.25 x 0.4) only since epoch 5: five epochs at epoch 9
+            assert doctor.kinds == [] or epoch == 9
+    assert doctor.kinds == ["rising_val_loss"]
+    finding = doctor.findings[0]
+    assert finding.epoch == 9
+    assert finding.message.startswith("the validation loss was lowest at epoch 3 (0.4) and has "
+                                      "risen to 0.63, while the training loss fell from 0.233 "
+                                      "to 0.0778")
+
+
+def test_a_validation_loss_that_rises_with_the_training_loss_is_not_over_fitting():
+    model = snn.mlp([2, 4, 1], rng=0)
+    doctor = TrainingDoctor(stream=None)
+    history = snn.History()
+    for epoch, value in enumerate([0.6, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0], start=1):
+        history.loss.append(value)  # both rise: the steps overshoot, reported as such
+        history.val_loss.append(value)
+        history.accuracy.append(0.8)
+        history.val_accuracy.append(0.8)
+        doctor(epoch, history, model)
+    assert "rising_val_loss" not in doctor.kinds and "rising_loss" in doctor.kinds
+
+
 def test_a_tiny_learning_rate_is_too_low(moons):
     X, y = moons
     doctor = diagnose(snn.mlp([2, 16, 1], rng=0), X, y, lr=1e-6, epochs=20)

@@ -144,15 +144,16 @@ def test_bce_reads_fresh_targets_from_a_reused_buffer():
 
 
 def test_bce_refuses_a_label_outside_0_1_instead_of_a_silent_loss():
-    with pytest.raises(ValueError, match=r"^BinaryCrossEntropy needs labels 0 or 1, got 2 "):
+    with pytest.raises(ValueError, match=r"^BinaryCrossEntropy: got labels 0\.\.2, need 0 or 1 "
+                                         r"\(soft targets in \[0, 1\]\); found 2 in 1 row; "):
         snn.BinaryCrossEntropy().forward(np.zeros((3, 1)), np.array([0, 1, 2]))
 
 
 def test_bce_refuses_negative_and_nan_targets():
     loss = snn.BinaryCrossEntropy()
-    with pytest.raises(ValueError, match=r"needs labels 0 or 1, got -0\.5"):
+    with pytest.raises(ValueError, match=r"got labels -0\.5\.\.1, need 0 or 1 .*found -0\.5 in "):
         loss.forward(np.zeros(2), np.array([1.0, -0.5]))
-    with pytest.raises(ValueError, match="needs labels 0 or 1, got nan"):
+    with pytest.raises(ValueError, match=r"got labels 1\.\.1, need 0 or 1 .*found nan in 1 row"):
         loss.forward(np.zeros(2), np.array([1.0, np.nan]))
 
 
@@ -160,7 +161,7 @@ def test_bce_checks_a_new_targets_array_even_after_a_good_one():
     loss = snn.BinaryCrossEntropy()
     z = np.zeros((3, 1))
     loss.forward(z, np.array([[0.0], [1.0], [1.0]]))
-    with pytest.raises(ValueError, match="got 3"):
+    with pytest.raises(ValueError, match="found 3 in 1 row"):
         loss.forward(z, np.array([[0.0], [1.0], [3.0]]))
 
 
@@ -178,13 +179,23 @@ def test_bce_refuses_targets_of_another_length():
 
 
 def test_softmax_cross_entropy_names_a_label_out_of_range():
-    with pytest.raises(ValueError, match=r"^SoftmaxCrossEntropy: label 3 is out of range for 3 "
-                                         r"classes \(labels must be 0..2\)$"):
+    with pytest.raises(ValueError, match=r"^SoftmaxCrossEntropy: got labels 0\.\.3, need 0\.\.2; "
+                                         r"found 3 in 1 row \("):
         snn.SoftmaxCrossEntropy().forward(np.zeros((2, 3)), np.array([0, 3]))
 
 
+def test_softmax_cross_entropy_names_the_range_the_offending_labels_and_their_rows():
+    labels = np.array([1, 2, 3, 3, 3, 1])  # classes numbered from 1, as a spreadsheet would
+    with pytest.raises(ValueError, match=r"^SoftmaxCrossEntropy: got labels 1\.\.3, need "
+                                         r"0\.\.2; found 3 in 3 rows "):
+        snn.SoftmaxCrossEntropy().forward(np.zeros((6, 3)), labels)
+    with pytest.raises(ValueError, match=r"got labels -2\.\.9, need 0\.\.2; found -2, -1, 5, 9 "
+                                         r"in 4 rows"):
+        snn.SoftmaxCrossEntropy().forward(np.zeros((5, 3)), np.array([-1, 9, 0, 5, -2]))
+
+
 def test_softmax_cross_entropy_refuses_negative_labels_instead_of_wrapping_around():
-    with pytest.raises(ValueError, match="label -1 is out of range for 3 classes"):
+    with pytest.raises(ValueError, match=r"need 0\.\.2; found -1 in 1 row"):
         snn.SoftmaxCrossEntropy().forward(np.zeros((2, 3)), np.array([0, -1]))
 
 

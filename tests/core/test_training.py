@@ -4,6 +4,7 @@ divergence, input checks, determinism and the progress bar."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -582,6 +583,7 @@ def bad_inputs():
         ("strings", dict(X=np.full((20, 2), "a")), "X must be numeric"),
         ("labels 1/2", dict(y=y + 1), "binary cross-entropy needs labels 0/1"),
         ("labels -1/1", dict(y=2 * y - 1), "binary cross-entropy needs labels 0/1"),
+        ("labels named", dict(y=y + 1), r"needs labels 0/1, got labels 1\.\.2; found 2 in 10 rows"),
         ("features", dict(X=np.hstack([X, X])), "X has 4 features, but the model expects 2"),
         ("lr 0", dict(lr=0), "lr must be a positive number"),
         ("lr < 0", dict(lr=-0.1), "lr must be a positive number"),
@@ -618,6 +620,14 @@ def test_bad_input_is_refused_before_training(change, message):
     assert_weights_equal(model.get_weights(), before)
 
 
+def test_softmax_labels_out_of_range_are_named_with_their_rows():
+    X, y = datasets.moons(20, random_state=0)
+    labels = np.where(np.arange(20) < 4, 3, y + 1)  # numbered 1..3, as a spreadsheet would
+    with pytest.raises(ValueError, match=r"needs integer labels 0\.\.2, got labels 1\.\.3; "
+                                         r"found 3 in 4 rows; number the classes from 0"):
+        snn.fit(snn.mlp([2, 4, 3], rng=0), X, labels, epochs=1)
+
+
 def test_numpy_scalars_are_fine_as_learning_rate(moons):
     X, y = moons
     for lr in (np.float32(0.1), np.float64(0.1)):
@@ -648,9 +658,13 @@ def test_optimizer_and_schedule_must_belong_to_the_model(moons):
 def test_softmax_labels_must_be_class_indices():
     X = np.zeros((4, 2))
     model = net((2, 3, 3))
-    for y in ([0, 1, 2, 3], [0, 1, -1, 2], [0.5, 1, 2, 0]):
-        with pytest.raises(ValueError, match=r"integer labels 0..2 of shape \(n,\)"):
+    for y, span, bad in (([0, 1, 2, 3], "0..3", "3"), ([0, 1, -1, 2], "-1..2", "-1"),
+                         ([0.5, 1, 2, 0], "0..2", "0.5")):
+        message = f"integer labels 0..2, got labels {span}; found {bad} in 1 row;"
+        with pytest.raises(ValueError, match=re.escape(message)):
             snn.fit(model, X, np.array(y), epochs=1)
+    with pytest.raises(ValueError, match=r"integer labels 0..2 of shape \(n,\), got shape "):
+        snn.fit(model, X, np.zeros((4, 3)), epochs=1)
 
 
 def test_model_must_be_a_sequential(moons):

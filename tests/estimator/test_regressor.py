@@ -189,3 +189,85 @@ def test_activations_returns_every_layer(linear):
     assert [a.shape for a in layers] == [(10, 5), (10, 3), (10, 1)]
     assert (layers[0] >= 0).all()  # after the ReLU
     np.testing.assert_allclose(layers[-1][:, 0], reg.predict(X[:10]))
+
+
+# --- targets far from unit scale ----------------------------------------------------------------
+
+
+def diabetes_split():
+    from sklearn.datasets import load_diabetes
+    from sklearn.model_selection import train_test_split
+
+    X, y = load_diabetes(return_X_y=True)
+    return train_test_split(X, y, random_state=0)
+
+
+def test_raw_diabetes_targets_warn_once_with_the_fix():
+    X_train, X_test, y_train, y_test = diabetes_split()  # targets: mean 152, std 77
+    reg = make_pipeline(StandardScaler(), net(16, max_iter=50, random_state=0))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        reg.fit(X_train, y_train)
+    scale = [w for w in caught if "far from unit scale" in str(w.message)]
+    assert len(scale) == 1  # once per fit, not once per epoch
+    message = str(scale[0].message)
+    assert "the targets have mean 151.9 and standard deviation 79.08" in message
+    assert "TransformedTargetRegressor" in message and "StandardScaler()" in message
+    assert reg.score(X_test, y_test) < 0  # what the warning is about
+    with pytest.warns(UserWarning, match="far from unit scale") as record:
+        quiet_fit_keep_scale_warning(net(4, max_iter=5, random_state=0), X_train, y_train)
+    assert record[0].filename == __file__  # it points at the caller's fit
+
+
+def test_lbfgs_reaches_any_scale_and_is_not_warned_about():
+    X_train, X_test, y_train, y_test = diabetes_split()
+    reg = make_pipeline(StandardScaler(), net(8, solver="lbfgs", alpha=10.0, random_state=0))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*far from unit scale")
+        warnings.simplefilter("ignore", category=snn_convergence_warning())
+        reg.fit(X_train, y_train)
+    assert reg.score(X_test, y_test) > 0.15  # raw targets reached (adam at 50 epochs: below 0)
+
+
+def test_scaled_targets_do_not_warn_and_score_well():
+    X_train, X_test, y_train, y_test = diabetes_split()
+    reg = TransformedTargetRegressor(
+        make_pipeline(StandardScaler(), net(16, alpha=1.0, max_iter=1000, random_state=0)),
+        transformer=StandardScaler())
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*far from unit scale")
+        warnings.simplefilter("ignore", category=snn_convergence_warning())
+        reg.fit(X_train, y_train)
+    assert reg.score(X_test, y_test) > 0.3
+
+
+def snn_convergence_warning():
+    from sklearn.exceptions import ConvergenceWarning
+
+    return ConvergenceWarning
+
+
+def test_partial_fit_warns_on_the_first_call_alone():
+    X_train, _, y_train, _ = diabetes_split()
+    reg = net(8, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            reg.partial_fit(X_train, y_train)
+    assert sum("far from unit scale" in str(w.message) for w in caught) == 1
+
+
+def test_a_target_column_far_from_unit_scale_is_named():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 2))
+    y = np.column_stack([X[:, 0], 1000 + 50 * X[:, 1]])
+    with pytest.warns(UserWarning, match=r"the target 1 has mean 1\d\d\d(\.\d)? and standard "):
+        quiet_fit_keep_scale_warning(net(4, max_iter=5, random_state=0), X, y)
+
+
+def quiet_fit_keep_scale_warning(est, X, y):
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(X, y)

@@ -8,7 +8,7 @@ import re
 import pytest
 from _csvfiles import write_csv
 
-from scratchnn._csv import DataError, read_labels, read_table, sorted_classes
+from scratchnn._csv import DataError, read_chunks, read_labels, read_table, sorted_classes
 
 
 def test_text_labels_and_numeric_labels_keep_their_type(tmp_path):
@@ -47,6 +47,28 @@ def test_read_table_errors_say_what_to_fix(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(DataError, match=re.escape(message)):
         read_table(str(path))
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_the_unnamed_first_column_pandas_writes_is_read_as_pandas_names_it(tmp_path, chunked):
+    # df.to_csv() without index=False: an empty first header cell over the row numbers
+    import pandas as pd
+
+    path = tmp_path / "t.csv"
+    pd.DataFrame({"x1": [0.5, 0.25, 2.0], "y": ["a", "b", "a"]}).to_csv(path)
+    assert path.read_text().splitlines()[0] == ",x1,y"
+    table = next(read_chunks(str(path), 2)) if chunked else read_table(str(path))
+    assert table.header == ["Unnamed: 0", "x1", "y"]
+    assert table.header == list(pd.read_csv(path).columns)
+    assert table.numeric(["Unnamed: 0", "x1"])[:2].tolist() == [[0, 0.5], [1, 0.25]]
+
+
+def test_an_unnamed_column_elsewhere_is_still_refused(tmp_path):
+    for text, column in (("x1,,y\n1,2,0\n", 2), (",,y\n1,2,0\n", 1)):
+        path = tmp_path / "t.csv"
+        path.write_text(text)
+        with pytest.raises(DataError, match=f"has no name for column {column}"):
+            read_table(str(path))
 
 
 def test_a_text_column_is_named_as_such_and_a_stray_word_by_its_row(tmp_path):

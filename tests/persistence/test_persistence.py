@@ -547,3 +547,26 @@ def test_zip_member_that_is_not_an_array(saved):
         z.writestr("extra", b"plain bytes, not .npy")
     with pytest.raises(ModelFileError, match="'extra' is not a NumPy array"):
         snn.load(path)
+
+
+# --- the file's name ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "why", "fix"), [
+    ("model.pkl", "not .pkl", "model.npz"),
+    ("model.pickle", "not .pickle", "model.npz"),
+    ("model", "this name has no suffix", "model.npz"),
+    ("model.npz.bak", "not .bak", "model.npz.npz"),
+])
+def test_save_refuses_a_name_that_is_not_npz_and_writes_nothing(tmp_path, name, why, fix):
+    target = tmp_path / name
+    with pytest.raises(ValueError, match=re.escape(
+            f"cannot save to {target}: a model file is a .npz archive ({why}; scratchnn never "
+            f"writes pickles); use {tmp_path / fix}")):
+        snn.save(every_layer_model(np.float64), target)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_takes_any_case_of_npz(tmp_path):
+    path = snn.save(every_layer_model(np.float64), tmp_path / "MODEL.NPZ")
+    assert isinstance(snn.load(path), snn.Sequential)

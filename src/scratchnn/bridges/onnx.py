@@ -290,7 +290,7 @@ def _checked_classes(classes, network: Sequential) -> np.ndarray:
 def to_onnx(model, path: str | os.PathLike | None = None, *, opset: int = DEFAULT_OPSET,
             classes: Sequence | None = None, standardize: tuple | None = None,
             features: Sequence[str] | None = None, feature_names: Sequence[str] | None = None,
-            input_shape: Sequence[int] | None = None):
+            input_shape: Sequence[int] | None = None, dtype=None):
     """Write ``model`` as an ONNX model (returns the ``onnx.ModelProto``; ``path=None`` only
     returns it).
 
@@ -321,6 +321,10 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, opset: int = DEFAUL
     input_shape : tuple of int, optional
         One sample's shape for a network on images, such as ``(1, 8, 8)``: the graph's input is
         then ``(N, 1, 8, 8)``. Without it the height and width are left open too.
+    dtype : float32 or float64, optional
+        The dtype of the input ``X``, of the weights in the graph and of the outputs (default:
+        the network's). ``np.float32`` is what most ONNX users send (and what ``scratchnn
+        export`` writes unless ``--dtype float64``); the weights are then rounded to float32.
 
     Raises
     ------
@@ -332,7 +336,7 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, opset: int = DEFAUL
 
     Notes
     -----
-    The input ``X`` and the outputs have the network's dtype (float32 or float64). Batch
+    The input ``X`` and the outputs have the same dtype, ``dtype`` (float32 or float64). Batch
     normalisation is written with its running statistics (the network in eval mode); layer
     normalisation as ``LayerNormalization`` from opset 17 on, node by node before.
     onnxruntime's CPU provider runs convolutions and poolings in float32 only.
@@ -352,7 +356,11 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, opset: int = DEFAUL
         model, "classes_")
     if classes is None and not isinstance(model, Sequential) and not regressor:
         classes = model.classes_
-    dtype = _network_dtype(network)
+    if dtype is None:
+        dtype = _network_dtype(network)
+    elif np.dtype(dtype) not in (np.float32, np.float64):
+        raise ValueError(f"to_onnx: dtype must be float32 or float64, got {np.dtype(dtype)}")
+    dtype = np.dtype(dtype)
     sample_in, sample_out = _sample_shapes(network, input_shape, standardize, features)
     g = _OnnxGraph(onnx)
     x = g.name("X")

@@ -14,6 +14,7 @@ import numpy as np
 from .._csv import Table, read_labels, read_table
 from .._memory import data_estimate
 from .._prep import Prep
+from .columns import check_column, chosen_columns, model_columns, row_id_warnings
 from .status import CLIError, UsageError
 
 ReadTarget = Callable[[Table, str], list]  # (table, column) -> one target per row
@@ -43,6 +44,10 @@ def check_source_options(args) -> None:
         raise UsageError("--target goes with --data, not with --dataset")
     if args.data is not None and (args.n_samples is not None or args.noise is not None):
         raise UsageError("--n-samples and --noise go with --dataset, not with --data")
+    for option in ("drop", "columns"):
+        if args.dataset is not None and getattr(args, option, None):
+            raise UsageError(f"--{option} chooses columns of a CSV file: it goes with --data, "
+                             "not with --dataset")
 
 
 def _dataset_kwargs(args, seed: int) -> dict:
@@ -56,8 +61,11 @@ def _dataset_kwargs(args, seed: int) -> dict:
 
 def load_labelled(args, seed: int, read_target: ReadTarget = read_labels
                   ) -> tuple[np.ndarray, list, list[str], str]:
-    """``(X, labels, feature names, description)`` from ``--dataset`` or ``--data/--target``;
-    ``read_target(table, column)`` reads the CSV's target column (default: class labels)."""
+    """``(X, labels, feature names, description)`` from ``--dataset`` or ``--data/--target``
+    (the columns chosen by ``--drop`` or ``--columns``; those left out are kept in
+    ``args.left_out`` for the model file, the warnings about columns that look like row ids in
+    ``args.row_id_warnings``); ``read_target(table, column)`` reads the CSV's target column
+    (default: class labels)."""
     if args.dataset is not None:
         from .. import datasets
 
@@ -73,12 +81,14 @@ def load_labelled(args, seed: int, read_target: ReadTarget = read_labels
         names = [f"x{i + 1}" for i in range(X.shape[1])]  # x1, x2 (sine has x1 alone)
         return X, y.tolist(), names, f"{args.dataset} ({len(y)} points, {described})"
     table = read_table(args.data)
-    names = [name for name in table.header if name != args.target]
-    table.column(args.target)  # exists?
+    check_column(table, args.target, "--target")
+    names, args.left_out = chosen_columns(args, table, args.target)
     if not names:
-        raise CLIError(f"{args.data} has no feature columns besides the target {args.target!r}")
+        raise CLIError(f"{args.data} has no feature columns besides the target {args.target!r}"
+                       + (" once --drop has left some out" if args.drop else ""))
     X = table.numeric(names)
     labels = read_target(table, args.target)
+    args.row_id_warnings = row_id_warnings(names, X)
     return X, labels, names, f"{args.data} ({len(labels)} rows, {len(names)} feature columns)"
 
 
@@ -96,9 +106,8 @@ def evaluation_data(args, prep: Prep, read_target: ReadTarget) -> tuple[np.ndarr
                            f"the dataset gives {', '.join(names)}")
         return X, labels, description
     table = read_table(args.data)
-    table.column(args.target)
-    prep.check_columns([name for name in table.header if name != args.target], args.data)
-    X = table.numeric(prep.feature_names)
+    check_column(table, args.target, "--target")
+    X = table.numeric(model_columns(prep, table, args, args.target))
     labels = read_target(table, args.target)
     return X, labels, f"{args.data} ({len(labels)} rows)"
 
@@ -173,6 +182,10 @@ def record_source(prep: Prep, X_train: np.ndarray, args) -> None:
     if args.data is not None:
         _standardize(prep, X_train, args.data)
         prep.info["target"] = args.target
+        if getattr(args, "left_out", None):
+            prep.info["ignored_columns"] = list(args.left_out)
+        if getattr(args, "columns", None):  # only these: other files' extra columns too
+            prep.info["selected_columns"] = True
     else:
         prep.info.update(dataset=args.dataset, seed=args.seed)
 

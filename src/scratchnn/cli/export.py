@@ -1,6 +1,9 @@
 """``scratchnn export MODEL.npz OUT.onnx``: a saved classifier as an ONNX file that takes the
 raw input columns (standardisation and feature lift included) and outputs ``label`` and
 ``probabilities``. Needs ``pip install "scratchnn[onnx]"``.
+
+The graph takes float32 (what ONNX users send; the weights are rounded to float32) unless
+``--dtype float64``, which keeps the model's doubles; the summary names the input's type.
 """
 
 from __future__ import annotations
@@ -26,14 +29,16 @@ def run(args) -> ExitStatus:
     options = {} if args.opset is None else {"opset": args.opset}
     try:
         to_onnx(model, args.output, classes=classes, standardize=standardize,
-                features=prep.features, feature_names=prep.feature_names, **options)
+                features=prep.features, feature_names=prep.feature_names, dtype=args.dtype,
+                **options)
     except ImportError as error:
         raise CLIError(str(error)) from None
     except ValueError as error:
         raise UsageError(str(error)) from None
     except OSError as error:
         raise CLIError(error_message(error)) from None
-    print(f"input: X, {len(prep.feature_names)} columns ({', '.join(prep.feature_names)})")
+    print(f"input: X, {args.dtype}, {len(prep.feature_names)} columns "
+          f"({', '.join(prep.feature_names)})")
     print(f"outputs: label, probabilities ({len(classes)} classes: "
           f"{', '.join(map(str, classes))})")
     print(f"onnx: {args.output}")

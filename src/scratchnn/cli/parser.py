@@ -123,8 +123,9 @@ def parse_features(text: str) -> list[str]:
         from ..datasets import FeatureLift
 
         return FeatureLift(names).fit(np.zeros((1, 2))).feature_names_
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+    except ValueError as error:  # perhaps a CSV file's column names: --columns chooses those
+        raise argparse.ArgumentTypeError(f"{error} (computed from 2-D points; to choose a CSV "
+                                         "file's columns, use --columns)") from None
 
 
 class _DatasetNames:
@@ -200,6 +201,25 @@ def _add_source(parser: argparse.ArgumentParser, *, required: bool = True) -> No
                         help="with --dataset: noise level (default: the dataset's own)")
 
 
+def parse_names(text: str) -> list[str]:
+    """``"a, b,c"`` -> ``["a", "b", "c"]`` (the type of ``--drop`` and ``--columns``)."""
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected comma-separated column names such as "
+                                         f"id,date, got {text!r}")
+    return list(dict.fromkeys(names))  # each once, in the order given
+
+
+def _add_columns(parser: argparse.ArgumentParser) -> None:
+    """``--drop`` and ``--columns``: which columns of a CSV file are the inputs."""
+    parser.add_argument("--drop", type=parse_names, default=None, metavar="COLS",
+                        help="with a CSV file: columns to leave out, e.g. id,date (a model "
+                             "remembers them: evaluate and predict leave them out too)")
+    parser.add_argument("--columns", type=parse_names, default=None, metavar="COLS",
+                        help="with a CSV file: the only columns to use as inputs, e.g. a,b,c "
+                             "(instead of every column but the target; not with --drop)")
+
+
 def _add_task_check(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", choices=TASKS, default=None,
                         help="optional: the task the model must have been trained for (a model "
@@ -213,6 +233,7 @@ def _add_train(commands) -> None:
                                 "(--task regression). The last line printed is the test "
                                 "accuracy (regression: the test R², MAE and RMSE).")
     _add_source(train)
+    _add_columns(train)
     net = train.add_argument_group("network and training")
     net.add_argument("--task", choices=TASKS, default=None,
                      help="classification (class labels) or regression (a number); default: "
@@ -276,6 +297,7 @@ def _add_evaluate(commands) -> None:
     evaluate.add_argument("--seed", type=random_seed, default=None,
                           help="with --dataset: seed of the sample (default: the training seed "
                                "+ 1, a fresh sample)")
+    _add_columns(evaluate)
     _add_task_check(evaluate)
     evaluate.set_defaults(run=_command("evaluate"))
 
@@ -294,6 +316,7 @@ def _add_predict(commands) -> None:
                          help="also print the probability of every class")
     predict.add_argument("-o", "--output", metavar="OUT.csv",
                          help="write the predictions here instead of to stdout")
+    _add_columns(predict)
     _add_task_check(predict)
     predict.set_defaults(run=_command("predict"))
 
@@ -309,6 +332,7 @@ def _add_plot(commands) -> None:
                       help="with --dataset: seed of the sample (default: the training seed + 1)")
     plot.add_argument("-o", "--output", metavar="FIG.png", required=True,
                       help="the figure to write (.png, .svg or .pdf)")
+    _add_columns(plot)
     _add_task_check(plot)
     plot.set_defaults(run=_command("plot"))
 
@@ -323,6 +347,10 @@ def _add_export(commands) -> None:
     export.add_argument("output", metavar="OUT.onnx", help="the ONNX file to write")
     export.add_argument("--opset", type=positive_int, default=None,
                         help="ONNX operator set, 13 or newer (default 17)")
+    export.add_argument("--dtype", choices=("float32", "float64"), default="float32",
+                        help="the type of the input X, the weights and the probabilities "
+                             "(default float32, what ONNX users send; float64 keeps the "
+                             "model's doubles)")
     export.set_defaults(run=_command("export"))
 
 

@@ -15,10 +15,12 @@ import contextlib
 import csv
 import itertools
 import sys
+from collections import Counter
 
-from .._csv import read_chunks
+from .._csv import DataError, read_chunks, read_labels
 from .._prep import Prep
 from ..model import Sequential
+from .columns import model_columns, warn_unseen
 from .models import load_model
 from .outputs import check_not_an_input, check_output_path, spreadsheet_safe, staged_outputs
 from .status import ExitStatus
@@ -36,35 +38,56 @@ def run(args) -> ExitStatus:
     header = task.prediction_header(args, prep)
     chunks = read_chunks(args.data, PREDICT_CHUNK_ROWS)
     first = next(chunks)
-    columns = list(first.header)
     target = prep.info.get("target")
-    if target in columns and target not in prep.feature_names:
-        columns.remove(target)  # a labelled file is fine: its label column is ignored
-    prep.check_columns(columns, args.data)
+    if target not in first.header or target in prep.feature_names:
+        target = None  # a labelled file is fine: its label column is ignored (and checked)
+    columns = model_columns(prep, first, args, target)
     tables = itertools.chain([first], chunks)
+    unseen: Counter = Counter()
     if args.output:
         written = []
         with staged_outputs() as outputs:
-            outputs.write(args.output, lambda tmp: written.append(
-                _write_predictions(tmp, header, tables, task, model, prep, args)), ".csv")
+            outputs.write(args.output, lambda tmp: written.append(_write_predictions(
+                tmp, header, tables, task, model, prep, args, columns, (target, unseen))),
+                ".csv")
         print(f"wrote {written[0]} predictions to {args.output}")
     else:
-        _write_predictions(None, header, tables, task, model, prep, args)
+        _write_predictions(None, header, tables, task, model, prep, args, columns,
+                           (target, unseen))
+    if unseen:
+        warn_unseen(args.data, unseen, prep.classes)
     return ExitStatus.OK
 
 
 def _write_predictions(path: str | None, header: list[str], tables, task: Task,
-                       model: Sequential, prep: Prep, args) -> int:
-    """Write ``header`` and one row per data row of ``tables`` (chunks of the input) to
-    ``path`` (``None``: stdout); return the number of rows."""
+                       model: Sequential, prep: Prep, args, columns: list[str],
+                       labels: tuple) -> int:
+    """Write ``header`` and one row per data row of ``tables`` (chunks of the input; the
+    model's inputs in ``columns``) to ``path`` (``None``: stdout); return the number of rows.
+    ``labels`` is ``(target column or None, Counter)``: a classifier's labels that are not
+    among its classes are counted there."""
     with contextlib.ExitStack() as stack:
         stream = sys.stdout if path is None else stack.enter_context(
             open(path, "w", newline="", encoding="utf-8"))
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(spreadsheet_safe(header))
         n = 0
+        target, unseen = labels
         for table in tables:
-            X = table.numeric(prep.feature_names)
+            X = table.numeric(columns)
             writer.writerows(map(spreadsheet_safe, task.prediction_rows(args, model, prep, X, n)))
             n += len(X)
+            if target is not None and prep.classes:
+                unseen.update(_unseen_labels(table, target, prep.classes))
     return n
+
+
+def _unseen_labels(table, target: str, classes: list) -> list:
+    """The labels in ``table``'s column ``target`` that are not among ``classes`` (a missing
+    label is not a prediction's business: it is skipped)."""
+    try:
+        labels = read_labels(table, target)
+    except DataError:
+        return []
+    known = set(classes)
+    return [label for label in labels if label not in known]

@@ -22,6 +22,7 @@ from ..errors import TrainingDivergedError
 from ..model import Sequential, mlp
 from ..optimizers import OPTIMIZER_CHOICES, make_optimizer
 from ..training import fit
+from .columns import warn
 from .data import TrainingData, check_memory, check_source_options
 from .models import describe_net
 from .outputs import (
@@ -59,6 +60,8 @@ def run(args) -> ExitStatus:
     n_inputs = data.prep(data.X_train[:1]).shape[1]
     n_outputs = task.n_outputs(data.prep)
     _check_training_memory(args, data, n_inputs, n_outputs)
+    for message in getattr(args, "row_id_warnings", ()):  # the data passed its checks
+        warn(message)
     model = mlp([n_inputs, *args.hidden, n_outputs], args.activation, rng=rng)
     loss, loss_name = task.loss(args)
     trained = _fit_model(args, model, data.prep(data.X_train), task.fit_targets(data), rng, loss)
@@ -93,6 +96,13 @@ def _check_train_outputs(args) -> None:
             raise UsageError(f"two outputs are the same file, {path}; give each its own name")
     for option in OUTPUT_OPTIONS:
         check_not_an_input(f"--{option}", getattr(args, option), [args.data])
+    if args.save:
+        from ..persistence.format import check_model_path
+
+        try:
+            check_model_path(args.save, "--save")
+        except ValueError as error:
+            raise UsageError(str(error)) from None
 
 
 def _check_training_memory(args, data: TrainingData, n_inputs: int, n_outputs: int) -> None:

@@ -4,6 +4,7 @@ several targets; squared, absolute, Huber or Poisson loss)."""
 from __future__ import annotations
 
 import math
+import warnings
 from typing import ClassVar
 
 import numpy as np
@@ -185,6 +186,8 @@ loss_curve_, best_loss_, n_layers_
         if self.loss == "poisson" and (y < 0).any():
             raise ValueError("loss='poisson' needs non-negative targets (counts or rates); "
                              "use another loss for targets below zero")
+        if first_pass and self.loss != "poisson" and self.solver != "lbfgs":
+            _warn_if_far_from_unit_scale(y)
         return y, None
 
     def _n_outputs_for(self, targets) -> int:
@@ -209,6 +212,36 @@ loss_curve_, best_loss_, n_layers_
         if not np.isfinite(predicted).all():
             return math.nan
         return r2_score(targets, predicted, weights)
+
+
+# Targets whose mean or standard deviation exceeds this are "far from unit scale".
+FAR_FROM_UNIT = 10.0
+
+
+def _warn_if_far_from_unit_scale(y: np.ndarray) -> None:
+    """Warn (once per ``fit``) when targets ``y (n, k)`` are far from unit scale.
+
+    The network's output starts near 0 with a spread near 1, and with 'adam' or 'sgd' the
+    weights move by about the learning rate per step: targets such as diabetes' (mean 152,
+    standard deviation 77) take thousands of epochs to reach, and a network stopped earlier
+    scores an R² below 0 (about -3.6 at the defaults). ('lbfgs' takes steps of any size, so
+    it is not warned about.) scikit-learn's ``MLPRegressor`` does not scale the targets either;
+    this one keeps its behaviour (and its parity) and says what to do instead of scaling in
+    secret: a ``TransformedTargetRegressor`` scales and unscales the targets for any regressor.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, std = np.mean(y, axis=0), np.std(y, axis=0)
+    size = np.maximum(np.abs(mean), std)
+    if not np.isfinite(size).all() or size.max() <= FAR_FROM_UNIT:
+        return
+    j = int(np.argmax(size))
+    which = f"target {j} has" if y.shape[1] > 1 else "targets have"
+    warnings.warn(f"MLPRegressor: the {which} mean {mean[j]:.4g} and standard deviation "
+                  f"{std[j]:.4g}, far from unit scale; the network starts near 0 and learns "
+                  "such targets slowly (R² can stay below 0). Scale them: "
+                  "TransformedTargetRegressor(regressor=MLPRegressor(...), "
+                  "transformer=StandardScaler()) from sklearn.compose, or fit on "
+                  "(y - y.mean()) / y.std()", UserWarning, stacklevel=5)
 
 
 class _HalfSquaredError(Loss):

@@ -248,6 +248,20 @@ def _describe(obj) -> tuple[dict, dict[str, np.ndarray]]:
 # --- saving ---------------------------------------------------------------------------------
 
 
+def check_model_path(path: str | os.PathLike, option: str = "") -> None:
+    """Refuse a model file name that does not end in ``.npz`` (``model.pkl``, ``model``),
+    with the name to use instead; ``option`` (``"--save"``) names the command-line option."""
+    path = os.fspath(path)
+    if path.lower().endswith(".npz"):
+        return
+    stem, suffix = os.path.splitext(path)
+    was = f"not {suffix}" if suffix else "this name has no suffix"
+    where = f"{option} {path}" if option else f"cannot save to {path}"
+    fix = f"{option} {stem}.npz" if option else f"{stem}.npz"
+    raise ValueError(f"{where}: a model file is a .npz archive ({was}; scratchnn never writes "
+                     f"pickles); use {fix}")
+
+
 def save(obj, path: str | os.PathLike, *, metadata: dict | None = None,
          optimizer=None) -> Path:
     """Write ``obj`` (a ``Sequential`` or a fitted estimator) to ``path`` atomically.
@@ -259,8 +273,10 @@ def save(obj, path: str | os.PathLike, *, metadata: dict | None = None,
         Conv2D / Conv1D / MaxPool2D / AvgPool2D, BatchNorm1D / BatchNorm2D (with their running
         statistics) / LayerNorm and Residual; float32 or float64.
     path : str or PathLike
-        The file to write (used as given; ``.npz`` is the customary suffix). An existing file
-        is replaced only once the new one is complete on disk.
+        The file to write; its name must end in ``.npz`` (a model file is an ``.npz``
+        archive, never a pickle: ``model.pkl`` is refused with a ``ValueError`` that names
+        ``model.npz``, rather than renamed, so the file is always where the caller said). An
+        existing file is replaced only once the new one is complete on disk.
     metadata : dict, optional
         JSON-serialisable information stored in the header under ``"metadata"`` (feature
         names, preprocessing, ...). Anything else is refused before a byte is written.
@@ -275,6 +291,7 @@ def save(obj, path: str | os.PathLike, *, metadata: dict | None = None,
     Returns the path written. Raises ``TypeError`` / ``ValueError`` for an unsupported or
     unfitted object or bad metadata, and then writes nothing.
     """
+    check_model_path(path)
     metadata = _check_metadata(metadata)
     header, arrays = _describe(obj)
     if metadata is not None:

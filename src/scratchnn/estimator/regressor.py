@@ -4,7 +4,9 @@ several targets; squared, absolute, Huber or Poisson loss)."""
 from __future__ import annotations
 
 import math
+import sys
 import warnings
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -241,7 +243,17 @@ def _warn_if_far_from_unit_scale(y: np.ndarray) -> None:
                   "such targets slowly (R² can stay below 0). Scale them: "
                   "TransformedTargetRegressor(regressor=MLPRegressor(...), "
                   "transformer=StandardScaler()) from sklearn.compose, or fit on "
-                  "(y - y.mean()) / y.std()", UserWarning, stacklevel=5)
+                  "(y - y.mean()) / y.std()", UserWarning, stacklevel=_user_frame())
+
+
+def _user_frame() -> int:
+    """The ``stacklevel`` that points a warning at the first caller outside scratchnn (the
+    user's ``fit``), however many of the library's own frames lie between."""
+    package = str(Path(__file__).resolve().parents[1])
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 class _HalfSquaredError(Loss):

@@ -94,3 +94,22 @@ def test_mnist1d_without_its_package_says_how_to_install_it(monkeypatch):
     with pytest.raises(ImportError, match=r"pip install 'scratchnn\[images\]'") as caught:
         datasets.mnist1d(n_samples=10)
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.slow
+def test_a_small_cnn_reaches_0985_on_the_digits_images():
+    import scratchnn as snn
+
+    X, y = datasets.digits_images()
+    X_train, X_test, y_train, y_test = datasets.train_test_split(X, y, test_size=0.25,
+                                                                 random_state=0)
+    rng = np.random.default_rng(0)
+    model = snn.Sequential([
+        snn.Conv2D(1, 16, 3, padding=1, rng=rng), snn.BatchNorm2D(16), snn.ReLU(),
+        snn.MaxPool2D(2),                                                      # (n, 16, 4, 4)
+        snn.Conv2D(16, 32, 3, padding=1, rng=rng), snn.BatchNorm2D(32), snn.ReLU(),
+        snn.MaxPool2D(2), snn.Flatten(),                                       # (n, 128)
+        snn.Dense(128, 10, rng=rng)])
+    snn.fit(model, X_train, y_train, optimizer=snn.Adam(model.parameters(), lr=0.01),
+            epochs=20, batch_size=32, rng=0)
+    assert np.mean(model.predict(X_test) == y_test) >= 0.985

@@ -86,7 +86,7 @@ def test_plot_feature_maps_has_a_row_per_layer_up_to_the_first_flatten(cnn, tmp_
     assert len(images) == 1 + 6 * 3 + 4 * 2
     outputs = cnn.activations(image[None])
     np.testing.assert_allclose(images[1 + 6 + 6 + 1].images[0].get_array(), outputs[2][0, 1])
-    titles = [ax.get_title(loc="left") for ax in fig.axes if ax.get_title(loc="left")]
+    titles = [text.get_text() for ax in fig.axes for text in ax.texts]
     assert titles[0].startswith("input") and titles[-1].startswith("5: ReLU()")
     plotting.save_figure(fig, tmp_path / "maps.png")
     assert (tmp_path / "maps.png").stat().st_size > 0

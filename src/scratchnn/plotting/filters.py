@@ -175,8 +175,9 @@ def plot_feature_maps(model: Sequential, image, *, max_channels: int = 16,
             _bare(ax)
         more = (f"  (first {max_channels} of {values.shape[0]} channels)"
                 if values.shape[0] > max_channels else "")
-        label = axes[row, 0].set_title(
-            f"{name}  {'x'.join(map(str, values.shape[1:]))}{more}", fontsize=8, loc="left")
+        label = axes[row, 0].text(0.0, 1.06, f"{name}  {'x'.join(map(str, values.shape[1:]))}"
+                                  f"{more}", fontsize=8, va="bottom",
+                                  transform=axes[row, 0].transAxes)
         label.set_in_layout(False)  # it may run over the empty space above the next panels
     fig.get_layout_engine().set(h_pad=0.22)  # room for those titles between the rows
     fig.suptitle(title or "feature maps: each layer's output channels for one image",

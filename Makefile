@@ -44,6 +44,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py
 	$(BIN)/python benchmarks/memory.py
+	$(BIN)/python benchmarks/conv_bench.py
 
 gallery: $(STAMP) chromium
 	MPLBACKEND=Agg $(BIN)/python docs/make_gallery.py

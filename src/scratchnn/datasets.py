@@ -4,6 +4,10 @@ Every classification generator returns ``X (n_samples, 2)`` float64 and integer 
 ``y (n_samples,)``; the regression generators (``plane``, ``multi_gaussian``, ``sine``) return
 float64 targets ``y (n_samples,)``. All take ``n_samples``, ``noise`` and ``random_state`` (a
 seed or a ``np.random.Generator``), and are deterministic for a given seed.
+
+Two small real datasets for convolutions, in PyTorch's layout: ``digits_images`` (scikit-learn's
+8x8 digits as ``(n, 1, 8, 8)``) and ``mnist1d`` (MNIST-1D, made by its authors' generator, as
+``(n, 1, 40)``).
 """
 
 from __future__ import annotations
@@ -230,3 +234,68 @@ def train_test_split(X: np.ndarray, y: np.ndarray, test_size: float = 0.2, rando
 
     train, test = stratified_split(y, test_size, _generator(random_state), stratify=stratify)
     return X[train], X[test], y[train], y[test]
+
+
+# --- images and signals for convolutions ---------------------------------------------------------
+
+MNIST1D_MISSING = ("mnist1d needs the package of the same name, which generates the data "
+                   "locally: pip install 'scratchnn[images]'")
+
+
+def digits_images() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's handwritten digits as images: ``X (1797, 1, 8, 8)`` float64 in [0, 1] (the
+    16 grey levels divided by 16) and the digits ``y (1797,)``, int. The layout is PyTorch's
+    ``(n, channels, height, width)``, ready for ``Conv2D(1, ...)``; ``X.reshape(len(X), -1)``
+    gives the 64 pixels a ``Dense`` layer takes."""
+    from sklearn.datasets import load_digits  # here: scikit-learn is slow to import
+
+    digits = load_digits()
+    X = (digits.images / 16.0).reshape(-1, 1, 8, 8)
+    return X, digits.target.astype(np.intp)
+
+
+def mnist1d(n_samples: int = 5000, random_state=42) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST-1D (Greydanus and Steinbach): ten 1-D templates of the digits, each padded,
+    stretched, shifted, sheared and made noisy, then sampled at 40 points. The data set made to
+    show why convolution matters: a digit's shape can sit anywhere along the signal.
+
+    Returns ``X (n_samples, 1, 40)`` float64 (standardised over the whole set, as the authors
+    do) and ``y (n_samples,)``, int, ``n_samples // 10`` of each digit (``n_samples`` a multiple
+    of 10), shuffled. The defaults (5000 samples, seed 42) are the authors' settings; they train
+    on the first 4000 and test on the last 1000.
+
+    The samples are generated here by the ``mnist1d`` package's own ``make_dataset`` (nothing
+    is downloaded); that package is an optional extra (``pip install 'scratchnn[images]'``).
+    It draws from NumPy's and Python's global generators: their states are restored after, so
+    calling this changes no one else's random numbers. ``random_state`` is a seed ``>= 0`` or
+    a ``np.random.Generator`` (a seed is drawn from it).
+    """
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or (
+            n_samples < 10 or n_samples % 10):
+        raise ValueError(f"n_samples must be a multiple of 10 (one tenth per digit), at least 10, "
+                         f"got {n_samples!r}")
+    _check_seed(random_state)
+    if random_state is None or isinstance(random_state, np.random.Generator):
+        seed = int(as_generator(random_state).integers(2**31 - 1))
+    elif isinstance(random_state, (int, np.integer)):
+        seed = int(random_state)
+    else:
+        raise TypeError(f"random_state must be None, a seed >= 0 or a np.random.Generator, "
+                        f"got {type(random_state).__name__}")
+    try:
+        from mnist1d.data import get_dataset_args, make_dataset
+    except ImportError:
+        raise ImportError(MNIST1D_MISSING) from None
+    import random
+
+    args = get_dataset_args()
+    args.num_samples, args.seed = int(n_samples), seed
+    numpy_state, python_state = np.random.get_state(), random.getstate()  # noqa: NPY002
+    try:
+        data = make_dataset(args)  # seeds and draws from the global generators
+    finally:
+        np.random.set_state(numpy_state)  # noqa: NPY002 (the package's own generator)
+        random.setstate(python_state)
+    X = np.concatenate([data["x"], data["x_test"]]).astype(np.float64)
+    y = np.concatenate([data["y"], data["y_test"]]).astype(np.intp)
+    return X[:, np.newaxis, :], y

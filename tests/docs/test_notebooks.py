@@ -42,9 +42,9 @@ def kernel(tmp_path_factory):
     return "scratchnn-test", manager
 
 
-def test_seven_notebooks_in_reading_order():
+def test_nine_notebooks_in_reading_order():
     names = [nb.stem for nb in NOTEBOOKS]
-    assert [name[:3] for name in names] == ["00_", "01_", "02_", "03_", "04_", "05_", "06_"], names
+    assert [name[:3] for name in names] == [f"{i:02d}_" for i in range(9)], names
     # every notebook has its source, and the other way round
     assert names == [source.stem for source in SOURCES]
 

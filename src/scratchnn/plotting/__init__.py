@@ -23,7 +23,8 @@ Typical use::
 One module per family of figures, every public name re-exported here: ``boundary``
 (``plot_decision_boundary``, ``model_predict_proba``), ``regression`` (``plot_regression``),
 ``curves`` (``plot_history``), ``units`` (``plot_hidden_units``, ``hidden_activations``),
-``diagnostics`` (``plot_diagnostics``), ``animation`` (``TrainingRecorder``,
+``diagnostics`` (``plot_diagnostics``), ``filters`` (``plot_filters``,
+``plot_feature_maps``: convolutions), ``animation`` (``TrainingRecorder``,
 ``animate_training``); ``_common`` holds the colours, the grid and the checks they share.
 Importing this package imports matplotlib; ``import scratchnn`` alone does not.
 """
@@ -48,6 +49,7 @@ from .boundary import (
 )
 from .curves import plot_history
 from .diagnostics import plot_diagnostics
+from .filters import plot_feature_maps, plot_filters
 from .regression import REGRESSION_CMAP, ValueFunction, plot_regression
 from .units import hidden_activations, plot_hidden_units
 
@@ -55,6 +57,6 @@ __all__ = [
     "BINARY_CMAP", "BOUNDARY_FIGSIZE", "CLASS_COLORS", "REGRESSION_CMAP", "UNIT_CMAP",
     "ProbaFunction", "TrainingRecorder", "Transform", "ValueFunction", "animate_training",
     "hidden_activations", "model_predict_proba", "new_figure", "plot_decision_boundary",
-    "plot_diagnostics", "plot_hidden_units", "plot_history", "plot_regression",
-    "probabilities_from_logits", "save_figure", "snapshot_epochs",
+    "plot_diagnostics", "plot_feature_maps", "plot_filters", "plot_hidden_units", "plot_history",
+    "plot_regression", "probabilities_from_logits", "save_figure", "snapshot_epochs",
 ]

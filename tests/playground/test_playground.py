@@ -218,7 +218,7 @@ def test_closing_the_tab_stops_its_training(client):
         (session,) = client.app.state.sessions
         assert session.running
     # leaving the block closed the socket: the session was told to stop and forgotten, and
-    # its worker ends within the second the issue allows
+    # its worker ends within a second
     assert client.app.state.sessions == set()
     assert session.close(timeout=1.0)
     assert not session.running

@@ -36,14 +36,14 @@ demo: $(CORE_STAMP)
 # when the first fails, so one report shows every failure.
 test: $(DEV_STAMP) chromium
 	status=0; \
-	$(PYTEST) -n $(WORKERS) -m "not serial" || status=1; \
+	$(PYTEST) -n $(WORKERS) --dist loadgroup -m "not serial" || status=1; \
 	$(PYTEST) -m serial || status=1; \
 	exit $$status
 
 # The suite without the full-size accuracy runs (tests marked slow): for the edit-test loop.
 test-fast: $(DEV_STAMP)
 	status=0; \
-	$(PYTEST) -n $(WORKERS) -m "not serial and not slow" || status=1; \
+	$(PYTEST) -n $(WORKERS) --dist loadgroup -m "not serial and not slow" || status=1; \
 	$(PYTEST) -m "serial and not slow" || status=1; \
 	exit $$status
 

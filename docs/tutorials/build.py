@@ -59,6 +59,8 @@ def parse(text: str) -> nbformat.NotebookNode:
             lines.append(line)
     if kind is not None and (cell := _cell(kind, lines)) is not None:
         cells.append(cell)
+    for number, cell in enumerate(cells, 1):  # stable ids: a rebuild changes only what changed
+        cell.id = f"cell-{number}"
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}

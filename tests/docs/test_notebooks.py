@@ -104,8 +104,8 @@ def test_stored_notebooks_are_built_from_their_sources():
     for source, path in zip(SOURCES, NOTEBOOKS):
         built = parse(source.read_text(encoding="utf-8")).cells
         stored = nbformat.read(path, as_version=4).cells
-        assert [(c.cell_type, c.source, c.metadata) for c in stored] == [
-            (c.cell_type, c.source, c.metadata) for c in built], (
+        assert [(c.id, c.cell_type, c.source, c.metadata) for c in stored] == [
+            (c.id, c.cell_type, c.source, c.metadata) for c in built], (
             f"{path.name} is older than {source.name}: rebuild it with `make notebooks`")
 
 

@@ -210,6 +210,7 @@ def test_two_tabs_are_two_independent_sessions(client):
         assert floats(frame["boundary"]).shape == (3 * GRID * GRID,)  # 3 spiral arms
 
 
+@pytest.mark.serial  # the worker must end within a second: not with every core busy
 def test_closing_the_tab_stops_its_training(client):
     with client.websocket_connect("/ws") as ws:
         opened(ws)

@@ -41,7 +41,8 @@ test: $(DEV_STAMP) chromium
 	$(PYTEST) -m serial || [ $$? -eq 5 ] || status=1; \
 	exit $$status
 
-# The suite without the full-size accuracy runs (tests marked slow): for the edit-test loop.
+# The suite without the tests marked slow (full-size accuracy runs, the notebooks, the site, the
+# benchmarks end to end): for the edit-test loop.
 test-fast: $(DEV_STAMP)
 	status=0; \
 	$(PYTEST) -n $(WORKERS) --dist loadgroup -m "not serial and not slow" || status=1; \

@@ -311,6 +311,7 @@ def test_cli_predict_error_in_a_later_chunk_writes_no_file(tmp_path, monkeypatch
         "d.csv", "m.npz", "train.csv"]
 
 
+@pytest.mark.slow  # the benchmark end to end: part of make test, not test-fast
 def test_memory_benchmark_runs_at_small_sizes_and_reports_its_goals(tmp_path):
     """benchmarks/memory.py end to end with --quick (no figure is asserted: they depend on the
     machine)."""

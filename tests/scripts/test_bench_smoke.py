@@ -9,7 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench.py"
+pytestmark = pytest.mark.slow  # every benchmark end to end: part of make test, not test-fast
 
 
 def test_quick_benchmark_writes_table_and_json(tmp_path):

@@ -2,16 +2,18 @@
 
 Tasks (fixed seeds, float64 unless said otherwise):
 
-- T1 moons: ``make_moons(1000, noise=0.2)``, a 2-4-1 ReLU network, full-batch gradient
+- moons 2-4-1: ``make_moons(1000, noise=0.2)``, a 2-4-1 ReLU network, full-batch gradient
   descent (lr 0.5, 2000 epochs). Contenders: the best hand-written NumPy loop for this one
   network, scratchnn's teaching loop, ``scratchnn.fit``, ``scratchnn.MLPClassifier``,
   scikit-learn's ``MLPClassifier`` with identical settings, PyTorch.
-- T3 digits: ``load_digits`` standardised, 64-128-10 ReLU + softmax, SGD lr 0.1, batch 64,
-  50 epochs; test accuracy on a stratified quarter held out.
-- T4 throughput: 200,000 x 32 float32 samples, 32-512-512-1 ReLU, batch 1024, one epoch;
-  samples/s and GFLOP/s (6 x parameters x samples) as a fraction of the float32 matrix-product
-  rate measured in the same run; peak memory of the training (tracemalloc) against
-  data + weights + one batch of activations and gradients.
+- digits 64-128-10 SGD: ``load_digits`` standardised, 64-128-10 ReLU + softmax, SGD lr 0.1,
+  batch 64, 50 epochs; test accuracy on a stratified quarter held out.
+- throughput 32-512-512-1: 200,000 x 32 float32 samples, a 32-512-512-1 ReLU network,
+  batch 1024, one epoch; samples/s and GFLOP/s (6 x parameters x samples) as a fraction of
+  the float32 matrix-product rate measured in the same run; peak memory of the training
+  (tracemalloc) against data + weights + one batch of activations and gradients.
+- digits 64-128-10 L-BFGS: the digits network fitted with ``solver='lbfgs'`` (SciPy's
+  L-BFGS-B) by scratchnn's and scikit-learn's ``MLPClassifier``.
 
 Contenders are interleaved in one process (a warm-up of each, then rounds A B C A B C ...)
 and medians are reported; the targets are medians of per-round ratios, because absolute
@@ -53,6 +55,8 @@ import startup  # noqa: E402  (benchmarks/startup.py: the command's start-up tim
 import scratchnn as snn  # noqa: E402
 from scratchnn.training import fit  # noqa: E402
 
+# The benchmarks, by name (``--tasks``): what each measures is in the module docstring.
+TASKS = ("moons", "digits", "throughput", "lbfgs")
 SKLEARN_ITER_NO_CHANGE = 10**9  # never stop early: every contender runs every epoch
 
 
@@ -122,9 +126,9 @@ def import_torch(disabled: bool):
 class threads:
     """Run a task with ``n`` threads in NumPy's BLAS (threadpoolctl) and in PyTorch alike.
 
-    The small tasks (T1, T3) run single-threaded: their products are too small to gain from
-    threads, and on a shared 2-core machine PyTorch's spinning worker threads make tiny
-    steps up to 100x slower whenever another process holds a core. T4 uses every core."""
+    The small benchmarks (moons, digits) run single-threaded: their products are too small to
+    gain from threads, and on a shared 2-core machine PyTorch's spinning worker threads make tiny
+    steps up to 100x slower whenever another process holds a core. Throughput uses every core."""
 
     def __init__(self, n: int, torch_module):
         self.n, self.torch = n, torch_module
@@ -200,7 +204,7 @@ def ratio(results: dict, a: str, b: str) -> float | None:
     return statistics.median(ta / tb for ta, tb in zip(results[a]["times"], results[b]["times"]))
 
 
-# --- T1: moons, 2-4-1, full batch ----------------------------------------------------------------
+# --- moons, 2-4-1, full batch --------------------------------------------------------------------
 
 
 def numpy_moons_loop(X, y, params, lr: float, epochs: int) -> np.ndarray:
@@ -255,7 +259,7 @@ def numpy_moons_loop(X, y, params, lr: float, epochs: int) -> np.ndarray:
     return np.maximum(X @ W1 + b1, 0) @ W2 + b2
 
 
-def t1_moons(args, torch) -> dict:
+def bench_moons(args, torch) -> dict:
     from sklearn.datasets import make_moons
     from sklearn.neural_network import MLPClassifier as SkMLP
 
@@ -330,16 +334,16 @@ def t1_moons(args, torch) -> dict:
 
     with threads(1, torch):
         results = interleave(contenders, args.rounds)
-    return {"task": "T1 moons", "threads": 1,
+    return {"task": "moons 2-4-1", "threads": 1,
             "setup": f"make_moons({n}, noise=0.2), 2-4-1 ReLU, full batch, "
             f"lr {lr}, {epochs} epochs, float64", "reference": "scikit-learn MLPClassifier",
             "accuracy_kind": "training accuracy", "results": results, "notes": notes}
 
 
-# --- T3: digits, 64-128-10, mini-batches ---------------------------------------------------------
+# --- digits, 64-128-10, mini-batches -------------------------------------------------------------
 
 
-def t3_digits(args, torch) -> dict:
+def bench_digits(args, torch) -> dict:
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
     from sklearn.neural_network import MLPClassifier as SkMLP
@@ -403,17 +407,17 @@ def t3_digits(args, torch) -> dict:
 
     with threads(1, torch):
         results = interleave(contenders, args.rounds)
-    return {"task": "T3 digits", "threads": 1,
+    return {"task": "digits 64-128-10 SGD", "threads": 1,
             "setup": f"load_digits standardised ({len(X_train)} train / "
             f"{len(X_test)} test), 64-128-10 ReLU + softmax, SGD lr {lr}, batch {batch}, "
             f"{epochs} epochs, float64", "reference": "scikit-learn MLPClassifier",
             "accuracy_kind": "test accuracy", "results": results, "notes": notes}
 
 
-# --- T5: digits, 64-128-10, L-BFGS ----------------------------------------------------------------
+# --- digits, 64-128-10, L-BFGS -------------------------------------------------------------------
 
 
-def t5_digits_lbfgs(args, torch) -> dict:
+def bench_lbfgs(args, torch) -> dict:
     """Time to fit with solver='lbfgs' (full batch, SciPy's L-BFGS-B for both), same split;
     and scikit-learn's default network (100 ReLU units, max_iter=200) on all of digits,
     standardised, in the same interleaved rounds."""
@@ -452,7 +456,7 @@ def t5_digits_lbfgs(args, torch) -> dict:
     with threads(1, torch):
         results = interleave(contenders, args.rounds)
     loads = [load, os.getloadavg()[0] if hasattr(os, "getloadavg") else None]
-    return {"task": "T5 digits L-BFGS", "threads": 1,
+    return {"task": "digits 64-128-10 L-BFGS", "threads": 1,
             "setup": f"load_digits standardised ({len(X_train)} train / {len(X_test)} test), "
             f"64-128-10 ReLU + softmax, solver='lbfgs', max_iter={max_iter}, alpha 1e-4, "
             f"float64; and scikit-learn's default network, 64-100-10, on all {len(X)} samples "
@@ -466,11 +470,12 @@ DEFAULT_OURS = "scratchnn.MLPClassifier lbfgs, default network"
 DEFAULT_THEIRS = "scikit-learn MLPClassifier lbfgs, default network"
 
 
-# --- T4: throughput of a large network in float32 ------------------------------------------------
+# --- throughput of a large network in float32 ----------------------------------------------------
 
 
 def matmul_gflops(repeats: int) -> float:
-    """The float32 rate of a 1024x512 by 512x512 product (the shape of T4's big layer)."""
+    """The float32 rate of a 1024x512 by 512x512 product (the shape of the throughput
+    network's big layer)."""
     rng = np.random.default_rng(0)
     a = rng.standard_normal((1024, 512), dtype=np.float32)
     b = rng.standard_normal((512, 512), dtype=np.float32)
@@ -484,20 +489,20 @@ def matmul_gflops(repeats: int) -> float:
     return 2 * 1024 * 512 * 512 / statistics.median(times) / 1e9
 
 
-def t4_data(n: int, n_features: int):
+def throughput_data(n: int, n_features: int):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((n, n_features), dtype=np.float32)
     y = (X[:, 0] * X[:, 1] + X[:, 2] > 0).astype(np.float32)
     return X, y
 
 
-def t4_memory(sizes, n: int, batch: int) -> dict:
+def throughput_memory(sizes, n: int, batch: int) -> dict:
     """Peak memory of ``scratchnn.fit`` (tracemalloc: every NumPy buffer, data included)
     against what training cannot do without: the data, the weights and their gradients, and
     one batch of activations and of their gradients."""
     gc.collect()
     tracemalloc.start()
-    X, y = t4_data(n, sizes[0])
+    X, y = throughput_data(n, sizes[0])
     model = snn.mlp(sizes, rng=0, dtype=np.float32)
     fit(model, X, y, lr=0.01, epochs=1, batch_size=batch, rng=0)
     _, peak = tracemalloc.get_traced_memory()
@@ -512,9 +517,9 @@ def t4_memory(sizes, n: int, batch: int) -> dict:
             "array buffer to it), traced from before the data is created to the end of fit"}
 
 
-def t4_throughput(args, torch) -> dict:
+def bench_throughput(args, torch) -> dict:
     n, sizes, batch = (4096 if args.quick else 200_000), [32, 512, 512, 1], 1024
-    X, y = t4_data(n, sizes[0])
+    X, y = throughput_data(n, sizes[0])
     n_params = snn.mlp(sizes, dtype=np.float32).n_parameters()
     flops = 6 * n_params * n
 
@@ -568,7 +573,7 @@ def t4_throughput(args, torch) -> dict:
         rates.append(matmul_gflops(repeats))
         return {}
 
-    n_threads = args.t4_threads or blas_threads()
+    n_threads = args.throughput_threads or blas_threads()
     with threads(n_threads, torch):
         results = interleave({"matmul": reference, **contenders}, args.rounds)
     del results["matmul"]
@@ -579,19 +584,19 @@ def t4_throughput(args, torch) -> dict:
         entry["gflops"] = flops / entry["median_s"] / 1e9
         entry["fraction_of_matmul"] = statistics.median(
             flops / t / 1e9 / rate for t, rate in zip(entry["times"], rates))
-    return {"task": "T4 throughput", "setup": f"{n:,} x {sizes[0]} float32, "
+    return {"task": "throughput 32-512-512-1", "setup": f"{n:,} x {sizes[0]} float32, "
             f"{'-'.join(map(str, sizes))} ReLU, batch {batch}, one epoch, SGD lr 0.01",
             "reference": "scratchnn.fit", "threads": n_threads, "n_parameters": n_params,
             "flops": flops,
             "matmul_gflops": matmul_rate, "matmul_gflops_samples": rates,
-            "memory": t4_memory(sizes, n, batch), "results": results, "notes": []}
+            "memory": throughput_memory(sizes, n, batch), "results": results, "notes": []}
 
 
 # --- report --------------------------------------------------------------------------------------
 
 
 def targets(tasks: dict) -> list[dict]:
-    t1, t3, t4, t5 = (tasks.get(k) for k in ("T1", "T3", "T4", "T5"))
+    moons, digits, throughput, lbfgs = (tasks.get(k) for k in TASKS)
     rows = []
 
     def add(name, value, op, goal, extra=""):
@@ -599,44 +604,44 @@ def targets(tasks: dict) -> list[dict]:
         rows.append({"target": name, "value": value, "goal": f"{op} {goal}", "met": met,
                      "extra": extra})
 
-    if t1:
-        r = t1["results"]
-        add("T1 scratchnn.MLPClassifier / hand-written NumPy",
+    if moons:
+        r = moons["results"]
+        add("moons: scratchnn.MLPClassifier / hand-written NumPy",
             ratio(r, "scratchnn.MLPClassifier", "NumPy, hand-written"), "<=", 1.3,
             "" if ratio(r, "scratchnn.MLPClassifier", "scikit-learn MLPClassifier") is None else
             f"{ratio(r, 'scratchnn.MLPClassifier', 'scikit-learn MLPClassifier'):.3f} of "
             "scikit-learn's time")
-        add("T1 core loop / hand-written NumPy",
+        add("moons: core loop / hand-written NumPy",
             ratio(r, "scratchnn core loop", "NumPy, hand-written"), "<=", 1.3)
-    if t3:
-        r = t3["results"]
+    if digits:
+        r = digits["results"]
         acc = r.get("scratchnn.MLPClassifier", {}).get("accuracy")
         value = ratio(r, "scratchnn.MLPClassifier", "scikit-learn MLPClassifier")
-        add("T3 scratchnn.MLPClassifier / scikit-learn", value, "<=", 0.40,
+        add("digits SGD: scratchnn.MLPClassifier / scikit-learn", value, "<=", 0.40,
             "" if acc is None else f"test accuracy {acc:.3f} (goal >= 0.95)")
         if value is not None and acc is not None and acc < 0.95:
             rows[-1]["met"] = False
-    if t5:
-        r = t5["results"]
+    if lbfgs:
+        r = lbfgs["results"]
         ours, theirs = (r.get(name, {}).get("accuracy") for name in
                         ("scratchnn.MLPClassifier lbfgs", "scikit-learn MLPClassifier lbfgs"))
-        add("T5 scratchnn lbfgs / scikit-learn lbfgs",
+        add("digits L-BFGS: scratchnn lbfgs / scikit-learn lbfgs",
             ratio(r, "scratchnn.MLPClassifier lbfgs", "scikit-learn MLPClassifier lbfgs"), "<=",
             0.5, "" if ours is None else f"test accuracy {ours:.3f} vs {theirs:.3f}")
         if DEFAULT_THEIRS in r:
             ours, theirs = (r.get(name, {}).get("accuracy") for name in
                             (DEFAULT_OURS, DEFAULT_THEIRS))
-            add("T5 default network (64-100-10, all digits) / scikit-learn",
+            add("lbfgs, default network (64-100-10, all digits) / scikit-learn",
                 ratio(r, DEFAULT_OURS, DEFAULT_THEIRS), "<=", 0.5,
                 "" if ours is None else f"training accuracy {ours:.3f} vs {theirs:.3f}")
-    if t4:
-        add("T4 scratchnn.fit / core loop", ratio(t4["results"], "scratchnn.fit",
+    if throughput:
+        add("throughput: scratchnn.fit / core loop", ratio(throughput["results"], "scratchnn.fit",
                                                    "scratchnn core loop"), "<=", 1.10)
-        add("T4 GFLOP/s / matmul GFLOP/s (scratchnn core loop)",
-            t4["results"]["scratchnn core loop"]["fraction_of_matmul"], ">=", 0.70,
-            f"scratchnn.fit: {t4['results']['scratchnn.fit']['fraction_of_matmul']:.3f}")
-        add("T4 peak memory / (data + weights + one batch)",
-            t4["memory"]["peak_over_budget"], "<=", 1.5)
+        add("throughput: GFLOP/s / matmul GFLOP/s (scratchnn core loop)",
+            throughput["results"]["scratchnn core loop"]["fraction_of_matmul"], ">=", 0.70,
+            f"scratchnn.fit: {throughput['results']['scratchnn.fit']['fraction_of_matmul']:.3f}")
+        add("throughput: peak memory / (data + weights + one batch)",
+            throughput["memory"]["peak_over_budget"], "<=", 1.5)
     return rows
 
 
@@ -646,14 +651,14 @@ def fmt_time(seconds: float) -> str:
 
 def task_table(task: dict) -> list[str]:
     r, ref = task["results"], task["reference"]
-    t4 = task["task"].startswith("T4")
+    large = "matmul_gflops" in task  # the throughput benchmark
     head = ["contender", "median time", f"time / {ref}"]
-    head += ["samples/s", "GFLOP/s", "of matmul rate"] if t4 else [task["accuracy_kind"]]
+    head += ["samples/s", "GFLOP/s", "of matmul rate"] if large else [task["accuracy_kind"]]
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for name, entry in r.items():
         rel = ratio(r, name, ref)
         row = [name, fmt_time(entry["median_s"]), "—" if rel is None else f"{rel:.3f}"]
-        if t4:
+        if large:
             row += [f"{entry['samples_per_s']:,.0f}", f"{entry['gflops']:.1f}",
                     f"{entry['fraction_of_matmul']:.2f}"]
         else:
@@ -677,7 +682,7 @@ def markdown(report: dict) -> str:
         out += [f"**{task['task']}** — {task['setup']}; {task['threads']} thread(s) for "
                 "NumPy's BLAS and PyTorch alike", ""]
         out += task_table(task)
-        if task["task"].startswith("T4"):
+        if "matmul_gflops" in task:
             mem = task["memory"]
             out += ["", f"float32 matrix product (1024x512 by 512x512), measured in every round: "
                     f"{task['matmul_gflops']:.1f} GFLOP/s (median); the last column is the "
@@ -710,10 +715,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one round (a smoke test)")
     parser.add_argument("--rounds", type=int, default=None, help="timed rounds (default 5)")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
-    parser.add_argument("--tasks", default="T1,T3,T4,T5",
-                        help="comma-separated subset of T1,T3,T4,T5")
-    parser.add_argument("--t4-threads", type=int, default=None,
-                        help="threads for T4 (default: as many as NumPy's BLAS uses)")
+    parser.add_argument("--tasks", default=",".join(TASKS),
+                        help=f"comma-separated subset of {','.join(TASKS)}")
+    parser.add_argument("--throughput-threads", type=int, default=None,
+                        help="threads for the throughput benchmark (default: as many as "
+                             "NumPy's BLAS uses)")
     parser.add_argument("--no-startup", action="store_true",
                         help="leave out the start-up times (benchmarks/startup.py)")
     parser.add_argument("--out", type=Path, default=HERE, help="where results.json/.md go")
@@ -726,12 +732,12 @@ def main(argv: list[str] | None = None) -> dict:
     torch, torch_note = import_torch(args.no_torch)
     report = {"machine": machine_info(torch), "rounds": args.rounds, "quick": args.quick,
               "notes": [f"PyTorch left out: {torch_note}"] if torch_note else [], "tasks": {}}
-    report["notes"].append("Threads: T1 and T3 run with one thread for NumPy's BLAS "
-                           "(threadpoolctl) and for PyTorch (torch.set_num_threads), T4 with "
-                           f"{args.t4_threads or blas_threads()} for both; see `threads` in "
-                           "bench.py for why.")
-    runners = {"T1": t1_moons, "T3": t3_digits, "T4": t4_throughput, "T5": t5_digits_lbfgs}
-    for key in [k.strip().upper() for k in args.tasks.split(",") if k.strip()]:
+    report["notes"].append("Threads: moons and digits run with one thread for NumPy's BLAS "
+                           "(threadpoolctl) and for PyTorch (torch.set_num_threads), "
+                           f"throughput with {args.throughput_threads or blas_threads()} for "
+                           "both; see `threads` in bench.py for why.")
+    runners = dict(zip(TASKS, (bench_moons, bench_digits, bench_throughput, bench_lbfgs)))
+    for key in [k.strip().lower() for k in args.tasks.split(",") if k.strip()]:
         if key not in runners:
             parser.error(f"unknown task {key!r}; choose from {', '.join(runners)}")
         print(f"running {key} ...", file=sys.stderr, flush=True)

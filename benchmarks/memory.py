@@ -12,7 +12,7 @@ predict`` take, against a plain ``pandas.read_csv`` in the same run.
   are the training file's, repeated), with each process's peak memory (``ru_maxrss`` from
   ``wait4``). Constant memory: the two peaks are about the same.
 
-Goals (issue 14): reading at most 3 times the file size; 200 MB read in under 5 s; predict on
+Goals: reading at most 3 times the file size; 200 MB read in under 5 s; predict on
 1 GB in constant memory. Usage: ``python benchmarks/memory.py [--quick] [--out DIR]``; results
 go to ``memory.json`` and ``memory.md`` in ``--out`` (default: this folder). Temporary files go
 to ``--tmp`` (default: the system's), and are removed.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -15,6 +16,15 @@ from hypothesis import settings
 settings.register_profile("ci", derandomize=True, deadline=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+def pytest_configure(config):
+    """Tests send Ctrl-C (SIGINT) to the commands they start. A suite started in the background
+    (`make test &`, nohup, some CI runners) inherits an ignored SIGINT, and so would every
+    command it starts, which then rightly keeps ignoring Ctrl-C: give this process (and each
+    pytest-xdist worker) Python's usual handler, so the commands start with the default."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 # --- running the scratchnn command -------------------------------------------------------------

@@ -8,8 +8,11 @@ Jupyter (the exercises' solutions). Run from the repository root::
     python docs/tutorials/build.py            # every notebook
     python docs/tutorials/build.py 03         # the notebooks whose name starts with 03
 
-The executed notebooks (with their outputs) are written next to this file. The tests execute
-the stored notebooks again (tests/docs/test_notebooks.py), so a notebook that stops running fails.
+The executed notebooks (with their outputs) are written next to this file (``make notebooks``).
+The tests execute the stored notebooks again and compare what they print with the stored text
+(tests/docs/test_notebooks.py), so a notebook that stops running, or whose stored outputs are
+stale, fails: rebuild it. Figures that depend on the machine's rounding (BLAS) are printed to
+the digits that do not.
 """
 
 from __future__ import annotations
@@ -59,6 +62,8 @@ def parse(text: str) -> nbformat.NotebookNode:
             lines.append(line)
     if kind is not None and (cell := _cell(kind, lines)) is not None:
         cells.append(cell)
+    for number, cell in enumerate(cells, 1):  # stable ids: a rebuild changes only what changed
+        cell.id = f"cell-{number}"
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}

@@ -1,4 +1,4 @@
-"""The seed's two classic experiments, as functions (the scripts ``train_circles.py`` and
+"""The two classic experiments, as functions (the scripts ``train_circles.py`` and
 ``train_moons.py`` are thin wrappers that parse arguments and draw the figures).
 
 1. Concentric circles with **no hidden layer** (2 -> 1, sigmoid output, binary cross-entropy,

@@ -16,7 +16,7 @@ onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
 ACTIVATIONS = ["relu", "leaky_relu", "tanh", "logistic", "identity"]
-TOL = 1e-5  # the bound for float32
+TOL = 1e-5  # the bound for float32 (ONNX Runtime computes in float32)
 # float64 graphs compute what scratchnn computes (LeakyReLU as max(x, slope * x) with a float64
 # slope: ONNX's LeakyRelu holds its slope as a float32), so only the order of sums differs
 TOLERANCE = {np.float32: TOL, np.float64: 1e-12}

@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")
 nn = torch.nn
 
 ACTIVATIONS = ["relu", "leaky_relu", "tanh", "logistic", "identity"]
-# The tolerances, relative to the size of the outputs (at least 1): the two libraries
+# The tolerances, relative to the size of the outputs (at least 1): the two libraries
 # add up the products of a matrix product in different orders, so the last bits differ, and in
 # float32 an output of 2.5 is only known to about 2.5 * 6e-8 per rounding.
 TOLERANCE = {np.float32: 1e-6, np.float64: 1e-12}

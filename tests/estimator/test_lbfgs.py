@@ -75,6 +75,7 @@ def test_integer_sample_weights_equal_repeated_samples():
                                rtol=1e-6, atol=1e-9)
 
 
+@pytest.mark.slow  # twenty full-size runs
 def test_moons_2_4_1_with_tanh_converges_from_every_initialisation():
     """One initialisation each, seeds 0-19: with tanh every run reaches 0.95 (measured:
     20 of 20; with ReLU 6 of 20, scikit-learn's lbfgs 5 of 20; see docs/sklearn.md)."""

@@ -79,7 +79,7 @@ def test_predict_leaves_no_array_larger_than_a_chunk(small_budget):
 
 
 def test_a_small_predict_after_a_large_one_holds_nothing_large():
-    """Without any budget patched: 300,000 rows through (256, 256), as in the issue."""
+    """Without any budget patched: 300,000 rows through (256, 256)."""
     rng = np.random.default_rng(0)
     clf = snn.MLPClassifier((64, 64), max_iter=2, random_state=0).fit(
         rng.normal(size=(200, 4)), rng.integers(0, 2, 200))
@@ -311,6 +311,7 @@ def test_cli_predict_error_in_a_later_chunk_writes_no_file(tmp_path, monkeypatch
         "d.csv", "m.npz", "train.csv"]
 
 
+@pytest.mark.slow  # the benchmark end to end: part of make test, not test-fast
 def test_memory_benchmark_runs_at_small_sizes_and_reports_its_goals(tmp_path):
     """benchmarks/memory.py end to end with --quick (no figure is asserted: they depend on the
     machine)."""

@@ -29,6 +29,10 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="BROWSER TESTS SKIP
                                "playwright is not installed (pip install -e '.[dev]')")
 pytest.importorskip("starlette", reason="the playground extra is not installed")
 
+# A browser and a training server at once: they get the machine to themselves (`make test`
+# runs serial tests after the others, one at a time), so no wait comes near its bound.
+pytestmark = pytest.mark.serial
+
 from _playground_links import link_query, link_values  # noqa: E402
 
 import scratchnn as snn  # noqa: E402

@@ -9,7 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench.py"
+pytestmark = pytest.mark.slow  # every benchmark end to end: part of make test, not test-fast
 
 
 def test_quick_benchmark_writes_table_and_json(tmp_path):
@@ -22,30 +25,30 @@ def test_quick_benchmark_writes_table_and_json(tmp_path):
     machine = report["machine"]
     for key in ("cpu", "cores", "numpy", "scikit-learn", "torch", "blas"):
         assert key in machine
-    assert set(report["tasks"]) == {"T1", "T3", "T4", "T5"}
-    t5 = report["tasks"]["T5"]["results"]
+    assert set(report["tasks"]) == {"moons", "digits", "throughput", "lbfgs"}
+    lbfgs = report["tasks"]["lbfgs"]["results"]
     for name in ("scratchnn.MLPClassifier lbfgs", "scikit-learn MLPClassifier lbfgs"):
-        assert len(t5[name]["times"]) == 1 and 0 <= t5[name]["accuracy"] <= 1
+        assert len(lbfgs[name]["times"]) == 1 and 0 <= lbfgs[name]["accuracy"] <= 1
 
-    t1 = report["tasks"]["T1"]["results"]
+    moons = report["tasks"]["moons"]["results"]
     for name in ("NumPy, hand-written", "scratchnn core loop", "scikit-learn MLPClassifier"):
-        assert len(t1[name]["times"]) == 1 and t1[name]["median_s"] > 0
-        assert 0 <= t1[name]["accuracy"] <= 1
+        assert len(moons[name]["times"]) == 1 and moons[name]["median_s"] > 0
+        assert 0 <= moons[name]["accuracy"] <= 1
     # The hand-written loop and the teaching loop start from the same weights and do the
     # same math, so they end at the same predictions.
-    assert t1["NumPy, hand-written"]["accuracy"] == t1["scratchnn core loop"]["accuracy"]
+    assert moons["NumPy, hand-written"]["accuracy"] == moons["scratchnn core loop"]["accuracy"]
 
-    t3 = report["tasks"]["T3"]["results"]
-    assert "scikit-learn MLPClassifier" in t3 and "scratchnn.fit" in t3
+    digits = report["tasks"]["digits"]["results"]
+    assert "scikit-learn MLPClassifier" in digits and "scratchnn.fit" in digits
 
-    t4 = report["tasks"]["T4"]
-    assert t4["matmul_gflops"] > 0 and t4["memory"]["peak_bytes"] > 0
-    for entry in t4["results"].values():
+    throughput = report["tasks"]["throughput"]
+    assert throughput["matmul_gflops"] > 0 and throughput["memory"]["peak_bytes"] > 0
+    for entry in throughput["results"].values():
         assert entry["samples_per_s"] > 0 and entry["fraction_of_matmul"] > 0
 
     targets = {row["target"] for row in report["targets"]}
-    assert "T1 core loop / hand-written NumPy" in targets
-    assert "T4 peak memory / (data + weights + one batch)" in targets
+    assert "moons: core loop / hand-written NumPy" in targets
+    assert "throughput: peak memory / (data + weights + one batch)" in targets
 
     startup = report["startup"]["commands"]
     for name in ("python -c 'import numpy'", "scratchnn --help", "scratchnn datasets"):
@@ -60,10 +63,10 @@ def test_quick_benchmark_writes_table_and_json(tmp_path):
 
 
 def test_benchmark_runs_without_torch(tmp_path):
-    done = subprocess.run([sys.executable, str(BENCH), "--quick", "--no-torch", "--tasks", "T1",
+    done = subprocess.run([sys.executable, str(BENCH), "--quick", "--no-torch", "--tasks", "moons",
                            "--no-startup", "--out", str(tmp_path)],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads((tmp_path / "results.json").read_text())
-    assert "PyTorch" not in report["tasks"]["T1"]["results"]
+    assert "PyTorch" not in report["tasks"]["moons"]["results"]
     assert any("PyTorch left out" in note for note in report["notes"])

@@ -1,4 +1,4 @@
-"""The seed's two experiments, end to end: the scripts as a user runs them, and the accuracy
+"""The two classic experiments, end to end: the scripts as a user runs them, and the accuracy
 claims at full size."""
 
 import os

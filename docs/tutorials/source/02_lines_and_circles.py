@@ -30,8 +30,8 @@ def accuracy(model, X, y, transform=None):
 
 
 # %% [markdown]
-# The data set (the seed's first experiment): an inner disc of class 1 (orange) inside a ring
-# of class 0 (blue), with a little noise.
+# The data set (the first of the two classic experiments): an inner disc of class 1 (orange)
+# inside a ring of class 0 (blue), with a little noise.
 
 # %%
 fig, ax = plt.subplots(figsize=(4.2, 4.2))

@@ -182,9 +182,13 @@ ax.set_yscale("log")
 ax.set_title("Plain gradient descent, lr 0.5")
 ax.legend(fontsize=8)
 plt.show()
+# Ten layers amplify the last-digit rounding of every matrix product, which differs from one
+# machine's BLAS to another's: the deep networks' losses are printed as the bounds checked here.
 for name, history in histories.items():
-    print(f"{name:26s} loss after 300 epochs {history.loss[-1]:.3f}, "
-          f"accuracy {history.accuracy[-1]:.3f}")
+    loss = history.loss[-1]
+    said = ("near ln 2 = 0.693: stuck" if loss > 0.6 else "below 0.1" if loss < 0.1
+            else f"{loss:.2f}")
+    print(f"{name:26s} loss after 300 epochs {said}")
 assert histories["10-layer sigmoid, Glorot"].loss[-1] > 0.6  # still near ln 2: stuck
 assert histories["10-layer ReLU, He"].loss[-1] < 0.1
 
@@ -313,9 +317,11 @@ assert sigmoid_doctor.grad_norms[-1].max() < 1e-5 and sigmoid_doctor.update_rati
 spread = relu_doctor.grad_norms.max(axis=1) / relu_doctor.grad_norms.min(axis=1)
 largest_update = np.nanmax(relu_doctor.update_ratios[1:], axis=1)  # no ratio at epoch 1
 dead_at_end = int(relu_doctor.dead_units[-1].sum())
-print(f"ReLU-He: largest/smallest gradient norm per look {spread.min():.1f} to "
-      f"{spread.max():.1f}; largest update per look {largest_update.min():.1e} to "
-      f"{largest_update.max():.2f}; dead units at epoch 300: {dead_at_end} of 288")
+# After the first epochs the deep network's path depends on the machine's rounding (see
+# above), so these are printed as the bounds the checks hold, and the dead units to the ten.
+print(f"ReLU-He: largest/smallest gradient norm per look below 15; largest update per look "
+      f"above 1e-3 of the weights; dead units at epoch 300: about {round(dead_at_end, -1)} "
+      "of 288")
 assert spread.max() < 15 and largest_update.min() > 1e-3
 assert relu_doctor.dead_units[0].sum() > 0 and 30 <= dead_at_end <= 50
 
@@ -338,7 +344,7 @@ assert relu_doctor.dead_units[0].sum() > 0 and 30 <= dead_at_end <= 50
 # gradient, so the first layers move too: the deep sigmoid network now leaves the plateau.
 model = deep("sigmoid", "glorot")
 h = snn.fit(model, X, y, optimizer=snn.Adam(model.parameters(), lr=0.01), epochs=300)
-print(f"10-layer sigmoid with Adam: loss after 300 epochs {h.loss[-1]:.3f}")
+print(f"10-layer sigmoid with Adam: loss after 300 epochs {h.loss[-1]:.1f}")  # digits: the BLAS
 
 # %% solution
 # Exercise 2: the ratio falls by a roughly constant factor per layer: a straight line on a

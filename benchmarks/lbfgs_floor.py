@@ -4,7 +4,7 @@ hand to SciPy, against the matrix products it cannot avoid.
 Three contenders, interleaved (one thread, CPU time of this thread, so the machine's load does
 not enter): scratchnn's objective, scikit-learn's ``_loss_grad_lbfgs`` (a private method: this
 script follows scikit-learn 1.9), and the seven matrix products of one evaluation written into
-preallocated arrays and nothing else. Both configurations of the benchmark's T5: 64-128-10 on
+preallocated arrays and nothing else. Both configurations of the L-BFGS benchmark: 64-128-10 on
 the training split, and scikit-learn's default network (64-100-10) on all of digits.
 
     python benchmarks/lbfgs_floor.py [rounds]
@@ -92,7 +92,7 @@ def main(rounds: int) -> None:
     warnings.simplefilter("ignore")
     X, y = load_digits(return_X_y=True)
     X_train, _, y_train, _ = train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
-    configurations = {"64-128-10, 1347 samples (T5)": (128, X_train, y_train),
+    configurations = {"64-128-10, 1347 samples (the L-BFGS benchmark)": (128, X_train, y_train),
                       "64-100-10, 1797 samples (scikit-learn's default)": (100, X, y)}
     with threadpool_limits(1):
         for title, (hidden, X_c, y_c) in configurations.items():

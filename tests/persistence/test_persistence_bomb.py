@@ -153,7 +153,7 @@ def test_a_memory_error_while_building_is_a_model_file_error(tmp_path, monkeypat
 
 @pytest.mark.skipif(sys.platform != "linux", reason="an address-space limit (RLIMIT_AS)")
 def test_under_a_memory_cap_the_cli_names_the_file_not_the_network(bomb, tmp_path):
-    """The issue's run: ``scratchnn predict bomb.npz`` with 1.5 GiB of address space."""
+    """A deflate bomb through the command: ``scratchnn predict bomb.npz`` in 1.5 GiB."""
     points = tmp_path / "points.csv"
     points.write_text("x1\n0.5\n")
     code = textwrap.dedent(f"""

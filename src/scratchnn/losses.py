@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .functional import log_softmax, softplus
+from ._workspace import zero_for
+from .functional import log_softmax
 from .layers import describe_shape
 
 
@@ -145,10 +146,12 @@ class BinaryCrossEntropy(Loss):
         z = logits
         self.y = _binary_targets(z, y)  # checked, shaped like z
         self.z, self.w = z, _normalized_weights(sample_weight, z)
-        self.softplus = softplus(z)  # log(1 + e^z), kept for backward
-        # Per sample first, then the mean: softplus(z) - y z is tiny where a large logit is
-        # right, and summing the two terms separately would lose it to rounding.
-        return _mean(self.softplus - self.y * z, self.w)
+        # log(1 + e^z) - y z = max(z, 0) - y z + log1p(e^-|z|). Where a large logit is right,
+        # max(z, 0) - y z is exactly 0 and the tiny loss left, log1p(e^-|z|), keeps its digits
+        # (softplus(z) - y z would lose them to rounding); per sample first, then the mean.
+        relu, log_term = np.maximum(z, zero_for(z)), np.log1p(np.exp(-np.abs(z)))
+        self.softplus = relu + log_term  # log(1 + e^z), kept for backward
+        return _mean(relu - self.y * z + log_term, self.w)
 
     def backward(self) -> np.ndarray:
         """``dL/dz = (sigmoid(z) - y) / n`` (or times each sample's weight), shaped like ``z``.

@@ -1,5 +1,9 @@
 """Toy datasets (as in TensorFlow Playground) and feature lifts.
 
+``playground(name, ...)`` draws TensorFlow Playground's six data sets exactly as its page does
+(its generators, its units: points in about [-6, 6]^2, its noise from 0 to 0.5); the other
+generators are the library's own, scaled to about [-1, 1]^2.
+
 Every classification generator returns ``X (n_samples, 2)`` float64 and integer labels
 ``y (n_samples,)``; the regression generators (``plane``, ``multi_gaussian``, ``sine``) return
 float64 targets ``y (n_samples,)``. All take ``n_samples``, ``noise`` and ``random_state`` (a
@@ -208,6 +212,99 @@ REGRESSION_DATASETS: dict[str, tuple[Callable, str]] = {
     "multi_gaussian": (multi_gaussian, "six bumps of alternating sign (regression)"),
     "sine": (sine, "a noisy sine of one input (regression)"),
 }
+
+
+# --- TensorFlow Playground's six, in its units -----------------------------------------------
+# Each follows the generator of the same name in TensorFlow Playground's ``dataset.ts``: points in
+# its square [-6, 6]^2 (give or take the noise), its ``noise`` (the page's slider / 100: 0 to
+# 0.5), its labels (its -1 is 0 here). Where Playground labels a point by its *noisy* position
+# (circle, xor, the regressions), the point is kept where it was drawn and only its label moves.
+
+
+def _tf_gauss(rng, n: int, noise: float) -> tuple[np.ndarray, np.ndarray]:
+    """Two round Gaussians centred at (2, 2) (class 1) and (-2, -2) (class 0); the variance of
+    each coordinate grows from 0.5 at noise 0 to 4 at noise 0.5."""
+    variance = 0.5 + noise * (4 - 0.5) / 0.5
+    y = (np.arange(n) < (n + 1) // 2).astype(np.int64)
+    centres = np.where(y[:, None] == 1, 2.0, -2.0)
+    return centres + np.sqrt(variance) * rng.standard_normal((n, 2)), y
+
+
+def _tf_circle(rng, n: int, noise: float) -> tuple[np.ndarray, np.ndarray]:
+    """Half the points in a disc of radius 2.5, half in the ring from 3.5 to 5 (the radius, not
+    the area, is uniform); a point is class 1 if its noisy copy lies within radius 2.5."""
+    inside = np.arange(n) < (n + 1) // 2
+    radius = np.where(inside, rng.uniform(0, 2.5, n), rng.uniform(3.5, 5, n))
+    angle = rng.uniform(0, 2 * np.pi, n)
+    X = np.column_stack([radius * np.sin(angle), radius * np.cos(angle)])
+    moved = X + noise * rng.uniform(-5, 5, size=(n, 2))
+    return X, (np.linalg.norm(moved, axis=1) < 2.5).astype(np.int64)
+
+
+def _tf_xor(rng, n: int, noise: float) -> tuple[np.ndarray, np.ndarray]:
+    """Points uniform in [-5, 5]^2, pushed 0.3 away from the axes; class 1 where the noisy
+    copy's coordinates have the same sign (``x1 * x2 >= 0``)."""
+    X = rng.uniform(-5, 5, size=(n, 2))
+    X += np.where(X > 0, 0.3, -0.3)  # Playground's padding
+    moved = X + noise * rng.uniform(-5, 5, size=(n, 2))
+    return X, (moved[:, 0] * moved[:, 1] >= 0).astype(np.int64)
+
+
+def _tf_spiral(rng, n: int, noise: float) -> tuple[np.ndarray, np.ndarray]:
+    """Two arms of 1.75 turns, radius growing from 0 to 5, the second turned by pi (class 0);
+    each coordinate moves by up to ``noise`` (uniform, in the data's own units)."""
+    per_arm = np.array([(n + 1) // 2, n // 2])
+    label = np.repeat([1, 0], per_arm)
+    step = np.concatenate([np.arange(k) / (n / 2) for k in per_arm])  # Playground's i / (n / 2)
+    radius = 5 * step
+    angle = 1.75 * step * 2 * np.pi + np.pi * (label == 0)
+    X = np.column_stack([radius * np.sin(angle), radius * np.cos(angle)])
+    return X + noise * rng.uniform(-1, 1, size=(n, 2)), label.astype(np.int64)
+
+
+def _tf_plane(rng, n: int, noise: float) -> tuple[np.ndarray, np.ndarray]:
+    """``plane`` in Playground's units: ``y = (x1 + x2) / 10`` read at the noisy point, points in
+    [-6, 6]^2 (y within +-1.2 at noise 0: Playground does not clip it)."""
+    X, y = plane(n, noise=noise, random_state=rng)
+    return 6 * X, y
+
+
+def _tf_multi_gaussian(rng, n: int, noise: float) -> tuple[np.ndarray, np.ndarray]:
+    """``multi_gaussian`` in Playground's units (points in [-6, 6]^2, y in [-1, 1])."""
+    X, y = multi_gaussian(n, noise=noise, random_state=rng)
+    return 6 * X, y
+
+
+PLAYGROUND_DATASETS: dict[str, tuple[Callable, str, str]] = {
+    "circle": (_tf_circle, "classification", "a disc (class 1) inside a ring"),
+    "xor": (_tf_xor, "classification", "the quadrants: class 1 where x1 and x2 share a sign"),
+    "gauss": (_tf_gauss, "classification", "two Gaussian clusters at (2, 2) and (-2, -2)"),
+    "spiral": (_tf_spiral, "classification", "two interleaved spiral arms"),
+    "reg-plane": (_tf_plane, "regression", "a tilted plane, y = (x1 + x2) / 10"),
+    "reg-gauss": (_tf_multi_gaussian, "regression", "six bumps of alternating sign"),
+}
+
+
+def playground(name: str, n_samples: int = 500, noise: float = 0.0, random_state=None
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """One of TensorFlow Playground's six data sets, drawn as its ``dataset.ts`` draws it.
+
+    ``name`` is Playground's: ``circle``, ``xor``, ``gauss``, ``spiral`` (classification) or
+    ``reg-plane``, ``reg-gauss`` (regression); see ``PLAYGROUND_DATASETS``. ``noise`` is on
+    Playground's scale, 0 to 0.5 (its slider's 0 to 50, divided by 100, as its page does).
+    Returns ``X (n_samples, 2)`` float64 in Playground's units (about [-6, 6]^2) and ``y
+    (n_samples,)``: labels 0/1 (int64; Playground's -1 is 0, and the first half, rounded up, is
+    drawn as class 1 wherever the classes are drawn apart), or float64 targets. The rows are
+    shuffled; the same seed gives the same data.
+    """
+    if not isinstance(name, str) or name not in PLAYGROUND_DATASETS:
+        raise ValueError(f"unknown Playground data set {name!r}; choose one of: "
+                         f"{', '.join(PLAYGROUND_DATASETS)}")
+    _check_common(n_samples, noise)
+    rng = _generator(random_state)
+    X, y = PLAYGROUND_DATASETS[name][0](rng, int(n_samples), float(noise))
+    order = rng.permutation(int(n_samples))
+    return X[order], y[order]
 
 
 def load(name: str, **kwargs) -> tuple[np.ndarray, np.ndarray]:

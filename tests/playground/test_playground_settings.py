@@ -314,6 +314,11 @@ def test_unknown_parameters_and_empty_links_are_ignored_silently():
     assert from_link("?lr")[1] == ["lr= is not a learning rate on the menu; using 0.03"]
 
 
+def test_a_link_that_is_not_text_is_refused():
+    with pytest.raises(SessionError, match="a link must be text, got 5"):
+        from_link(5)
+
+
 def test_notices_are_one_short_line_each_at_most_one_per_parameter():
     long_value = "x" * 10_000
     hostile = "&".join(f"{s.name}={long_value}%0A%1B" for s in SCHEMA)

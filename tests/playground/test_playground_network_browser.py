@@ -175,17 +175,22 @@ def test_the_drawing_is_crisp_on_a_high_density_screen(browser, server):
 # --- picking and naming ----------------------------------------------------------------------
 
 
-def test_every_weight_and_bias_can_be_picked_at_six_layers_of_eight(page, server):
+PICK_POINTS = """() => { const v = window.playground.network;
+    const sizes = window.playground.net.sizes; const out = [];
+    for (let c = 0; c + 1 < sizes.length; c++) for (let j = 0; j < sizes[c + 1]; j++)
+      for (let i = -1; i < sizes[c]; i++) out.push([c, i, j, v.pickPoint(c, i, j)]);
+    return out; }"""
+
+
+def test_every_weight_and_bias_can_be_picked_at_six_layers_of_eight(browser, server):
+    page = new_page(browser, 1920)
     open_page(page, server, LARGEST)
+    assert page.evaluate("window.playground.network.width") >= 640
     sizes = page.evaluate("window.playground.net.sizes")
     assert sizes == [7, 8, 8, 8, 8, 8, 8, 3]
     layers = page.evaluate("window.playground.frame.layers.map("
                            "(l) => ({W: Array.from(l.W), b: Array.from(l.b)}))")
-    points = page.evaluate("""() => { const v = window.playground.network;
-        const sizes = window.playground.net.sizes; const out = [];
-        for (let c = 0; c + 1 < sizes.length; c++) for (let j = 0; j < sizes[c + 1]; j++)
-          for (let i = -1; i < sizes[c]; i++) out.push([c, i, j, v.pickPoint(c, i, j)]);
-        return out; }""")
+    points = page.evaluate(PICK_POINTS)
     picked = 0
     for layer, source, target, point in points:
         # a band at least 4 CSS px wide belongs to this curve alone
@@ -198,6 +203,18 @@ def test_every_weight_and_bias_can_be_picked_at_six_layers_of_eight(page, server
         picked += 1
     assert picked == sum(a * b + b for a, b in itertools.pairwise(sizes)) == 451
     assert page.errors == []
+    page.context.close()
+
+
+def test_on_a_narrow_screen_every_weight_still_has_a_point_of_its_own(browser, server):
+    page = new_page(browser, 400)
+    open_page(page, server, LARGEST)
+    wrong = page.evaluate(f"""() => {{ const v = window.playground.network;
+        return ({PICK_POINTS})().filter(([c, i, j, p]) => {{ const hit = v.weightAt(p.x, p.y);
+            return !(p.clearance > 0 && hit && hit.layer === c && hit.from === i
+                     && hit.to === j); }}); }}""")
+    assert wrong == []
+    page.context.close()
 
 
 def test_hovering_a_weight_or_a_bias_names_it_as_the_code_does(page, server):

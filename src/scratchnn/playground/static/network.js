@@ -145,6 +145,7 @@ export class NetworkView {
     this.bytes = null;
     this.arithmetic = null;
     this.hover = this.chosen = null;
+    this.lastControls = null; // the caller lays out the new network's +/- buttons
     this.closeEditor(false);
     const g = net.grid * net.grid;
     this.maps = net.sizes.map((n) => Array.from({ length: n }, () => mapImage(net.grid)));
@@ -320,11 +321,13 @@ export class NetworkView {
     this.nodes.forEach((column, c) => column.forEach((node, i) => {
       const left = node.x - node.box / 2;
       const top = node.y - node.box / 2;
-      ctx.beginPath();
-      ctx.arc(left + fx * node.box, top + fy * node.box, 2.5, 0, 2 * Math.PI);
-      ctx.lineWidth = 1.5;
-      ctx.strokeStyle = "#000";
-      ctx.stroke();
+      if (fx >= 0 && fx <= 1 && fy >= 0 && fy <= 1) {
+        ctx.beginPath();
+        ctx.arc(left + fx * node.box, top + fy * node.box, 2.5, 0, 2 * Math.PI);
+        ctx.lineWidth = 1.5;
+        ctx.strokeStyle = "#000";
+        ctx.stroke();
+      }
       const layer = c > 0 && arithmetic.layers[c - 1];
       const lines = c === 0 ? [fixed(arithmetic.inputs[i])]
         : [`z ${fixed(layer.z[i])}`, `a ${fixed(layer.a[i])}`];

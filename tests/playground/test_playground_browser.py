@@ -249,10 +249,9 @@ def test_hover_enlarges_a_neuron_and_a_click_edits_a_weight(page, server):
     page.mouse.move(box["x"] + 1, box["y"] + box["height"] - 1)
     assert not page.locator("#neuron-zoom").is_visible()
 
-    # the middle of the curve from input 0 to neuron 0 of layer 1 (a straight run there)
-    a, b = page.evaluate("[window.playground.nodes[0][0], window.playground.nodes[1][0]]")
-    x, y = ((a["x"] + a["box"] / 2) + (b["x"] - b["box"] / 2)) / 2, (a["y"] + b["y"]) / 2
-    page.mouse.click(box["x"] + x * scale, box["y"] + y * scale)
+    # the curve from input 0 to neuron 0 of layer 1, where it runs clear of the others
+    point = page.evaluate("window.playground.network.pickPoint(0, 0, 0)")
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
     editor = page.get_by_label("Weight", exact=True)
     editor.fill("2.5")
     editor.press("Enter")

@@ -5,9 +5,9 @@
 // or range, default, label) in /settings.json, and the page builds its controls and reads and
 // writes its links from that description.
 import {
-  drawBoundary, drawLossChart, drawNetwork, f32, heatmap, layout, connectionPoints, bezier,
-  outputImage, classHeat, CLASS_COLOURS,
+  drawBoundary, drawLossChart, f32, heatmap, outputImage, CLASS_COLOURS,
 } from "./draw.js";
+import { NetworkView, floatMapsAsBytes, splitWeights } from "./network.js";
 
 const $ = (id) => document.getElementById(id);
 const element = (tag, properties = {}) => Object.assign(document.createElement(tag), properties);
@@ -25,9 +25,7 @@ let lossHistory = []; // [{epoch, train, test}] for the loss chart
 let playing = false;
 let socket = null;
 let drawPending = false;
-let nodes = [];
-let nodeMaps = [];
-let editing = null;
+let network = null; // the network's drawing (network.js)
 let sent = 0; // messages are numbered; the server's answers carry the number they answer
 let newestLayoutRequest = 0; // the newest message that asks for a new layout
 
@@ -199,45 +197,7 @@ function drawFeatureThumbs() {
 }
 
 function layerControls() {
-  const box = $("layer-controls");
-  box.replaceChildren();
-  if (!net) return;
-  const canvas = $("network");
-  const scale = canvas.getBoundingClientRect().width / canvas.width || 1;
-  const largest = BY_NAME.hidden.high;
-  const smallest = BY_NAME.hidden.low;
-  settings.hidden.forEach((size, layer) => {
-    const column = nodes[layer + 1];
-    if (!column) return;
-    const div = document.createElement("div");
-    div.className = "layer-control";
-    div.style.left = `${column[0].x * scale}px`;
-    const add = button("+", `Add neuron to layer ${layer + 1}`, size >= largest, () => {
-      const hidden = [...settings.hidden];
-      hidden[layer] += 1;
-      change({ hidden });
-    });
-    const remove = button("\u2212", `Remove neuron from layer ${layer + 1}`, size <= smallest, () => {
-      const hidden = [...settings.hidden];
-      hidden[layer] -= 1;
-      change({ hidden });
-    });
-    const text = document.createElement("div");
-    text.textContent = `${size} neuron${size === 1 ? "" : "s"}`;
-    div.append(add, remove, text);
-    box.append(div);
-  });
-}
-
-function button(text, label, disabled, onClick) {
-  const b = document.createElement("button");
-  b.className = "round small";
-  b.textContent = text;
-  b.setAttribute("aria-label", label);
-  b.title = label;
-  b.disabled = disabled;
-  b.addEventListener("click", onClick);
-  return b;
+  if (net) network.layerControls(settings.hidden, BY_NAME.hidden, (hidden) => change({ hidden }));
 }
 
 function wireControls() {
@@ -276,7 +236,10 @@ function wireControls() {
     e.preventDefault();
     send({ type: playing ? "pause" : "play" });
   });
-  wireNetworkCanvas();
+  network = new NetworkView({
+    canvas: $("network"), zoom: $("neuron-zoom"), editor: $("weight-editor"),
+    input: $("weight-value"), controls: $("layer-controls"),
+  }, (edit) => send({ type: "set_weight", ...edit }));
 }
 
 async function upload(e) {
@@ -289,92 +252,6 @@ async function upload(e) {
     return;
   }
   send({ type: "upload", name: file.name, text: await file.text(), problem: settings.problem });
-}
-
-// --- hover to enlarge, click to edit a weight --------------------------------------------------
-
-function canvasPoint(canvas, event) {
-  const rect = canvas.getBoundingClientRect();
-  const scale = canvas.width / rect.width;
-  return [(event.clientX - rect.left) * scale, (event.clientY - rect.top) * scale, 1 / scale];
-}
-
-function nodeAt(x, y) {
-  for (let c = 0; c < nodes.length; c++) {
-    for (let i = 0; i < nodes[c].length; i++) {
-      const n = nodes[c][i];
-      if (Math.abs(x - n.x) <= n.box / 2 && Math.abs(y - n.y) <= n.box / 2) return [c, i];
-    }
-  }
-  return null;
-}
-
-function connectionAt(x, y) {
-  let best = null;
-  let bestDistance = 5;
-  for (let c = 0; c + 1 < nodes.length; c++) {
-    for (let i = 0; i < nodes[c].length; i++) {
-      for (let j = 0; j < nodes[c + 1].length; j++) {
-        const points = connectionPoints(nodes[c][i], nodes[c + 1][j]);
-        for (let t = 0; t <= 1; t += 1 / 24) {
-          const [px, py] = bezier(points, t);
-          const d = Math.hypot(px - x, py - y);
-          if (d < bestDistance) [best, bestDistance] = [{ layer: c, from: i, to: j }, d];
-        }
-      }
-    }
-  }
-  return best;
-}
-
-function wireNetworkCanvas() {
-  const canvas = $("network");
-  const zoom = $("neuron-zoom");
-  canvas.addEventListener("mousemove", (e) => {
-    const [x, y, toCss] = canvasPoint(canvas, e);
-    const hit = nodeAt(x, y);
-    const image = hit && nodeMaps[hit[0]] && nodeMaps[hit[0]][hit[1]];
-    canvas.style.cursor = hit ? "zoom-in" : connectionAt(x, y) ? "pointer" : "default";
-    if (!image) {
-      zoom.hidden = true;
-      return;
-    }
-    const n = nodes[hit[0]][hit[1]];
-    const ctx = zoom.getContext("2d");
-    ctx.imageSmoothingEnabled = true;
-    ctx.drawImage(image, 0, 0, zoom.width, zoom.height);
-    const left = (n.x + n.box / 2 + 8) * toCss;
-    zoom.style.left = `${Math.min(left, canvas.clientWidth - 182)}px`;
-    zoom.style.top = `${Math.max(0, (n.y - 90) * toCss)}px`;
-    zoom.hidden = false;
-  });
-  canvas.addEventListener("mouseleave", () => { zoom.hidden = true; });
-  canvas.addEventListener("click", (e) => {
-    const [x, y, toCss] = canvasPoint(canvas, e);
-    const hit = connectionAt(x, y);
-    if (!hit || !frame) return;
-    editing = hit;
-    const editor = $("weight-editor");
-    editor.style.left = `${x * toCss}px`;
-    editor.style.top = `${y * toCss + 8}px`;
-    editor.hidden = false;
-    $("weight-value").value = frame.layers[hit.layer].W[hit.from * nodes[hit.layer + 1].length + hit.to].toFixed(3);
-    $("weight-value").focus();
-    $("weight-value").select();
-  });
-  $("weight-editor").addEventListener("submit", (e) => {
-    e.preventDefault();
-    const value = Number($("weight-value").value);
-    $("weight-editor").hidden = true;
-    if (editing) send({ type: "set_weight", ...editing, value });
-    editing = null;
-  });
-  $("weight-value").addEventListener("keydown", (e) => {
-    if (e.key === "Escape") {
-      $("weight-editor").hidden = true;
-      editing = null;
-    }
-  });
 }
 
 // --- messages ----------------------------------------------------------------------------------
@@ -420,9 +297,7 @@ function onNetwork(m) {
   writeUrl();
   $("code").textContent = m.code;
   showLegend(m);
-  const canvas = $("network");
-  canvas.height = Math.max(300, Math.max(...m.sizes) * 48 + 20);
-  nodes = layout(m.sizes, canvas.width, canvas.height);
+  network.setNetwork(net);
   layerControls();
   drawFeatureThumbs();
   scheduleDraw();
@@ -446,15 +321,10 @@ function showLegend(m) {
 
 function onFrame(m) {
   if (!net || m.version !== net.version) return; // a frame of a network that is gone
-  const weights = f32(m.weights);
-  const layers = [];
-  let at = 0;
-  for (let c = 0; c + 1 < net.sizes.length; c++) {
-    const n = net.sizes[c] * net.sizes[c + 1];
-    layers.push({ W: weights.subarray(at, at + n), b: weights.subarray(at + n, at + n + net.sizes[c + 1]) });
-    at += n + net.sizes[c + 1];
-  }
+  const layers = splitWeights(net.sizes, f32(m.weights));
   frame = { ...m, boundary: f32(m.boundary), neurons: f32(m.neurons), layers };
+  frame.bytes = floatMapsAsBytes(net, frame.boundary, frame.neurons);
+  network.setFrame({ layers, ...frame.bytes, arithmetic: m.arithmetic ?? null });
   $("epoch").textContent = String(m.epoch);
   // The code panel trains exactly this network: as many epochs as the page has run.
   const code = $("code").textContent;
@@ -528,30 +398,9 @@ function scheduleDraw() {
 
 function draw() {
   if (!net) return;
-  const g = net.grid * net.grid;
-  const maps = [];
-  // Inputs: each feature scaled by its largest magnitude over the plane.
-  maps.push(net.sizes.length ? Array.from({ length: net.sizes[0] }, (_, i) => {
-    const values = net.inputs.subarray(i * g, (i + 1) * g);
-    let top = 1e-9;
-    for (const v of values) top = Math.max(top, Math.abs(v));
-    return heatmap(values.map((v) => v / top), net.grid);
-  }) : []);
-  let image = null;
-  if (frame) {
-    let offset = 0;
-    for (let c = 1; c + 1 < net.sizes.length; c++) {
-      const column = [];
-      for (let i = 0; i < net.sizes[c]; i++, offset += g) column.push(heatmap(frame.neurons, net.grid, offset));
-      maps.push(column);
-    }
-    image = outputImage(net, frame.boundary, view.discretize);
-    const out = net.sizes[net.sizes.length - 1];
-    maps.push(out === 1 ? [image] : Array.from({ length: out }, (_, c) => classHeat(
-      frame.boundary, c * g, net.grid, CLASS_COLOURS[c % CLASS_COLOURS.length])));
-  }
-  nodeMaps = maps;
-  drawNetwork($("network"), nodes, frame ? frame.layers.map((l) => l.W) : [], maps);
+  network.discretize = view.discretize;
+  network.draw();
+  const image = frame ? outputImage(net, frame.bytes.boundary, view.discretize) : null;
   drawBoundary($("boundary"), net, image, view.show_test);
   drawLossChart($("loss-chart"), lossHistory);
 }
@@ -578,7 +427,6 @@ async function start() {
   buildControls();
   wireControls();
   showControls();
-  window.addEventListener("resize", layerControls);
   connect();
 }
 
@@ -588,6 +436,7 @@ window.playground = {
   get net() { return net; },
   get frame() { return frame; },
   get playing() { return playing; },
-  get nodes() { return nodes; },
+  get nodes() { return network.nodes; },
+  get network() { return network; },
 };
 start().catch((error) => showMessage(`The page could not start: ${error.message}. Reload it.`));

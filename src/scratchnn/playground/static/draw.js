@@ -1,14 +1,15 @@
-// Drawing on canvas: heatmaps in TF Playground's orange/blue, points, the network, the loss chart.
+// Drawing on canvas: maps in TF Playground's orange/blue, the data points, the loss chart.
+// (The network's drawing is network.js.)
 // Everything drawn is computed by the server (scratchnn's NumPy engine); this file only paints.
 
 export const ORANGE = [245, 147, 34];
 export const BLUE = [8, 119, 189];
-const MIDDLE = [232, 234, 235];
+export const MIDDLE = [232, 234, 235];
 // Colours for 3 or more classes: TF Playground's two first, then more that read on white.
 export const CLASS_COLOURS = [ORANGE, BLUE, [95, 165, 90], [155, 89, 182], [225, 87, 89],
   [237, 201, 72], [118, 183, 178], [140, 86, 75]];
 
-const css = (rgb, alpha = 1) => `rgba(${rgb[0]}, ${rgb[1]}, ${rgb[2]}, ${alpha})`;
+export const css = (rgb, alpha = 1) => `rgba(${rgb[0]}, ${rgb[1]}, ${rgb[2]}, ${alpha})`;
 const mix = (a, b, t) => [0, 1, 2].map((i) => a[i] + (b[i] - a[i]) * t);
 
 // A value in [-1, 1] (clamped) as orange (-1) .. light grey (0) .. blue (+1).
@@ -25,61 +26,85 @@ export function f32(text) {
   return new Float32Array(bytes.buffer);
 }
 
-// A grid x grid image of values already in [-1, 1], on a small offscreen canvas.
-export function heatmap(values, grid, offset = 0, discretize = false) {
-  const canvas = document.createElement("canvas");
-  canvas.width = canvas.height = grid;
-  const ctx = canvas.getContext("2d");
-  const image = ctx.createImageData(grid, grid);
-  for (let i = 0; i < grid * grid; i++) {
-    let v = values[offset + i];
-    if (discretize) v = v > 0 ? 1 : -1;
-    const c = diverging(v);
-    image.data.set([c[0], c[1], c[2], 255], 4 * i);
+// --- maps as bytes ---------------------------------------------------------------------------
+// The server sends every map over the plane as bytes: q in 0..255 stands for v = q / 127.5 - 1
+// in [-1, 1]. A colour table maps each of the 256 bytes to its colour once, so painting a map is
+// one table look-up per pixel into an ImageData that is reused from frame to frame.
+
+// 256 colours, as packed RGBA words (Uint32Array) for ImageData, from a value v in [-1, 1].
+export function colourTable(colourOf) {
+  const bytes = new Uint8ClampedArray(256 * 4);
+  for (let q = 0; q < 256; q++) {
+    const rgb = colourOf(q / 127.5 - 1);
+    bytes.set([rgb[0], rgb[1], rgb[2], 255], 4 * q);
   }
-  ctx.putImageData(image, 0, 0);
-  return canvas;
+  return new Uint32Array(bytes.buffer);
 }
 
-// k class-probability maps (k x grid x grid) as one image: the likeliest class's colour,
-// faded towards white where the network is unsure.
-export function classMap(probs, k, grid, discretize = false) {
+// The orange..grey..blue scale, and its two-colour form (the "Discretize output" box).
+export const DIVERGING = colourTable(diverging);
+export const DISCRETE = colourTable((v) => diverging(v > 0 ? 1 : -1));
+
+// One class's probability map (p = (v + 1) / 2) in that class's colour, light grey at 0.
+export const classTable = (colour) => colourTable((v) => mix(MIDDLE, colour, (v + 1) / 2));
+
+// A reusable grid x grid image: an offscreen canvas, its ImageData and that data as words.
+export function mapImage(grid) {
   const canvas = document.createElement("canvas");
   canvas.width = canvas.height = grid;
   const ctx = canvas.getContext("2d");
   const image = ctx.createImageData(grid, grid);
-  const n = grid * grid;
+  return { canvas, ctx, image, words: new Uint32Array(image.data.buffer) };
+}
+
+// Paint bytes[offset .. offset + grid * grid) through a colour table into a map image.
+export function paintMap(map, bytes, offset, table) {
+  const { words } = map;
+  for (let i = 0; i < words.length; i++) words[i] = table[bytes[offset + i]];
+  map.ctx.putImageData(map.image, 0, 0);
+  return map.canvas;
+}
+
+// Values in [-1, 1] (floats) as bytes, the way the server encodes its maps.
+export function toBytes(values, out = new Uint8Array(values.length)) {
+  for (let i = 0; i < values.length; i++) {
+    out[i] = Math.round((Math.max(-1, Math.min(1, values[i])) + 1) * 127.5);
+  }
+  return out;
+}
+
+// A grid x grid image of float values already in [-1, 1] (the features' thumbnails: made once
+// per network, never per frame).
+export function heatmap(values, grid) {
+  return paintMap(mapImage(grid), toBytes(values), 0, DIVERGING);
+}
+
+// k class-probability maps (bytes, k x grid x grid) into one image: the likeliest class's
+// colour, faded towards grey where the network is unsure.
+function paintClasses(map, bytes, k, discretize) {
+  const n = map.words.length;
+  const data = map.image.data;
   for (let i = 0; i < n; i++) {
     let best = 0;
-    for (let c = 1; c < k; c++) if (probs[c * n + i] > probs[best * n + i]) best = c;
-    const confidence = discretize ? 1 : (probs[best * n + i] - 1 / k) / (1 - 1 / k);
+    for (let c = 1; c < k; c++) if (bytes[c * n + i] > bytes[best * n + i]) best = c;
+    const confidence = discretize ? 1 : (bytes[best * n + i] / 255 - 1 / k) / (1 - 1 / k);
     const rgb = mix(MIDDLE, CLASS_COLOURS[best % CLASS_COLOURS.length], Math.max(0, confidence));
-    image.data.set([rgb[0], rgb[1], rgb[2], 255], 4 * i);
+    data[4 * i] = rgb[0];
+    data[4 * i + 1] = rgb[1];
+    data[4 * i + 2] = rgb[2];
+    data[4 * i + 3] = 255;
   }
-  ctx.putImageData(image, 0, 0);
-  return canvas;
+  map.ctx.putImageData(map.image, 0, 0);
+  return map.canvas;
 }
 
-// One class's probability map (values in [0, 1]) in that class's colour, white at 0.
-export function classHeat(values, offset, grid, colour) {
-  const canvas = document.createElement("canvas");
-  canvas.width = canvas.height = grid;
-  const ctx = canvas.getContext("2d");
-  const image = ctx.createImageData(grid, grid);
-  for (let i = 0; i < grid * grid; i++) {
-    const rgb = mix(MIDDLE, colour, Math.max(0, Math.min(1, values[offset + i])));
-    image.data.set([rgb[0], rgb[1], rgb[2], 255], 4 * i);
-  }
-  ctx.putImageData(image, 0, 0);
-  return canvas;
-}
+let outputMap = null; // the output's image, reused from frame to frame
 
-// The output map of a frame as an image (binary: p in [0, 1] -> [-1, 1]).
+// The output map of a frame (bytes: k maps of grid x grid) as an image.
 export function outputImage(net, boundary, discretize) {
-  if (net.problem === "regression") return heatmap(boundary, net.grid, 0, discretize);
-  if (net.k > 2) return classMap(boundary, net.k, net.grid, discretize);
-  const centred = boundary.map((p) => 2 * p - 1);
-  return heatmap(centred, net.grid, 0, discretize);
+  if (!outputMap || outputMap.canvas.width !== net.grid) outputMap = mapImage(net.grid);
+  if (net.k > 2) return paintClasses(outputMap, boundary, net.k, discretize);
+  return paintMap(outputMap, boundary, 0, discretize ? DISCRETE : DIVERGING);
 }
 
 // The boundary (or regression surface) with the data points on top.
@@ -146,63 +171,4 @@ export function drawLossChart(canvas, history) {
     ctx.lineWidth = 1.5;
     ctx.stroke();
   }
-}
-
-// Where every node of the network sits on its canvas: columns of squares.
-export function layout(sizes, width, height, box = 34) {
-  const columns = sizes.length;
-  const margin = box / 2 + 8;
-  const step = columns > 1 ? (width - 2 * margin) / (columns - 1) : 0;
-  const gap = Math.min(14, (height - 20 - Math.max(...sizes) * box) / Math.max(...sizes));
-  return sizes.map((n, c) => {
-    const x = margin + c * step;
-    return Array.from({ length: n }, (_, i) => ({ x, y: 10 + box / 2 + i * (box + gap), box }));
-  });
-}
-
-// The curve of one connection (from the right edge of a node to the left edge of the next).
-export function connectionPoints(a, b) {
-  const start = [a.x + a.box / 2, a.y];
-  const end = [b.x - b.box / 2, b.y];
-  const mid = (start[0] + end[0]) / 2;
-  return [start, [mid, start[1]], [mid, end[1]], end];
-}
-
-export function bezier(points, t) {
-  const [p0, p1, p2, p3] = points;
-  const u = 1 - t;
-  return [0, 1].map((k) => u * u * u * p0[k] + 3 * u * u * t * p1[k] + 3 * u * t * t * p2[k]
-    + t * t * t * p3[k]);
-}
-
-// The network: weights as curves (blue positive, orange negative, width ~ |w|), then every
-// node's heatmap. `maps[c][i]` is the image of node i of column c.
-export function drawNetwork(canvas, nodes, weights, maps) {
-  const ctx = canvas.getContext("2d");
-  ctx.clearRect(0, 0, canvas.width, canvas.height);
-  for (let c = 0; c + 1 < nodes.length; c++) {
-    const W = weights[c];
-    for (let i = 0; i < nodes[c].length; i++) {
-      for (let j = 0; j < nodes[c + 1].length; j++) {
-        const w = W ? W[i * nodes[c + 1].length + j] : 0;
-        const [p0, p1, p2, p3] = connectionPoints(nodes[c][i], nodes[c + 1][j]);
-        ctx.beginPath();
-        ctx.moveTo(...p0);
-        ctx.bezierCurveTo(...p1, ...p2, ...p3);
-        ctx.strokeStyle = css(w >= 0 ? BLUE : ORANGE, Math.min(1, 0.25 + Math.abs(w) / 2));
-        ctx.lineWidth = Math.min(8, 0.5 + Math.abs(w) * 1.5);
-        ctx.stroke();
-      }
-    }
-  }
-  ctx.imageSmoothingEnabled = true;
-  nodes.forEach((column, c) => column.forEach((node, i) => {
-    const left = node.x - node.box / 2;
-    const top = node.y - node.box / 2;
-    const image = maps[c] && maps[c][i];
-    if (image) ctx.drawImage(image, left, top, node.box, node.box);
-    ctx.strokeStyle = "#888";
-    ctx.lineWidth = 1;
-    ctx.strokeRect(left, top, node.box, node.box);
-  }));
 }

@@ -2,6 +2,7 @@
 
     python benchmarks/playground_fps.py [--seconds 5] [--slow-client 0.1]
     python benchmarks/playground_fps.py --browser [--seconds 10] [--dataset spiral]
+                                        [--screenshots FOLDER]
 
 Starts the real server (`scratchnn playground --port 0 --no-browser`).
 
@@ -85,7 +86,7 @@ def measure(url: str, seconds: float, delay: float) -> dict:
                 assert message["sizes"] == [2, 8, 8, 1], message["sizes"]
                 break
         ws.send(json.dumps({"type": "play"}))
-        frames, nbytes, first_epoch, last_epoch = 0, 0, None, 0
+        frames, nbytes, first_epoch = 0, 0, None
         start = time.perf_counter()
         while time.perf_counter() - start < seconds:
             data = ws.recv()
@@ -99,11 +100,17 @@ def measure(url: str, seconds: float, delay: float) -> dict:
                 continue  # count from the first frame on
             frames += 1
             nbytes += len(data)
-            last_epoch = message["epoch"]
             if delay:
                 time.sleep(delay)
         elapsed = time.perf_counter() - start
-        ws.send(json.dumps({"type": "pause"}))
+        # The epoch trained by now, from the pause's answer: a slow client's last frame is an
+        # old one (frames sent wait in the socket's buffers, more of them the smaller they are).
+        ws.send(json.dumps({"type": "pause", "id": 2}))
+        while True:
+            message, _ = read(ws.recv())
+            if message["type"] == "state" and message.get("id") == 2:
+                last_epoch = message["epoch"]
+                break
     return {"fps": frames / elapsed, "epochs_per_s": (last_epoch - first_epoch) / elapsed,
             "kb_per_frame": nbytes / max(frames, 1) / 1024, "frames": frames}
 
@@ -176,8 +183,9 @@ def large_link(dataset: str) -> str:
             + ",".join(quote(f, safe="*()") for f in ALL_FEATURES))
 
 
-def browse(page, url: str, seconds: float) -> dict:
-    """Open ``url``, press Play, and count for ``seconds`` after the first trained frame."""
+def browse(page, url: str, seconds: float, screenshot: str | None = None) -> dict:
+    """Open ``url``, press Play, and count for ``seconds`` after the first trained frame (then
+    save a screenshot of the page to ``screenshot``, if given)."""
     page.goto(url)
     page.wait_for_function("() => window.playground && window.playground.net "
                            "&& window.playground.frame", timeout=120_000)
@@ -191,6 +199,8 @@ def browse(page, url: str, seconds: float) -> dict:
     page.wait_for_timeout(seconds * 1000)  # a benchmark measures over a time; tests never do
     last = page.evaluate(SAMPLE)
     page.get_by_role("button", name="Pause", exact=True).click()
+    if screenshot:
+        page.screenshot(path=screenshot, full_page=True)
     elapsed = (last["now"] - first["now"]) / 1000
 
     def rate(key: str) -> float | None:
@@ -217,8 +227,7 @@ def shown(value: float | None, unit: str = "") -> str:
 def browser(url: str, args) -> None:
     from playwright.sync_api import sync_playwright
 
-    links = [("default link", url), ("6x8, all features", url.rstrip("/") + "/"
-                                      + large_link(args.dataset))]
+    links = [("default", url), ("largest", url.rstrip("/") + "/" + large_link(args.dataset))]
     results = []
     print(f"headless Chromium ({CHROMIUM}), viewport {args.width}x{args.height}, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} before; "
@@ -233,12 +242,14 @@ def browser(url: str, args) -> None:
                 page = context.new_page()
                 page.add_init_script(COUNTERS)
                 try:
-                    r = browse(page, link, args.seconds)
+                    shot = (os.path.join(args.screenshots, f"playground-fps-{name}.png")
+                            if args.screenshots else None)
+                    r = browse(page, link, args.seconds, shot)
                 finally:
                     context.close()
                 results.append((name, r))
                 sizes = "-".join(map(str, r["sizes"]))
-                print(f"{name:18s} {r['dataset']:>9s} {sizes:20s} drawn (page fps) "
+                print(f"{name:8s} {r['dataset']:>9s} {sizes:20s} drawn (page fps) "
                       f"{shown(r['page_fps'])}  drawn/s {shown(r['drawn_per_s'])}  "
                       f"changed/s {shown(r['changed_per_s'])}  received/s "
                       f"{shown(r['received_per_s'])}  epochs/s {shown(r['epochs_per_s'])}  "
@@ -269,6 +280,8 @@ def main() -> int:
                         help="the largest network's data set in --browser (default spiral)")
     parser.add_argument("--width", type=int, default=1400)
     parser.add_argument("--height", type=int, default=1000)
+    parser.add_argument("--screenshots", metavar="FOLDER",
+                        help="with --browser, save each page as it was measured into FOLDER")
     args = parser.parse_args()
     server = subprocess.Popen(
         [sys.executable, "-m", "scratchnn", "playground", "--port", "0", "--no-browser"],

@@ -1,4 +1,4 @@
-// Drawing on canvas: heatmaps in TF Playground's orange/blue, points, the network, the loss chart.
+// Drawing on canvas: heatmaps in TF Playground's orange/blue, points, the network.
 // Everything drawn is computed by the server (scratchnn's NumPy engine); this file only paints.
 
 export const ORANGE = [245, 147, 34];
@@ -122,30 +122,6 @@ function drawAxes(ctx, domain, width, height) {
   ctx.textAlign = "right";
   ctx.fillText(fmt(domain[1]), width - 3, height - 3);
   ctx.fillText(fmt(domain[3]), width - 3, 11);
-}
-
-// The loss chart: training (grey) and test (black) loss per epoch.
-export function drawLossChart(canvas, history) {
-  const ctx = canvas.getContext("2d");
-  const { width, height } = canvas;
-  ctx.clearRect(0, 0, width, height);
-  if (history.length < 2) return;
-  const last = history[history.length - 1].epoch || 1;
-  let top = 0;
-  for (const h of history) top = Math.max(top, h.train ?? 0, h.test ?? 0);
-  top = top || 1;
-  for (const [key, colour] of [["train", "#999"], ["test", "#000"]]) {
-    ctx.beginPath();
-    history.forEach((h, i) => {
-      const x = (h.epoch / last) * (width - 2) + 1;
-      const y = height - 2 - ((h[key] ?? 0) / top) * (height - 4);
-      if (i === 0) ctx.moveTo(x, y);
-      else ctx.lineTo(x, y);
-    });
-    ctx.strokeStyle = colour;
-    ctx.lineWidth = 1.5;
-    ctx.stroke();
-  }
 }
 
 // Where every node of the network sits on its canvas: columns of squares.

@@ -326,6 +326,26 @@ def test_divergence_shows_a_banner_and_disables_play_and_step(page, server):
     assert page.errors == []
 
 
+def test_a_live_change_is_marked_at_once_and_a_lower_rate_lifts_the_block(page, server):
+    """The answer to a live change (a "settings" message) marks its epoch on the chart at
+    once; after a divergence, a lower learning rate lets Play and Step go on, a higher one
+    does not."""
+    open_page(page, server)
+    settings = page.evaluate("window.playground.settings")
+    assert settings["lr"] == 0.03
+    answer = "out.outputMessage({{type: 'settings', settings: {s}, changed: ['lr'], epoch: {e}}})"
+    output(page, "out.showDivergence('training diverged (the loss became 1e+20 at epoch 7)')")
+    assert page.locator("#divergence").is_visible() and page.locator("#play").is_disabled()
+    output(page, answer.format(s=json.dumps({**settings, "lr": 0.1}), e=7))
+    assert page.locator("#divergence").is_visible() and page.locator("#step").is_disabled()
+    output(page, answer.format(s=json.dumps({**settings, "lr": 0.01}), e=7))
+    assert not page.locator("#divergence").is_visible()
+    assert page.locator("#play").is_enabled() and page.locator("#step").is_enabled()
+    assert page.evaluate("window.playground.diverged") is None
+    assert output(page, "out.outputState.marks") == [
+        {"epoch": 7, "text": "lr 0.1"}, {"epoch": 7, "text": "lr 0.01"}]
+
+
 # --- confusion matrix -----------------------------------------------------------------------------
 
 

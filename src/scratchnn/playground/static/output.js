@@ -23,6 +23,7 @@ let history = []; // [{epoch, train, test}]
 let marks = []; // [{epoch, text}]
 let pinned = null; // the compared run (see the plan's "compare" message) or null
 let diverged = null;
+let divergedWith = null; // the rates in force when training diverged
 let doctorShown = ""; // the findings now in the list, as JSON: rebuilt only when they change
 let chartPending = false;
 
@@ -150,7 +151,7 @@ export function drawLossChart(canvas, { history: points, pinned: other = null, m
   const range = chartRange([points, pinnedPoints], log);
   const box = { left: 40, right: width - 8, top: 16, bottom: height - 26 };
   const yTicks = log ? logTicks(range.lo, range.hi) : niceTicks(range.lo, range.hi, 4);
-  const top = log ? Math.max(range.hi, yTicks[yTicks.length - 1]) : yTicks[yTicks.length - 1];
+  const top = Math.max(range.hi, yTicks[yTicks.length - 1]);
   const bottom = log ? Math.min(range.lo, yTicks[0]) : 0;
   const xTicks = niceTicks(0, range.last, Math.max(2, Math.floor((box.right - box.left) / 55)))
     .filter((t) => t <= range.last && Number.isInteger(t));
@@ -261,9 +262,13 @@ function drawChart() {
     + `${formatLoss(last ? last.test : null, !!diverged)}${pinned ? "; the pinned run dashed" : ""}`);
 }
 
-// The chart's legend: which line is which, and which run is which when one is pinned.
+// The chart's legend: which line is which, and which run is which when one is pinned (kept
+// up to date on every frame: a live change renames this run).
 function showChartLegend() {
   const legend = $("loss-legend");
+  const key = pinned ? `${runLabel(hooks.settings(), hooks.schema())}|${pinned.label}` : "";
+  if (legend.childElementCount && legend.dataset.runs === key) return;
+  legend.dataset.runs = key;
   const item = (className, text) => {
     const span = element("span", { className: "item" });
     span.append(element("span", { className }), element("span", { textContent: text }));
@@ -306,6 +311,10 @@ export function showReadouts(m) {
 // The divergence banner, and Play and Step disabled while training has diverged (until Reset,
 // a lower learning rate or a rewind: the server then sends diverged = null).
 export function showDivergence(text) {
+  if (text && !diverged) {
+    const { lr, reg_rate: regRate } = hooks.settings();
+    divergedWith = { lr, regRate };
+  }
   diverged = text || null;
   const banner = $("divergence");
   banner.textContent = diverged || "";
@@ -509,6 +518,7 @@ export function outputFrame(m) {
   showReadouts(m);
   showConfusion(m.confusion);
   if (m.doctor !== undefined) showDoctor(m.doctor);
+  showChartLegend();
   scheduleChart();
 }
 
@@ -517,6 +527,9 @@ export function outputMessage(m) {
   if (m.type === "state" && "diverged" in m) showDivergence(m.diverged);
   else if (m.type === "compare") setPinned(m.pinned);
   else if (m.type === "settings" && Array.isArray(m.changed) && m.changed.length) {
+    // a lower rate is the fix the banner asks for: training may go on from these weights
+    if (diverged && divergedWith && (m.settings.lr < divergedWith.lr
+        || m.settings.reg_rate < divergedWith.regRate)) showDivergence(null);
     // the mark at once (the next frame's marks, the server's own, replace it)
     const text = m.changed.map((name) => `${name} ${m.settings[name]}`).join(", ");
     marks = [...marks.filter((x) => x.epoch !== m.epoch || x.text !== text), { epoch: m.epoch, text }];

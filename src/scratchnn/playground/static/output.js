@@ -317,7 +317,7 @@ export function showDivergence(text) {
   }
   diverged = text || null;
   const banner = $("divergence");
-  banner.textContent = diverged || "";
+  if (banner.textContent !== (diverged || "")) banner.textContent = diverged || ""; // said once
   banner.hidden = !diverged;
   for (const id of ["play", "step"]) {
     const button = $(id);

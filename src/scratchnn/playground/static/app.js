@@ -5,9 +5,10 @@
 // or range, default, label) in /settings.json, and the page builds its controls and reads and
 // writes its links from that description.
 import {
-  drawBoundary, drawLossChart, f32, heatmap, outputImage, CLASS_COLOURS,
+  drawBoundary, f32, heatmap, outputImage,
 } from "./draw.js";
 import { NetworkView, floatMapsAsBytes, splitWeights } from "./network.js";
+import { outputFrame, outputMessage, outputNetwork, outputState, setupOutput } from "./output.js";
 
 const $ = (id) => document.getElementById(id);
 const element = (tag, properties = {}) => Object.assign(document.createElement(tag), properties);
@@ -21,7 +22,6 @@ let settings = {};
 const view = { show_test: false, discretize: false };
 let net = null; // the layout from the last "network" message, decoded
 let frame = null; // the newest frame, decoded
-let lossHistory = []; // [{epoch, train, test}] for the loss chart
 let playing = false;
 let socket = null;
 let drawPending = false;
@@ -290,33 +290,16 @@ function onNetwork(m) {
   };
   settings = { ...m.settings };
   frame = null;
-  lossHistory = [];
   setPlaying(false);
   $("message").hidden = true;
   showControls();
   writeUrl();
   $("code").textContent = m.code;
-  showLegend(m);
+  outputNetwork(m, net);
   network.setNetwork(net);
   layerControls();
   drawFeatureThumbs();
   scheduleDraw();
-}
-
-// Binary and regression: the orange..blue scale; 3 or more classes: one swatch per class.
-function showLegend(m) {
-  const legend = $("legend");
-  const swatch = (rgb) => Object.assign(document.createElement("span"), {
-    className: "swatch", style: `background: rgb(${rgb.join(",")})` });
-  const text = (t) => Object.assign(document.createElement("span"), { textContent: t });
-  if (net.k > 2) {
-    legend.replaceChildren(...m.classes.flatMap((name, c) => [
-      swatch(CLASS_COLOURS[c % CLASS_COLOURS.length]), text(name)]));
-    return;
-  }
-  const [low, high] = net.problem === "regression" ? ["-1", "+1"] : [m.classes[0] ?? "0", m.classes[1] ?? "1"];
-  const bar = Object.assign(document.createElement("span"), { className: "bar" });
-  legend.replaceChildren(swatch(CLASS_COLOURS[0]), text(low), bar, text(high), swatch(CLASS_COLOURS[1]));
 }
 
 function onFrame(m) {
@@ -330,27 +313,8 @@ function onFrame(m) {
   const code = $("code").textContent;
   const counted = code.replace(/^epochs = \d+/m, `epochs = ${m.epoch}`);
   if (counted !== code) $("code").textContent = counted;
-  $("train-loss").textContent = m.train_loss === null ? "NaN" : m.train_loss.toFixed(3);
-  $("test-loss").textContent = m.test_loss === null ? "NaN" : m.test_loss.toFixed(3);
-  if (lossHistory.length && lossHistory[lossHistory.length - 1].epoch >= m.epoch) {
-    lossHistory = lossHistory.filter((h) => h.epoch < m.epoch);
-  }
-  lossHistory.push({ epoch: m.epoch, train: m.train_loss, test: m.test_loss });
-  if (lossHistory.length > 2000) lossHistory = lossHistory.filter((_, i) => i % 2 === 0);
-  if (m.doctor) showDoctor(m.doctor);
-  if (m.diverged) showMessage(m.diverged);
+  outputFrame(m);
   scheduleDraw();
-}
-
-function showDoctor(findings) {
-  $("doctor").hidden = false;
-  const list = $("doctor-findings");
-  list.replaceChildren(...findings.map((text) => {
-    const li = document.createElement("li");
-    li.textContent = text;
-    return li;
-  }));
-  if (!findings.length) list.replaceChildren(Object.assign(document.createElement("li"), { textContent: "nothing wrong so far" }));
 }
 
 function saveModel(m) {
@@ -369,6 +333,7 @@ function saveModel(m) {
 
 function onMessage(event) {
   const m = JSON.parse(event.data);
+  outputMessage(m);
   if (m.type === "network") {
     if (!overtaken(m)) onNetwork(m);
   }
@@ -402,7 +367,6 @@ function draw() {
   network.draw();
   const image = frame ? outputImage(net, frame.bytes.boundary, view.discretize) : null;
   drawBoundary($("boundary"), net, image, view.show_test);
-  drawLossChart($("loss-chart"), lossHistory);
 }
 
 // --- start -------------------------------------------------------------------------------------
@@ -426,6 +390,7 @@ async function start() {
   settings = readUrl();
   buildControls();
   wireControls();
+  setupOutput({ send, change, settings: () => settings, schema: () => SCHEMA });
   showControls();
   connect();
 }
@@ -438,5 +403,8 @@ window.playground = {
   get playing() { return playing; },
   get nodes() { return network.nodes; },
   get network() { return network; },
+  get history() { return outputState.history; },
+  get diverged() { return outputState.diverged; },
+  get pinned() { return outputState.pinned; },
 };
 start().catch((error) => showMessage(`The page could not start: ${error.message}. Reload it.`));

@@ -1,5 +1,5 @@
-// Drawing on canvas: maps in TF Playground's orange/blue, the data points, the loss chart.
-// (The network's drawing is network.js.)
+// Drawing on canvas: maps in TF Playground's orange/blue and the data points.
+// (The network's drawing is network.js, the loss chart output.js.)
 // Everything drawn is computed by the server (scratchnn's NumPy engine); this file only paints.
 
 export const ORANGE = [245, 147, 34];
@@ -149,26 +149,3 @@ function drawAxes(ctx, domain, width, height) {
   ctx.fillText(fmt(domain[3]), width - 3, 11);
 }
 
-// The loss chart: training (grey) and test (black) loss per epoch.
-export function drawLossChart(canvas, history) {
-  const ctx = canvas.getContext("2d");
-  const { width, height } = canvas;
-  ctx.clearRect(0, 0, width, height);
-  if (history.length < 2) return;
-  const last = history[history.length - 1].epoch || 1;
-  let top = 0;
-  for (const h of history) top = Math.max(top, h.train ?? 0, h.test ?? 0);
-  top = top || 1;
-  for (const [key, colour] of [["train", "#999"], ["test", "#000"]]) {
-    ctx.beginPath();
-    history.forEach((h, i) => {
-      const x = (h.epoch / last) * (width - 2) + 1;
-      const y = height - 2 - ((h[key] ?? 0) / top) * (height - 4);
-      if (i === 0) ctx.moveTo(x, y);
-      else ctx.lineTo(x, y);
-    });
-    ctx.strokeStyle = colour;
-    ctx.lineWidth = 1.5;
-    ctx.stroke();
-  }
-}

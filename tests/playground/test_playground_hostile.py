@@ -4,6 +4,9 @@ clear message (or close reason) and the other tabs, or the same tab, go on."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import json
 import os
 import signal
 import socket
@@ -12,13 +15,22 @@ import sys
 import threading
 import time
 
+import numpy as np
 import pytest
 
 pytest.importorskip("starlette", reason="the playground extra (starlette) is not installed")
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from scratchnn.playground.app import Limits, TokenBucket, allowed_hosts, create_app, is_loopback
+from scratchnn.playground.app import (
+    Connection,
+    Limits,
+    TokenBucket,
+    allowed_hosts,
+    create_app,
+    is_loopback,
+)
+from scratchnn.playground.frames import decode, encode
 from scratchnn.playground.session import GivingWay, Session, Turns
 from scratchnn.playground.settings import SessionError, Settings
 
@@ -32,15 +44,26 @@ def client():
 WS = "ws://127.0.0.1:8000/ws"
 
 
+def receive_any(ws) -> dict:
+    """The next message: a text one's JSON, or a binary frame's header (``frames.decode``)."""
+    message = ws.receive()
+    if message["type"] == "websocket.close":
+        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason", ""))
+    if message.get("bytes") is not None:
+        header, _ = decode(message["bytes"])
+        return header
+    return json.loads(message["text"])
+
+
 def receive_until(ws, kind: str, predicate=lambda m: True) -> dict:
     while True:
-        message = ws.receive_json()
+        message = receive_any(ws)
         if message["type"] == kind and predicate(message):
             return message
 
 
 def opened(ws) -> None:
-    assert ws.receive_json()["type"] == "hello"
+    assert receive_any(ws)["type"] == "hello"
     receive_until(ws, "frame")
 
 
@@ -341,3 +364,157 @@ def test_the_settings_refuse_huge_integers_directly():
         Settings.from_dict({"batch_size": 10 ** 400})
     with pytest.raises(SessionError, match="must be one of"):
         Settings.from_dict({"activation": ["relu"]})
+
+
+# --- binary frames and the second version's messages -----------------------------------------
+
+
+def binary_frames(monkeypatch) -> None:
+    """Make ``Session.frame`` return a binary frame (``frames.encode``) if it still returns
+    JSON text, so that the app's sending of bytes is tested either way."""
+    original = Session.frame
+
+    def frame(self):
+        made = original(self)
+        if isinstance(made, (bytes, bytearray)):
+            return made
+        header = json.loads(made)
+        arrays = [(name, np.frombuffer(base64.b64decode(header.pop(name)), "<f4"))
+                  for name in ("weights", "boundary", "neurons")]
+        return encode(header, arrays)
+
+    monkeypatch.setattr(Session, "frame", frame)
+
+
+def raw_messages_until_frame(ws, epoch: int) -> list[dict]:
+    """Every raw WebSocket message up to the frame of ``epoch``."""
+    messages = []
+    while True:
+        message = ws.receive()
+        assert message["type"] == "websocket.send", message
+        text, data = message.get("text"), message.get("bytes")
+        assert (isinstance(text, str) and data is None) or (
+            text is None and isinstance(data, bytes)), "a text message or a binary one"
+        messages.append(message)
+        if message.get("bytes") is not None and decode(message["bytes"])[0]["epoch"] == epoch:
+            return messages
+
+
+def test_frames_go_as_binary_messages_and_replies_as_text(client, monkeypatch):
+    binary_frames(monkeypatch)
+    with client.websocket_connect(WS) as ws:
+        first = raw_messages_until_frame(ws, 0)
+        ws.send_json({"type": "step", "id": 3})
+        stepped_ = raw_messages_until_frame(ws, 1)
+    for message in first + stepped_:
+        if message.get("bytes") is not None:
+            assert message.get("text") is None
+            header, arrays = decode(message["bytes"])
+            assert header["type"] == "frame" and set(arrays) >= {"weights", "boundary"}
+        else:
+            assert isinstance(message["text"], str)
+            assert json.loads(message["text"])["type"] != "frame"
+    kinds = [json.loads(m["text"])["type"] for m in first if m.get("text") is not None]
+    assert kinds[:2] == ["hello", "network"]
+    replies = [json.loads(m["text"]) for m in stepped_ if m.get("text") is not None]
+    assert any(r["type"] == "state" and r["id"] == 3 for r in replies)
+
+
+def test_a_frame_among_the_replies_is_sent_as_it_is(client, monkeypatch):
+    frame = encode({"type": "frame", "epoch": 99}, [("weights", np.ones(2, np.float32))])
+
+    def pause(self, message):
+        return [{"type": "state", "playing": False, "epoch": 0}, frame]
+
+    monkeypatch.setattr(Session, "_on_pause", pause)
+    with client.websocket_connect(WS) as ws:
+        opened(ws)
+        ws.send_json({"type": "pause", "id": 5})
+        message = ws.receive()
+        while message.get("text") is None or json.loads(message["text"])["type"] != "state":
+            message = ws.receive()
+        assert json.loads(message["text"])["id"] == 5
+        assert ws.receive()["bytes"] == frame  # unchanged: no id written into a frame
+        assert stepped(ws)
+
+
+def test_a_binary_message_shaped_like_a_frame_is_refused_too(client):
+    with client.websocket_connect(WS) as ws:
+        opened(ws)
+        ws.send_bytes(encode({"type": "step", "id": 1}, [("weights", np.ones(3))]))
+        assert "not binary" in receive_until(ws, "error")["message"]
+        assert stepped(ws)
+
+
+@pytest.mark.parametrize("text", [
+    '{"type": "speed", "epochs_per_second": BIG}',
+    '{"type": "speed", "epochs_per_second": -BIG}',
+    '{"type": "speed", "epochs_per_second": NaN}',
+    '{"type": "speed", "epochs_per_second": Infinity}',
+    '{"type": "speed", "epochs_per_second": 1e999}',
+    '{"type": "speed", "epochs_per_second": "fast"}',
+    '{"type": "speed", "epochs_per_second": [[[1]]]}',
+    '{"type": "rewind", "epoch": -BIG}',
+    '{"type": "rewind", "epoch": NaN}',
+    '{"type": "rewind", "epoch": "0"}',
+    '{"type": "rewind"}',
+    '{"type": "compare", "on": {"on": true}}',
+    '{"type": "inspect", "point": BIG}',
+    '{"type": "inspect", "point": -1}',
+    '{"type": "inspect", "point": -BIG}',
+    '{"type": "inspect", "point": 1.5}',
+    '{"type": "inspect", "point": true}',
+    '{"type": "inspect", "point": NaN}',
+    '{"type": "inspect", "point": "0"}',
+    '{"type": "inspect"}',
+    '{"type": "config", "link": BIG}',
+    '{"type": "config", "link": ["?lr=0.1"]}',
+    '{"type": "config", "link": "?LONG"}',
+    '{"type": "config", "link": "?%ff%fe%00=%ud800&hidden=8,8,8,8,8,8,8,8,8,8,8,8,8"}',
+    '{"type": "config", "link": "?hidden=MANY"}',
+    '{"type": "set_weight", "layer": 0, "from": -1, "to": 0, "value": NaN}',
+    '{"type": "set_weight", "layer": 0, "from": -BIG, "to": 0, "value": 1}',
+])
+def test_hostile_values_in_the_new_messages_leave_the_tab_working(client, text):
+    """Whatever the session makes of them, the tab gets short replies, no failure the server
+    did not foresee ("could not handle"), and trains on."""
+    text = (text.replace("BIG", BIG).replace("LONG", "lr=" + "9" * 100_000)
+            .replace("MANY", "8," * 20_000 + "8"))
+    with client.websocket_connect(WS) as ws:
+        opened(ws)
+        ws.send_text(text)
+        ws.send_json({"type": "pause"})  # its answer ends the hostile message's replies
+        replies = []
+        while not replies or replies[-1]["type"] != "state":
+            replies.append(receive_any(ws))
+        for reply in replies:
+            if reply["type"] == "error":
+                assert "could not handle" not in reply["message"]
+                assert len(reply["message"]) < 300
+        assert stepped(ws, epoch_after(replies) + 1)
+
+
+def epoch_after(replies: list[dict]) -> int:
+    """The epoch the session is at after ``replies`` (a rewind or a rebuild may change it)."""
+    return [r["epoch"] for r in replies if r["type"] in ("state", "frame")][-1]
+
+
+def test_the_connection_sends_text_for_text_and_bytes_for_bytes():
+    sent = []
+
+    class Socket:
+        async def send_text(self, text):
+            sent.append(("text", text))
+
+        async def send_bytes(self, data):
+            sent.append(("bytes", data))
+
+    async def both():
+        connection = Connection.__new__(Connection)
+        connection.websocket, connection.send_lock = Socket(), asyncio.Lock()
+        await connection.send('{"type": "hello"}')
+        await connection.send(b"\x00\x01")
+        await connection.send(bytearray(b"\x02"))
+
+    asyncio.run(both())
+    assert sent == [("text", '{"type": "hello"}'), ("bytes", b"\x00\x01"), ("bytes", b"\x02")]

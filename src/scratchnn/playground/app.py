@@ -2,9 +2,11 @@
 
 Routes: ``/`` the page, ``/static/...`` its scripts and styles, ``/settings.json`` the settings
 schema the page builds its controls from (and the upload limit), ``/ws`` the session. Messages
-from the page are JSON objects (see ``Session.handle``); the server answers with JSON: a
-``network`` (the layout, after every reset), ``frame`` (coalesced: only the newest unsent one),
-``state``, ``model`` (a download) and ``error`` (shown on the page; the session goes on).
+from the page are JSON objects (see ``Session.handle``); the server answers with JSON text
+messages (a ``network``, the layout, after every reset; ``state``, ``settings``, ``compare``,
+``model``, a download; ``error``, shown on the page, the session going on) and with frames,
+what the page draws after an epoch: binary messages (``frames.py`` has their layout),
+coalesced: only the newest unsent one goes.
 
 What the server accepts (``Limits``): requests naming this machine (or the ``--host`` given) as
 their Host, WebSockets opened by its own page (their Origin), at most ``Limits.sessions`` open
@@ -167,9 +169,16 @@ class Connection:
         self.mailbox = Mailbox(lambda: loop.call_soon_threadsafe(self.frame_ready.set))
         self.session: Session | None = None
 
-    async def send(self, text: str) -> None:
+    async def send(self, message: str | bytes) -> None:
         async with self.send_lock:
-            await self.websocket.send_text(text)
+            await self._send(message)
+
+    async def _send(self, message: str | bytes) -> None:
+        """One WebSocket message: binary for bytes (a frame), text (JSON) otherwise."""
+        if isinstance(message, (bytes, bytearray, memoryview)):
+            await self.websocket.send_bytes(bytes(message))
+        else:
+            await self.websocket.send_text(message)
 
     async def send_frames(self) -> None:
         """Send the newest frame whenever there is one; a slow page gets fewer frames."""
@@ -224,9 +233,12 @@ class Connection:
             # page can tell the layout of its newest settings from one already overtaken.
             request = message.get("id") if isinstance(message, dict) else None
             for reply in replies:
+                if isinstance(reply, (bytes, bytearray)):  # a frame among the replies: as is
+                    await self._send(reply)
+                    continue
                 if isinstance(request, int) and not isinstance(request, bool):
                     reply["id"] = request
-                await self.websocket.send_text(json.dumps(reply))
+                await self._send(json.dumps(reply))
 
     @staticmethod
     def _parse(text: str | None):
@@ -354,7 +366,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True) 
 
                 asyncio.get_running_loop().run_in_executor(None, webbrowser.open, url)
 
-    # No per-message compression: deflating every frame (about 200 KB to 600 KB each) in the
+    # No per-message compression: deflating every frame (up to about 140 KB each) in the
     # event loop made one tab's reply wait seconds behind other tabs' frames.
     config = uvicorn.Config(create_app(host), host=host, port=port, log_level="warning",
                             ws_max_size=MAX_MESSAGE_CHARS + 1024, ws_per_message_deflate=False,

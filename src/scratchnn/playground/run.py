@@ -114,7 +114,7 @@ def finite(value: float) -> float | None:
 
 # --- the doctor's advice as actions --------------------------------------------------------------
 
-LOWER_RATE = {"rising_loss", "exploding_gradients", "large_updates", "diverged"}
+LOWER_RATE = {"rising_loss", "exploding_gradients", "large_updates", "dead_units", "diverged"}
 HIGHER_RATE = {"small_updates", "vanishing_gradients"}
 MORE_L2 = {"overfitting", "rising_val_loss"}
 

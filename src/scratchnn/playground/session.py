@@ -266,8 +266,9 @@ class Session(Messages):
         """What the page draws after an epoch: a binary frame (``frames.encode``)."""
         measured = self.evaluate()
         boundary, neurons = self._maps()
-        weights = np.concatenate([np.concatenate([d.W.ravel(), d.b])
-                                  for d in self.model.dense_layers])
+        with np.errstate(over="ignore"):  # a diverged weight beyond float32 is sent as inf
+            weights = np.concatenate([np.concatenate([d.W.ravel(), d.b])
+                                      for d in self.model.dense_layers]).astype("<f4")
         classify = self.settings.problem == "classification"
         curve = self.curve.since(self._curve_sent)
         self._curve_sent = self.epoch
@@ -286,10 +287,9 @@ class Session(Messages):
             "doctor": self._doctor_entries(), "arithmetic": self._arithmetic(),
             "curve": curve,
         }
-        with np.errstate(invalid="ignore"):
-            maps = [("boundary", frames.to_u8(np.nan_to_num(boundary))),
-                    ("neurons", frames.to_u8(np.nan_to_num(neurons)))]
-        return frames.encode(header, [("weights", weights.astype("<f4")), *maps])
+        return frames.encode(header, [("weights", weights),
+                                      ("boundary", frames.to_u8(boundary)),
+                                      ("neurons", frames.to_u8(neurons))])
 
     def _doctor_entries(self) -> list[dict]:
         """The doctor's findings, and the divergence, each with what the page may do."""
@@ -322,8 +322,8 @@ class Session(Messages):
         with np.errstate(over="ignore", invalid="ignore"):
             numbers = arithmetic.point_arithmetic(self.model, self.loss, inputs[j:j + 1],
                                                   y[j:j + 1])
-        return {"point": i, "x": X[j].tolist(), "features": list(self.settings.features),
-                "inputs": inputs[j].tolist(), "target": target, **numbers}
+        return {**numbers, "point": i, "x": X[j].tolist(),
+                "features": list(self.settings.features), "target": target}
 
     def network(self) -> dict:
         """The layout the page draws until the next reset: sizes, data, feature maps, code."""
@@ -387,7 +387,7 @@ class Session(Messages):
         maps (u8, as a frame's boundary, in base64) and last losses and scores."""
         measured = self.evaluate()
         boundary, _ = self._maps()
-        maps = frames.to_u8(np.nan_to_num(boundary))
+        maps = frames.to_u8(boundary)
         return {"label": run_label(self.settings), "settings": asdict(self.settings),
                 "curve": self.curve.losses(), "epoch": self.epoch,
                 "boundary": base64.b64encode(maps.tobytes()).decode("ascii"),

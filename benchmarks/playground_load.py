@@ -22,17 +22,27 @@ import subprocess
 import sys
 import time
 
+from scratchnn.playground.frames import decode as decode_frame
+
 BUSY = {"dataset": "circles", "noise": 0.0, "train_ratio": 0.5, "batch_size": 1,
         "features": ["x1", "x2"], "hidden": [8] * 6, "activation": "tanh", "lr": 0.03,
         "optimizer": "sgd", "regularization": "none", "reg_rate": 0.0,
         "problem": "classification", "seed": 1}
 
 
+def read(message: str | bytes) -> dict:
+    """A text message's JSON, or a binary frame's header (``frames.decode``): a frame is read
+    whole, as the page reads it."""
+    if isinstance(message, (bytes, bytearray)):
+        return decode_frame(message)[0]
+    return json.loads(message)
+
+
 async def reply(ws, request: dict, kind: str, ident: int) -> dict:
     """Send ``request`` and wait for the answer of type ``kind`` naming it."""
     await ws.send(json.dumps({**request, "id": ident}))
     while True:
-        message = json.loads(await ws.recv())
+        message = read(await ws.recv())
         if message["type"] == "error":
             raise RuntimeError(message["message"])
         if message["type"] == kind and message.get("id") == ident:
@@ -48,10 +58,10 @@ async def busy_tab(url: str, trained: asyncio.Event, count: list, stop: asyncio.
         seen = False
         while not stop.is_set():
             try:
-                text = await asyncio.wait_for(ws.recv(), 0.5)
+                message = read(await asyncio.wait_for(ws.recv(), 0.5))
             except asyncio.TimeoutError:
                 continue
-            if not seen and '"type": "frame"' in text and '"epoch": 0,' not in text:
+            if not seen and message["type"] == "frame" and message["epoch"] > 0:
                 seen = True
                 count[0] += 1
                 if count[0] == count[1]:

@@ -366,6 +366,8 @@ def from_link(query: str) -> tuple[Settings, list[str]]:
     first data set. A parameter given twice takes its last value; an unknown parameter is
     ignored (the page's view options live in links too).
     """
+    if not isinstance(query, str):
+        raise SessionError(f"a link must be text, got {shown(query)}")
     params = dict(parse_qsl(query.removeprefix("?"), keep_blank_values=True))  # the last wins
     notices: list[str] = []
     problem_setting = BY_NAME["problem"]

@@ -231,6 +231,22 @@ def test_the_code_stays_exact_after_a_rewind():
     same_weights(session, run_code(session.code()))
 
 
+def test_the_code_stays_exact_after_a_divergence_and_a_lower_rate():
+    session = Session(settings=Settings(dataset="plane", problem="regression", hidden=[4, 2],
+                                        activation="linear", lr=1, seed=2))
+    train(session, 1)
+    assert session.diverged  # in its first epoch, some batches in
+    code = session.code()
+    assert re.search(r"^train\(1, batches=\d+\)  # epoch 1 diverged", code, flags=re.M)
+    same_weights(session, run_code(code))
+    config(session, lr=0.01)
+    assert session.diverged is None
+    session.handle({"type": "step"})  # it may diverge again: its weights were already large
+    assert session.epoch == 2 and "opt.lr = 0.01" in session.code()
+    same_weights(session, run_code(session.code()))
+    assert {"epoch": 0, "text": "diverged"} in header(session)["marks"]
+
+
 # --- 3. the curve ----------------------------------------------------------------------------
 
 

@@ -46,8 +46,9 @@ def python_code(session) -> str:
     first = session.first_live  # the live settings the network was built with
     penalised = any(live["regularization"] != "none" and live["reg_rate"]
                     for live in [first, *(e.data["live"] for e in events if e.kind == "live")])
+    partial = any(e.kind == "partial" for e in events)
     return "\n".join(lines + _network_code(session, first, penalised)
-                     + _loop_code(penalised) + _events_code(session, penalised)) + "\n"
+                     + _loop_code(penalised, partial) + _events_code(session, penalised)) + "\n"
 
 
 def _data_code(s) -> str:
@@ -105,16 +106,18 @@ def _network_code(session, live: dict, penalised: bool) -> list[str]:
     return lines
 
 
-def _loop_code(penalised: bool) -> list[str]:
-    """``train(epochs)``: shuffled mini-batches, or the whole training set as one batch."""
+def _loop_code(penalised: bool, partial: bool) -> list[str]:
+    """``train(epochs)``: shuffled mini-batches, or the whole training set as one batch
+    (``partial``: ``train(1, batches=k)`` stops after k batches, as a diverged epoch did)."""
+    starts = "range(0, len(order), batch_size)" + ("[:batches]" if partial else "")
     lines = ["", "",
-             "def train(epochs):",
+             "def train(epochs, batches=None):" if partial else "def train(epochs):",
              "    for epoch in range(epochs):",
              "        if batch_size < len(inputs_train):",
              "            order = rng.permutation(len(inputs_train))",
              "        else:  # one batch holds every training point: no shuffling",
              "            order = np.arange(len(inputs_train))",
-             "        for start in range(0, len(order), batch_size):",
+             f"        for start in {starts}:",
              "            rows = order[start:start + batch_size]",
              "            value = loss.forward(model.forward(inputs_train[rows]), y_train[rows])",
              "            model.backward(loss.backward())"]
@@ -133,6 +136,9 @@ def _event_code(event, penalised: bool) -> list[str]:
         from .timeline import weight_name
 
         return [f"{weight_name(d['layer'], d['source'], d['target'])} = {d['value']!r}"]
+    if event.kind == "partial":
+        return [f"train(1, batches={d['batches']})  # epoch {event.epoch + 1} diverged at its "
+                f"batch {d['batches'] + 1}: training stopped before that batch's step"]
     if event.kind == "rewind":
         return [f"# rewound from epoch {d['from']} to epoch {event.epoch}: what followed is "
                 "gone"]

@@ -182,6 +182,7 @@ class Session(Messages):
         self.epoch += 1
         self.epochs_trained += 1
         self.timeline.trained(self.epoch)
+        steps = self.optimizer.t  # one a batch
         try:
             batches = GivingWay(self.batches, self.turns) if give_way else self.batches
             train_epochs(self.model, self.loss, self.optimizer, batches, self.rule,
@@ -193,6 +194,8 @@ class Session(Messages):
             what = "regularization rate" if self.diverged_cause == "reg_rate" else "learning rate"
             self.diverged = (f"training diverged ({str(error).split(':')[0]}); lower the {what} "
                              "to go on, rewind, or press Reset")
+            # the batch whose loss broke took no step: the epoch stopped after those before it
+            self.timeline.stopped(self.epoch, self.optimizer.t - steps)
             measured = self.evaluate()  # the loss chart breaks where the loss is no number
             self.curve.add(self.epoch, measured["train_loss"], measured["test_loss"],
                            measured["train_score"], measured["test_score"])

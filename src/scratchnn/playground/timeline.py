@@ -26,7 +26,8 @@ MAX_CURVE = 20_000  # curve points kept at most (every other one dropped beyond)
 class Event:
     """One thing that happened at ``epoch`` (the epoch the page showed then).
 
-    kind ``"train"``: ``data["epochs"]`` epochs trained from ``epoch`` on;
+    kind ``"train"``: ``data["epochs"]`` epochs trained from ``epoch`` on; ``"partial"``:
+    one epoch from ``epoch`` that stopped (diverged) after ``data["batches"]`` batches;
     ``"live"``: ``data["changed"]`` names the live settings changed, ``data["live"]`` holds
     every live setting's new value; ``"weight"``: ``data`` has ``layer`` (the Dense layer's
     index), ``source`` (a row of W, or -1 for the bias), ``target`` and ``value``;
@@ -45,6 +46,8 @@ class Event:
             return f"{weight_name(d['layer'], d['source'], d['target'])} = {d['value']:.4g}"
         if self.kind == "rewind":
             return f"rewound from epoch {d['from']}"
+        if self.kind == "partial":
+            return "diverged"
         return f"{d['epochs']} epochs"
 
 
@@ -83,6 +86,14 @@ class Timeline:
             self.events[-1] = Event("train", last.epoch, {"epochs": last.data["epochs"] + 1})
         else:
             self.events.append(Event("train", epoch - 1, {"epochs": 1}))
+
+    def stopped(self, epoch: int, batches: int) -> None:
+        """Epoch ``epoch`` (the last one ``trained``) stopped after ``batches`` batches (its
+        loss stopped being a number): a ``partial`` event of its own."""
+        last = self.events.pop()
+        if last.data["epochs"] > 1:
+            self.events.append(Event("train", last.epoch, {"epochs": last.data["epochs"] - 1}))
+        self.events.append(Event("partial", epoch - 1, {"batches": batches}))
 
     def add(self, kind: str, epoch: int, **data) -> None:
         self.events.append(Event(kind, epoch, data))

@@ -22,8 +22,10 @@ from starlette.testclient import TestClient
 import scratchnn as snn
 from scratchnn import cli
 from scratchnn import datasets as ds
+from scratchnn.playground import frames
 from scratchnn.playground.app import create_app
 from scratchnn.playground.codegen import python_code
+from scratchnn.playground.data import GENERATORS
 from scratchnn.playground.session import GRID, Mailbox, Session
 from scratchnn.playground.settings import SessionError, Settings
 
@@ -46,11 +48,21 @@ def client():
         yield test_client
 
 
+def receive(ws) -> dict:
+    """The next message: JSON text, or a binary frame as its header with its arrays decoded
+    (``frames.decode``) under ``"data"``."""
+    message = ws.receive()
+    if message.get("bytes") is not None:
+        header, arrays = frames.decode(message["bytes"])
+        return {**header, "data": arrays}
+    return json.loads(message["text"])
+
+
 def receive_until(ws, kind: str, predicate=lambda m: True) -> dict:
     """Messages until one of type ``kind`` satisfies ``predicate`` (frames are coalesced, so a
     test waits for a state, never for a count)."""
     while True:
-        message = ws.receive_json()
+        message = receive(ws)
         if message["type"] == "error" and kind != "error":
             raise AssertionError(f"unexpected error from the server: {message['message']}")
         if message["type"] == kind and predicate(message):
@@ -59,7 +71,7 @@ def receive_until(ws, kind: str, predicate=lambda m: True) -> dict:
 
 def opened(ws) -> tuple[dict, dict]:
     """The greeting: hello, the network, the first frame."""
-    assert ws.receive_json()["type"] == "hello"
+    assert receive(ws)["type"] == "hello"
     network = receive_until(ws, "network")
     return network, receive_until(ws, "frame")
 
@@ -103,15 +115,23 @@ def test_static_files_are_inside_the_package():
 def test_a_session_greets_with_the_network_and_a_frame_in_compact_arrays(client):
     with client.websocket_connect("/ws") as ws:
         network, frame = opened(ws)
+        (session,) = client.app.state.sessions
+        proba, hidden = session.outputs(session.grid_inputs)
     assert network["sizes"] == [2, 4, 2, 1]
     assert network["grid"] == GRID
     assert floats(network["points"]).shape == (2 * 500,)
     assert floats(network["inputs"]).shape == (2 * GRID * GRID,)
     assert frame["epoch"] == 0
-    boundary = floats(frame["boundary"])
-    assert boundary.shape == (GRID * GRID,) and ((boundary >= 0) & (boundary <= 1)).all()
-    assert floats(frame["neurons"]).shape == ((4 + 2) * GRID * GRID,)
-    assert floats(frame["weights"]).shape == (2 * 4 + 4 + 4 * 2 + 2 + 2 * 1 + 1,)
+    boundary = frame["data"]["boundary"]
+    assert boundary.dtype == np.uint8 and boundary.shape == (GRID * GRID,)
+    # the probability p drawn as 2p - 1, to within one step of the u8 map
+    np.testing.assert_allclose(frames.from_u8(boundary), 2 * proba - 1, atol=1 / 127.5)
+    neurons = frame["data"]["neurons"]
+    assert neurons.dtype == np.uint8 and neurons.shape == ((4 + 2) * GRID * GRID,)
+    np.testing.assert_allclose(frames.from_u8(neurons),
+                               np.concatenate([h.T.ravel() for h in hidden]), atol=1 / 127.5)
+    weights = frame["data"]["weights"]
+    assert weights.dtype == np.float32 and weights.shape == (2 * 4 + 4 + 4 * 2 + 2 + 2 * 1 + 1,)
     assert "snn.Sequential" in network["code"]
 
 
@@ -188,11 +208,11 @@ def test_a_weight_can_be_edited(client):
         opened(ws)
         ws.send_json({"type": "set_weight", "layer": 1, "from": 2, "to": 1, "value": 2.5})
         frame = receive_until(ws, "frame")
-        weights = floats(frame["weights"])
+        weights = frame["data"]["weights"]
         # layer 0: W (2x4) + b (4); layer 1: W (4x2), row 2, column 1
         assert weights[2 * 4 + 4 + 2 * 2 + 1] == 2.5
         ws.send_json({"type": "set_weight", "layer": 2, "from": -1, "to": 0, "value": -1.5})
-        assert floats(receive_until(ws, "frame")["weights"])[-1] == -1.5
+        assert receive_until(ws, "frame")["data"]["weights"][-1] == -1.5
 
 
 def test_two_tabs_are_two_independent_sessions(client):
@@ -207,7 +227,7 @@ def test_two_tabs_are_two_independent_sessions(client):
         two.send_json({"type": "step"})
         frame = receive_until(two, "frame", lambda f: f["epoch"] > 0)
         assert frame["epoch"] == 1  # the other tab's steps did not move this one
-        assert floats(frame["boundary"]).shape == (3 * GRID * GRID,)  # 3 spiral arms
+        assert frame["data"]["boundary"].shape == (3 * GRID * GRID,)  # 3 spiral arms
 
 
 @pytest.mark.serial  # the worker must end within a second: not with every core busy
@@ -230,7 +250,7 @@ def test_a_page_of_another_site_cannot_open_a_session(client):
 
     with pytest.raises(WebSocketDisconnect), client.websocket_connect(
             "/ws", headers={"origin": "http://evil.example"}) as ws:
-        ws.receive_json()
+        receive(ws)
 
 
 # --- uploads -------------------------------------------------------------------------------
@@ -316,7 +336,7 @@ def test_regression_datasets_train_with_a_linear_output(dataset):
                                         lr=0.03))
     assert isinstance(session.loss, snn.MeanSquaredError)
     # the library's generator (TensorFlow Playground's): its targets, split as the page splits
-    X, y = ds.load(dataset.replace("-", "_"), n_samples=500, noise=0.0, random_state=1)
+    X, y = ds.playground(GENERATORS[dataset][1], n_samples=500, noise=0.0, random_state=1)
     expected = ds.train_test_split(X, y, test_size=0.5, random_state=1, stratify=False)[2]
     np.testing.assert_array_equal(session.y_train[:, 0], expected)
     assert np.abs(session.y_train).max() <= (1.2 if dataset == "plane" else 1)
@@ -369,6 +389,8 @@ def test_a_downloaded_model_loads_and_predicts_what_the_page_draws(client, tmp_p
         for _ in range(3):
             ws.send_json({"type": "step"})
         frame = receive_until(ws, "frame", lambda f: f["epoch"] == 3)
+        (session,) = client.app.state.sessions
+        drawn = session.outputs(session.grid_inputs)[0]
         ws.send_json({"type": "download"})
         reply = receive_until(ws, "model")
     path = tmp_path / reply["name"]
@@ -377,7 +399,10 @@ def test_a_downloaded_model_loads_and_predicts_what_the_page_draws(client, tmp_p
     points = grid_points(network["domain"])
     inputs = ds.FeatureLift(["x1", "x2", "x1*x2"]).transform(points)
     proba = 1 / (1 + np.exp(-model.forward(inputs)[:, 0]))
-    np.testing.assert_allclose(proba, floats(frame["boundary"]), atol=1e-6)
+    # the very numbers the session draws from, and its u8 map to within one step
+    np.testing.assert_allclose(proba, drawn, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(frames.from_u8(frame["data"]["boundary"]), 2 * proba - 1,
+                               atol=1 / 127.5)
 
     # scratchnn predict reads the same file and agrees on every point
     csv_path = tmp_path / "points.csv"
@@ -414,9 +439,9 @@ def test_a_downloaded_model_of_uploaded_data_keeps_its_standardisation(client, t
 def test_the_mailbox_keeps_only_the_newest_unsent_frame():
     calls = []
     box = Mailbox(lambda: calls.append(1))
-    for text in ("a", "b", "c"):
-        box.put(text)
-    assert box.take() == "c" and box.take() is None
+    for data in (b"a", b"b", b"c"):
+        box.put(data)
+    assert box.take() == b"c" and box.take() is None
     assert box.dropped == 2 and len(calls) == 3
 
 
@@ -505,6 +530,6 @@ def test_the_training_doctors_findings_reach_the_page_when_the_library_has_it():
     for _ in range(30):
         sick.train_epoch()
         healthy.train_epoch()
-    findings = json.loads(sick.frame())["doctor"]
-    assert any("learning rate" in text for text in findings), findings
-    assert json.loads(healthy.frame())["doctor"] == []
+    findings = frames.decode(sick.frame())[0]["doctor"]
+    assert any("learning rate" in f["text"] for f in findings), findings
+    assert frames.decode(healthy.frame())[0]["doctor"] == []

@@ -2,23 +2,30 @@
 on screen (the same data, split, features, initial weights, batches and steps), so that a
 learner can copy it, run it and get the same weights.
 
-The loop it writes is what ``scratchnn.training.train_epochs`` (which the session trains with)
-does for one epoch: the rows in a new random order, then forward, backward, the penalty, a step
-for each batch; one batch that holds every row is not shuffled.
+It defines ``train(epochs)``, the loop that ``scratchnn.training.train_epochs`` (which the
+session trains with) runs: every epoch the rows in a new random order, then forward, backward,
+the penalty, a step for each batch (one batch that holds every row is not shuffled). Then it
+retells the session's ``Timeline`` in order: the epochs trained (``train(120)``), each live
+change (``opt.lr = 0.1``; a new optimizer object for a new optimizer; ``batch_size = 20``),
+each weight or bias edited (``model.layers[2].W[1, 3] = 0.83``), each rewind (a comment: the
+timeline itself went back). It ends with the one line ``epochs = N`` (the epoch the page
+shows, which the page rewrites as frames arrive) and the call that trains the epochs since
+the last event.
 """
 
 from __future__ import annotations
 
 from ..layers import ACTIVATIONS
 from ..optimizers import OPTIMIZER_CHOICES
+from .data import GENERATORS
 from .settings import N_SAMPLES, UPLOAD
 
 PENALTIES = {"L1": "add_l1_penalty", "L2": "add_l2_penalty"}
 
 
 def python_code(session) -> str:
-    """The Python that trains ``session``'s network (a ``Session``) for as many epochs as it
-    has trained: the data, then the network."""
+    """The Python that trains ``session``'s network (a ``Session``) as it has been trained:
+    the data, the network, the loop, then the timeline's events."""
     s = session.settings
     lines = ["import numpy as np", "", "import scratchnn as snn", "from scratchnn import datasets",
              ""]
@@ -26,9 +33,7 @@ def python_code(session) -> str:
         lines[0:0] = ["import csv"]
         lines += _upload_code(session)
     else:
-        function = s.dataset.replace("-", "_")  # the link's multi-gaussian is multi_gaussian
-        lines += [f"X, y = datasets.{function}(n_samples={N_SAMPLES}, noise={s.noise:g}, "
-                  f"random_state={s.seed})"]
+        lines += [_data_code(s)]
     stratify = "" if s.problem == "classification" else ", stratify=False"
     lines += ["X_train, X_test, y_train, y_test = datasets.train_test_split(",
               f"    X, y, test_size={1 - s.train_ratio:.10g}, random_state={s.seed}{stratify})"]
@@ -37,7 +42,22 @@ def python_code(session) -> str:
                   "X_train, X_test = (X_train - mean) / scale, (X_test - mean) / scale"]
     lines += [f"lift = datasets.FeatureLift({list(s.features)!r})",
               "inputs_train, inputs_test = lift.transform(X_train), lift.transform(X_test)", ""]
-    return "\n".join(lines + _network_code(session) + _loop_code(session))
+    events = session.timeline.events
+    first = session.first_live  # the live settings the network was built with
+    penalised = any(live["regularization"] != "none" and live["reg_rate"]
+                    for live in [first, *(e.data["live"] for e in events if e.kind == "live")])
+    partial = any(e.kind == "partial" for e in events)
+    return "\n".join(lines + _network_code(session, first, penalised)
+                     + _loop_code(penalised, partial) + _events_code(session, penalised)) + "\n"
+
+
+def _data_code(s) -> str:
+    generator, name = GENERATORS[s.dataset]
+    if name is not None:
+        return (f"X, y = datasets.{generator}({name!r}, n_samples={N_SAMPLES}, "
+                f"noise={s.noise!r}, random_state={s.seed})")
+    return (f"X, y = datasets.{generator}(n_samples={N_SAMPLES}, noise={s.noise!r}, "
+            f"random_state={s.seed})")
 
 
 def _upload_code(session) -> list[str]:
@@ -52,8 +72,21 @@ def _upload_code(session) -> list[str]:
             f"y = np.array([classes.index(row[{session.target!r}].strip()) for row in rows])"]
 
 
-def _network_code(session) -> list[str]:
-    """The model, the loss and the optimizer, built as ``Session`` builds them."""
+def _optimizer(live: dict) -> str:
+    cls, options, _ = OPTIMIZER_CHOICES[live["optimizer"]]
+    extra = "".join(f", {key}={value!r}" for key, value in options.items())
+    return f"opt = snn.{cls.__name__}(model.parameters(), lr={live['lr']!r}{extra})"
+
+
+def _penalty_code(live: dict) -> str:
+    rate = live["reg_rate"] if live["regularization"] != "none" else 0.0
+    l1 = rate if live["regularization"] == "L1" else 0.0
+    l2 = rate if live["regularization"] == "L2" else 0.0
+    return f"l1, l2 = {l1!r}, {l2!r}  # the L1 and L2 penalties' rates"
+
+
+def _network_code(session, live: dict, penalised: bool) -> list[str]:
+    """The model, the loss, the optimizer and the batch size, as ``Session`` builds them."""
     s = session.settings
     sizes = [len(s.features), *s.hidden, session.model.n_outputs]
     init = "he" if s.activation == "relu" else "glorot"
@@ -67,35 +100,66 @@ def _network_code(session) -> list[str]:
     lines.append(f"loss = snn.{loss}()")
     if loss in ("BinaryCrossEntropy", "MeanSquaredError"):
         lines.append("y_train, y_test = y_train.reshape(-1, 1), y_test.reshape(-1, 1)")
-    cls, options, _ = OPTIMIZER_CHOICES[s.optimizer]
-    extra = "".join(f", {key}={value!r}" for key, value in options.items())
-    lines.append(f"opt = snn.{cls.__name__}(model.parameters(), lr={s.lr:g}{extra})")
+    lines += [_optimizer(live), f"batch_size = {live['batch_size']}"]
+    if penalised:
+        lines.append(_penalty_code(live))
     return lines
 
 
-def _loop_code(session) -> list[str]:
-    """The epochs: shuffled mini-batches, or the whole training set as one batch."""
-    s = session.settings
-    penalty = PENALTIES.get(s.regularization) if s.reg_rate else None
-    lines = ["", f"epochs = {session.epoch}  # as many as the page has trained so far",
-             "for epoch in range(epochs):"]
-    if s.batch_size < len(session.inputs_train):
-        lines += ["    order = rng.permutation(len(inputs_train))",
-                  f"    for start in range(0, len(order), {s.batch_size}):",
-                  f"        rows = order[start:start + {s.batch_size}]",
-                  "        value = loss.forward(model.forward(inputs_train[rows]), y_train[rows])",
-                  "        model.backward(loss.backward())"]
-        if penalty:
-            lines.append(f"        snn.training.{penalty}(model, {s.reg_rate:g}, len(rows))")
-        lines.append("        opt.step()")
-    else:
-        lines += ["    # one batch holds every training point: no shuffling",
-                  "    value = loss.forward(model.forward(inputs_train), y_train)",
-                  "    model.backward(loss.backward())"]
-        if penalty:
-            lines.append(f"    snn.training.{penalty}(model, {s.reg_rate:g}, "
-                         "len(inputs_train))")
-        lines.append("    opt.step()")
-    return [*lines, "", "model.eval()",
-            "print('test loss', loss.forward(model.forward(inputs_test), y_test))"]
+def _loop_code(penalised: bool, partial: bool) -> list[str]:
+    """``train(epochs)``: shuffled mini-batches, or the whole training set as one batch
+    (``partial``: ``train(1, batches=k)`` stops after k batches, as a diverged epoch did)."""
+    starts = "range(0, len(order), batch_size)" + ("[:batches]" if partial else "")
+    lines = ["", "",
+             "def train(epochs, batches=None):" if partial else "def train(epochs):",
+             "    for epoch in range(epochs):",
+             "        if batch_size < len(inputs_train):",
+             "            order = rng.permutation(len(inputs_train))",
+             "        else:  # one batch holds every training point: no shuffling",
+             "            order = np.arange(len(inputs_train))",
+             f"        for start in {starts}:",
+             "            rows = order[start:start + batch_size]",
+             "            value = loss.forward(model.forward(inputs_train[rows]), y_train[rows])",
+             "            model.backward(loss.backward())"]
+    if penalised:
+        lines += [f"            if {name}:\n"
+                  f"                snn.training.{PENALTIES[name.upper()]}(model, {name}, "
+                  "len(rows))" for name in ("l2", "l1")]
+    return [*lines, "            opt.step()", "", ""]
 
+
+def _event_code(event, penalised: bool) -> list[str]:
+    d = event.data
+    if event.kind == "train":
+        return [f"train({d['epochs']})"]
+    if event.kind == "weight":
+        from .timeline import weight_name
+
+        return [f"{weight_name(d['layer'], d['source'], d['target'])} = {d['value']!r}"]
+    if event.kind == "partial":
+        return [f"train(1, batches={d['batches']})  # epoch {event.epoch + 1} diverged at its "
+                f"batch {d['batches'] + 1}: training stopped before that batch's step"]
+    if event.kind == "rewind":
+        return [f"# rewound from epoch {d['from']} to epoch {event.epoch}: what followed is "
+                "gone"]
+    live, lines = d["live"], []
+    if "optimizer" in d["changed"]:
+        lines.append(_optimizer(live) + "  # a new optimizer starts afresh")
+    elif "lr" in d["changed"]:
+        lines.append(f"opt.lr = {live['lr']!r}")
+    if "batch_size" in d["changed"]:
+        lines.append(f"batch_size = {live['batch_size']}")
+    if penalised and {"regularization", "reg_rate"} & set(d["changed"]):
+        lines.append(_penalty_code(live))
+    return lines
+
+
+def _events_code(session, penalised: bool) -> list[str]:
+    """The timeline, then ``epochs = N`` and the epochs trained since the last other event."""
+    events = list(session.timeline.events)
+    last = events.pop() if events and events[-1].kind == "train" else None
+    lines = [line for event in events for line in _event_code(event, penalised)]
+    since = last.epoch if last is not None else session.epoch
+    lines.append(f"epochs = {session.epoch}  # the epoch the page shows")
+    lines.append(f"train(epochs - {since})" if since else "train(epochs)")
+    return lines

@@ -567,7 +567,12 @@ def test_clicking_a_point_shows_its_arithmetic_and_after_a_step_its_gradients(pa
         assert words in text, words
     a = page.evaluate("window.playground.arithmetic")
     assert len(a["layers"]) == 2 and len(a["layers"][0]["z"]) == 3
-    assert f"{a['loss']:.3f}" in text
+    shown = dict(zip(*[page.locator(f"#arithmetic-list {tag}").all_inner_texts()
+                       for tag in ("dt", "dd")]))
+    assert float(shown["Loss"]) == pytest.approx(a["loss"], rel=1e-2, abs=5e-4)
+    assert shown["Layer 1: z = a·W + b"] == "[" + ", ".join(
+        f"{v:.3f}" if 1e-3 <= abs(v) < 1e5 else "0" if v == 0 else f"{v:.2e}".replace(
+            "e-0", "e-").replace("e+0", "e+") for v in a["layers"][0]["z"]) + "]"
     page.get_by_role("button", name="Step", exact=True).click()
     wait_for_frame(page, "frame.epoch === 1 && frame.arithmetic && frame.arithmetic.grads")
     assert "Layer 1: ∂L/∂W" in panel.inner_text()

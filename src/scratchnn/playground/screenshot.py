@@ -84,7 +84,7 @@ def _circles(page, url):
 def _arithmetic(page, url):
     page.goto(url + "?dataset=xor&features=x1,x2,x1*x2&hidden=4,2&seed=3")
     _ready(page)
-    _train(page, 40)
+    _train(page, 10)  # early: the gradients are still large enough to read
     _inspect(page, 7)
     page.wait_for_function("() => window.playground.arithmetic", timeout=WAIT_MS)
     epoch = page.evaluate("window.playground.frame.epoch")

@@ -621,9 +621,9 @@ function onFrame(m) {
 function showDoctor(findings) {
   $("doctor").hidden = false;
   const list = $("doctor-findings");
-  list.replaceChildren(...findings.map((text) => {
+  list.replaceChildren(...findings.map((finding) => {
     const li = document.createElement("li");
-    li.textContent = text;
+    li.textContent = typeof finding === "string" ? finding : finding.text;
     return li;
   }));
   if (!findings.length) list.replaceChildren(Object.assign(document.createElement("li"), { textContent: "nothing wrong so far" }));
@@ -791,7 +791,14 @@ function ringSelected() {
   }
 }
 
-const fixed = (v) => (v === null || v === undefined || !Number.isFinite(v) ? "NaN" : v.toFixed(3));
+// A number with three decimals, or in scientific notation when that would show only zeros
+// (a gradient of 0.00002 is not 0).
+function fixed(v) {
+  if (v === null || v === undefined || !Number.isFinite(v)) return "NaN";
+  if (v === 0) return "0";
+  const size = Math.abs(v);
+  return size >= 0.001 && size < 1e5 ? v.toFixed(3) : v.toExponential(2);
+}
 const vector = (values) => `[${values.map(fixed).join(", ")}]`;
 
 // The selected point's forward pass (inputs, every layer's z = a·W + b and a), its loss, and

@@ -25,7 +25,7 @@ from scratchnn.playground.app import create_app
 from scratchnn.playground.codegen import python_code
 from scratchnn.playground.data import GENERATORS
 from scratchnn.playground.run import action
-from scratchnn.playground.session import GRID, Session
+from scratchnn.playground.session import CURVE_TAIL, GRID, Session
 from scratchnn.playground.settings import SessionError, Settings
 
 DIVERGING = ("?dataset=plane&problem=regression&activation=linear&lr=10&hidden=8,8"
@@ -259,8 +259,9 @@ def test_every_epoch_is_on_the_curve_not_only_those_with_a_frame():
     assert points[-1][1:3] == (train_loss, test_loss)
     first = header(session)
     assert [p[0] for p in first["curve"]] == list(range(7))
-    train(session, 2)
-    assert [p[0] for p in header(session)["curve"]] == [7, 8]  # only the new points
+    train(session, CURVE_TAIL + 5)
+    tail = [p[0] for p in header(session)["curve"]]  # the newest points, enough to fill a gap
+    assert tail == list(range(session.epoch - CURVE_TAIL + 1, session.epoch + 1))
 
 
 def test_the_curve_is_thinned_not_unbounded():

@@ -211,7 +211,6 @@ class Messages:
         self.timeline.go_back(snapshot.timeline)
         self.timeline.add("rewind", self.epoch, **{"from": before})
         self.curve.go_back(self.epoch)
-        self._curve_sent = self.epoch
         self.rule.go_back(snapshot.history)
         self.diverged = self.diverged_cause = None
         self.mailbox.put(self.frame())

@@ -67,6 +67,7 @@ from .uploads import encoded_labels, parse_upload
 __all__ = ["GRID", "Mailbox", "Session", "Turns", "generate"]
 
 MAX_FPS = 50  # frames computed per second at most while training runs
+CURVE_TAIL = 100  # epochs of the loss curve each frame carries
 
 
 def b64(array: np.ndarray) -> str:
@@ -147,7 +148,6 @@ class Session(Messages):
         self.rule = EpochRule(self)
         self.version += 1
         self._last_frame = 0.0
-        self._curve_sent = -1  # the newest curve point a frame has carried
         measured = self.evaluate()
         self.curve.add(0, measured["train_loss"], measured["test_loss"],
                        measured["train_score"], measured["test_score"])
@@ -273,8 +273,9 @@ class Session(Messages):
             weights = np.concatenate([np.concatenate([d.W.ravel(), d.b])
                                       for d in self.model.dense_layers]).astype("<f4")
         classify = self.settings.problem == "classification"
-        curve = self.curve.since(self._curve_sent)
-        self._curve_sent = self.epoch
+        # The newest points of the curve: a page that missed frames (they are coalesced) fills
+        # its chart's gap from them.
+        curve = self.curve.since(self.epoch - CURVE_TAIL)
         self._last_frame = time.monotonic()
         header = {
             "type": "frame", "version": self.version, "epoch": self.epoch,

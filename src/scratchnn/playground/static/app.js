@@ -1,4 +1,4 @@
-// The playground page: controls, the URL (which holds every setting and the seed), the
+// The playground page's hub: controls, the URL (which holds every setting and the seed), the
 // WebSocket to this tab's training session, and what to draw when a frame arrives.
 //
 // The settings are not written here: the server describes each one (name, kind, allowed values
@@ -7,8 +7,9 @@
 import {
   drawBoundary, f32, heatmap, outputImage,
 } from "./draw.js";
-import { NetworkView, floatMapsAsBytes, splitWeights } from "./network.js";
+import { NetworkView, splitWeights } from "./network.js";
 import { outputFrame, outputMessage, outputNetwork, outputState, setupOutput } from "./output.js";
+import { decodeFrame } from "./frames.js";
 
 const $ = (id) => document.getElementById(id);
 const element = (tag, properties = {}) => Object.assign(document.createElement(tag), properties);
@@ -23,11 +24,21 @@ const view = { show_test: false, discretize: false };
 let net = null; // the layout from the last "network" message, decoded
 let frame = null; // the newest frame, decoded
 let playing = false;
+let diverged = null; // why training stopped (the newest frame's or state's word), or null
+let notices = []; // what the server changed in the link it was given
+let selected = null; // the inspected point (an index into net.points), or null
+let arithmetic = null; // the selected point's arithmetic, from the newest frame
+let speed = null; // the server's epochs per second (null: as fast as it goes)
 let socket = null;
 let drawPending = false;
 let network = null; // the network's drawing (network.js)
+let frameUndrawn = false; // a frame arrived that no draw has shown yet
+let framesDrawn = 0;
+const drawTimes = []; // performance.now() of the frames drawn in the last 2 s
 let sent = 0; // messages are numbered; the server's answers carry the number they answer
 let newestLayoutRequest = 0; // the newest message that asks for a new layout
+let linkRequest = 0; // the first message: the link, for the server to read
+let fallbacks = 0; // settings sent again after an error, before any network
 
 async function loadSchema() {
   const response = await fetch("/settings.json");
@@ -51,6 +62,8 @@ function fromText(setting, text) {
 
 const toText = (value) => (Array.isArray(value) ? value.join(",") : String(value));
 
+// The server reads a link's settings (and says what it changed); the page reads only its own
+// view options from it, and the settings as a fallback for a server that reads no links.
 function readUrl() {
   const params = new URLSearchParams(location.search);
   const out = structuredClone(DEFAULTS);
@@ -85,6 +98,7 @@ function labelFor(setting) {
 
 function selectField(setting) {
   const select = element("select", { id: setting.name });
+  if (setting.live) select.dataset.live = "";
   select.addEventListener("change", () => {
     const value = fromText(setting, select.value);
     if (setting.name === "problem") {
@@ -123,6 +137,7 @@ function sliderField(setting) {
   const k = sliderScale(setting);
   const [min, max, step] = setting.slider.map((v) => Math.round(v * k * 1e6) / 1e6);
   const input = element("input", { id: setting.name, type: "range", min, max, step });
+  if (setting.live) input.dataset.live = "";
   const output = element("output", { id: `${setting.name}-value` });
   output.setAttribute("for", setting.name);
   input.addEventListener("input", () => { output.textContent = shown(setting, input.value / k); });
@@ -211,7 +226,7 @@ function wireControls() {
   $("remove-layer").addEventListener("click", () => {
     if (settings.hidden.length > 0) change({ hidden: settings.hidden.slice(0, -1) });
   });
-  $("play").addEventListener("click", () => send({ type: playing ? "pause" : "play" }));
+  $("play").addEventListener("click", togglePlay);
   $("step").addEventListener("click", () => send({ type: "step" }));
   $("reset").addEventListener("click", () => send({ type: "reset" }));
   $("download").addEventListener("click", () => send({ type: "download" }));
@@ -234,12 +249,84 @@ function wireControls() {
     const tag = e.target.tagName;
     if (e.code !== "Space" || ["INPUT", "SELECT", "TEXTAREA", "BUTTON"].includes(tag)) return;
     e.preventDefault();
-    send({ type: playing ? "pause" : "play" });
+    togglePlay();
   });
   network = new NetworkView({
     canvas: $("network"), zoom: $("neuron-zoom"), editor: $("weight-editor"),
     input: $("weight-value"), controls: $("layer-controls"),
   }, (edit) => send({ type: "set_weight", ...edit }));
+  wireTime();
+  $("boundary").addEventListener("click", inspectAt);
+}
+
+function togglePlay() {
+  if (diverged && !playing) return; // the button is disabled too: nothing trains from NaN
+  send({ type: playing ? "pause" : "play" });
+}
+
+// --- time: the speed of training and the epoch history -----------------------------------------
+
+// The speeds offered, in epochs per second; null: as fast as the machine goes.
+const SPEEDS = [1, 2, 5, 10, 30, null];
+const speedText = (v) => (v === null ? "max" : `${v} epoch${v === 1 ? "" : "s"}/s`);
+let scrubbing = false; // the user holds the epoch history slider: frames leave it alone
+
+function wireTime() {
+  const slider = $("speed");
+  slider.max = String(SPEEDS.length - 1);
+  const show = () => {
+    const text = speedText(SPEEDS[Number(slider.value)]);
+    $("speed-value").textContent = text;
+    slider.setAttribute("aria-valuetext", text);
+  };
+  slider.addEventListener("input", show);
+  slider.addEventListener("change", () => {
+    show();
+    send({ type: "speed", epochs_per_second: SPEEDS[Number(slider.value)] });
+  });
+  showSpeed(speed);
+
+  const history = $("epoch-history");
+  const chosen = () => (frame && frame.snapshots ? frame.snapshots[Number(history.value)] : undefined);
+  const showChosen = () => {
+    const epoch = chosen();
+    const text = epoch === undefined ? "none yet" : `epoch ${epoch}`;
+    $("epoch-history-value").textContent = text;
+    history.setAttribute("aria-valuetext", text);
+  };
+  history.addEventListener("pointerdown", () => { scrubbing = true; });
+  history.addEventListener("input", showChosen);
+  history.addEventListener("change", () => {
+    scrubbing = false;
+    showChosen();
+    const epoch = chosen();
+    if (epoch !== undefined) send({ type: "rewind", epoch });
+  });
+  history.addEventListener("blur", () => { scrubbing = false; });
+}
+
+function showSpeed(value) {
+  const i = SPEEDS.indexOf(value);
+  const slider = $("speed");
+  if (i >= 0) slider.value = String(i);
+  const text = i >= 0 ? speedText(value) : `${value} epochs/s`;
+  $("speed-value").textContent = text;
+  slider.setAttribute("aria-valuetext", text);
+}
+
+// The epoch history slider's steps are the snapshots the server keeps; it rests on the newest
+// one at or before the epoch shown.
+function showSnapshots(snapshots, epoch) {
+  const slider = $("epoch-history");
+  slider.disabled = snapshots.length === 0;
+  if (scrubbing) return;
+  slider.max = String(Math.max(0, snapshots.length - 1));
+  let at = 0;
+  snapshots.forEach((e, i) => { if (e <= epoch) at = i; });
+  slider.value = String(at);
+  const text = snapshots.length ? `epoch ${snapshots[at]}` : "none yet";
+  $("epoch-history-value").textContent = text;
+  slider.setAttribute("aria-valuetext", text);
 }
 
 async function upload(e) {
@@ -265,9 +352,12 @@ function showMessage(text) {
 function send(message) {
   if (!socket || socket.readyState !== WebSocket.OPEN) return;
   sent += 1;
-  if (["config", "upload", "reset"].includes(message.type)) newestLayoutRequest = sent;
+  if (SETS_SETTINGS.includes(message.type)) newestLayoutRequest = sent;
   socket.send(JSON.stringify({ ...message, id: sent }));
 }
+
+// The messages whose answers set the page's settings (a network, or live settings).
+const SETS_SETTINGS = ["config", "upload", "reset", "compare", "rewind"];
 
 // An answer to an older request than the newest one for a layout is already overtaken: its
 // settings must not overwrite what the user changed since (the newer answer follows).
@@ -278,6 +368,25 @@ function setPlaying(value) {
   const b = $("play");
   b.setAttribute("aria-label", value ? "Pause" : "Play");
   b.querySelector("path").setAttribute("d", value ? "M6 5h4v14H6zM14 5h4v14h-4z" : "M8 5v14l11-7z");
+  showButtons();
+}
+
+// Nothing trains from a diverged network: Play and Step wait for Reset, a lower learning rate
+// or a rewind (Pause stays, should a frame say so while it plays).
+function setDiverged(value) {
+  diverged = value || null;
+  showButtons();
+}
+
+function showButtons() {
+  $("play").disabled = Boolean(diverged) && !playing;
+  $("step").disabled = Boolean(diverged);
+}
+
+// What the server changed in the link it was given: one line each.
+function showNotices(list) {
+  notices = [...list];
+  $("notices").replaceChildren(...notices.map((text) => element("p", { textContent: text })));
 }
 
 function onNetwork(m) {
@@ -290,7 +399,11 @@ function onNetwork(m) {
   };
   settings = { ...m.settings };
   frame = null;
+  selected = null;
+  showArithmetic(null);
   setPlaying(false);
+  setDiverged(null);
+  if (m.notices) showNotices(m.notices);
   $("message").hidden = true;
   showControls();
   writeUrl();
@@ -302,13 +415,37 @@ function onNetwork(m) {
   scheduleDraw();
 }
 
+// Live settings changed on the running network: the weights, the epoch and the loss curve
+// stay (the frames mark the change on the chart); the controls and the code follow.
+function onSettings(m) {
+  settings = { ...m.settings };
+  showControls();
+  writeUrl();
+  if (m.code !== undefined) $("code").textContent = m.code;
+  scheduleDraw();
+}
+
+function onState(m) {
+  setPlaying(m.playing);
+  if ("diverged" in m) setDiverged(m.diverged);
+  if ("speed" in m) {
+    speed = m.speed;
+    showSpeed(speed);
+  }
+}
+
 function onFrame(m) {
   if (!net || m.version !== net.version) return; // a frame of a network that is gone
-  const layers = splitWeights(net.sizes, f32(m.weights));
-  frame = { ...m, boundary: f32(m.boundary), neurons: f32(m.neurons), layers };
-  frame.bytes = floatMapsAsBytes(net, frame.boundary, frame.neurons);
-  network.setFrame({ layers, ...frame.bytes, arithmetic: m.arithmetic ?? null });
+  const layers = splitWeights(net.sizes, m.weights);
+  frame = { ...m, layers };
+  network.setFrame({ layers, boundary: m.boundary, neurons: m.neurons, arithmetic: m.arithmetic ?? null });
+  frameUndrawn = true;
   $("epoch").textContent = String(m.epoch);
+  if ("playing" in m && m.playing !== playing) setPlaying(m.playing);
+  setDiverged(m.diverged);
+  showSnapshots(m.snapshots || [], m.epoch);
+  if (m.arithmetic) selected = m.arithmetic.point;
+  showArithmetic(m.arithmetic || null);
   // The code panel trains exactly this network: as many epochs as the page has run.
   const code = $("code").textContent;
   const counted = code.replace(/^epochs = \d+/m, `epochs = ${m.epoch}`);
@@ -332,22 +469,38 @@ function saveModel(m) {
 }
 
 function onMessage(event) {
+  if (event.data instanceof ArrayBuffer) {
+    onFrame(decodeFrame(event.data));
+    return;
+  }
   const m = JSON.parse(event.data);
   outputMessage(m);
   if (m.type === "network") {
     if (!overtaken(m)) onNetwork(m);
   }
-  else if (m.type === "frame") onFrame(m);
-  else if (m.type === "state") setPlaying(m.playing);
-  else if (m.type === "model") saveModel(m);
-  else if (m.type === "error") {
-    if (m.settings && !overtaken(m)) {
-      settings = { ...m.settings };
-      showControls();
-      writeUrl();
-    }
-    showMessage(m.message);
+  else if (m.type === "settings") {
+    if (!overtaken(m)) onSettings(m);
   }
+  else if (m.type === "state") onState(m);
+  else if (m.type === "code") $("code").textContent = m.code; // a weight edited: the code says so
+  else if (m.type === "model") saveModel(m);
+  else if (m.type === "error") onError(m);
+}
+
+function onError(m) {
+  if (!net && m.id === linkRequest && fallbacks++ === 0) {
+    // A server that reads no links: the page reads the settings from the link itself.
+    send({ type: "config", settings: readUrl() });
+    return;
+  }
+  if (m.settings && !overtaken(m)) {
+    settings = { ...m.settings };
+    showControls();
+    writeUrl();
+    // a page with no network yet takes the session's own settings rather than none
+    if (!net && fallbacks++ < 2) send({ type: "config", settings });
+  }
+  showMessage(m.message);
 }
 
 // --- drawing -----------------------------------------------------------------------------------
@@ -361,12 +514,113 @@ function scheduleDraw() {
   });
 }
 
+// Frames drawn per second over the last 2 s, as the page measures it.
+function countFrameDrawn() {
+  const now = performance.now();
+  framesDrawn += 1;
+  drawTimes.push(now);
+  while (drawTimes.length && drawTimes[0] < now - 2000) drawTimes.shift();
+}
+
 function draw() {
   if (!net) return;
+  if (frameUndrawn) {
+    frameUndrawn = false;
+    countFrameDrawn();
+  }
   network.discretize = view.discretize;
   network.draw();
-  const image = frame ? outputImage(net, frame.bytes.boundary, view.discretize) : null;
+  const image = frame ? outputImage(net, frame.boundary, view.discretize) : null;
   drawBoundary($("boundary"), net, image, view.show_test);
+  ringSelected();
+}
+
+// --- step arithmetic: a point of #boundary, and its way through the network -------------------
+
+// Where point i sits on #boundary, in the canvas's own pixels (as drawBoundary puts it).
+function pointOnBoundary(i) {
+  const canvas = $("boundary");
+  const [x0, x1, y0, y1] = net.domain;
+  return [((net.points[2 * i] - x0) / (x1 - x0)) * canvas.width,
+    ((y1 - net.points[2 * i + 1]) / (y1 - y0)) * canvas.height];
+}
+
+// A click on #boundary inspects the nearest point shown within 10 CSS pixels, or clears.
+function inspectAt(event) {
+  if (!net) return;
+  const canvas = $("boundary");
+  const rect = canvas.getBoundingClientRect();
+  const toCss = rect.width / canvas.width;
+  const x = event.clientX - rect.left;
+  const y = event.clientY - rect.top;
+  const shownPoints = view.show_test ? net.labels.length : net.nTrain;
+  let best = null;
+  let bestDistance = 10;
+  for (let i = 0; i < shownPoints; i++) {
+    const [px, py] = pointOnBoundary(i);
+    const d = Math.hypot(px * toCss - x, py * toCss - y);
+    if (d <= bestDistance) [best, bestDistance] = [i, d];
+  }
+  selected = best;
+  if (best === null) showArithmetic(null);
+  send({ type: "inspect", point: best });
+  scheduleDraw();
+}
+
+function ringSelected() {
+  if (selected === null) return;
+  const ctx = $("boundary").getContext("2d");
+  const [px, py] = pointOnBoundary(selected);
+  for (const [colour, width] of [["#fff", 4], ["#000", 2]]) {
+    ctx.beginPath();
+    ctx.arc(px, py, 7, 0, 2 * Math.PI);
+    ctx.strokeStyle = colour;
+    ctx.lineWidth = width;
+    ctx.stroke();
+  }
+}
+
+// A number with three decimals, or in scientific notation when that would show only zeros
+// (a gradient of 0.00002 is not 0).
+function fixed(v) {
+  if (v === null || v === undefined || !Number.isFinite(v)) return "NaN";
+  if (v === 0) return "0";
+  const size = Math.abs(v);
+  return size >= 0.001 && size < 1e5 ? v.toFixed(3) : v.toExponential(2);
+}
+const vector = (values) => `[${values.map(fixed).join(", ")}]`;
+
+// The selected point's forward pass (inputs, every layer's z = a·W + b and a), its loss, and
+// its gradient: the numbers the server computed with the network's own layers.
+function showArithmetic(a) {
+  arithmetic = a;
+  const panel = $("arithmetic");
+  panel.hidden = !a;
+  if (!a) return;
+  const lines = [];
+  const add = (label, text) => lines.push([label, text]);
+  add("Point", `#${a.point} at (${fixed(a.x[0])}, ${fixed(a.x[1])}), ${net.problem === "regression"
+    ? "target" : "class"} ${typeof a.target === "number" ? Number(a.target.toFixed(3)) : a.target}`);
+  add("Inputs", a.features.map((name, i) => `${name} = ${fixed(a.inputs[i])}`).join(", "));
+  a.layers.forEach((layer, c) => {
+    const last = c === a.layers.length - 1;
+    const name = last ? "Output" : `Layer ${c + 1}`;
+    add(`${name}: z = a·W + b`, vector(layer.z));
+    add(`${name}: a = ${last ? outputFunction() : settings.activation}(z)`, vector(layer.a));
+  });
+  add("Loss", fixed(a.loss));
+  (a.grads || []).forEach((g, c) => {
+    const name = c === a.layers.length - 1 ? "Output" : `Layer ${c + 1}`;
+    add(`${name}: ∂L/∂W`, g.W.map(vector).join("\n"));
+    add(`${name}: ∂L/∂b`, vector(g.b));
+  });
+  $("arithmetic-list").replaceChildren(...lines.flatMap(([label, text]) => [
+    element("dt", { textContent: label }), element("dd", { textContent: text })]));
+}
+
+function outputFunction() {
+  if (net.problem === "regression") return "identity";
+  return net.k > 2 ? "softmax" : "sigmoid";
 }
 
 // --- start -------------------------------------------------------------------------------------
@@ -374,7 +628,12 @@ function draw() {
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   socket = new WebSocket(`${scheme}://${location.host}/ws`);
-  socket.addEventListener("open", () => send({ type: "config", settings }));
+  socket.binaryType = "arraybuffer"; // frames come as bytes (frames.js); the rest as JSON text
+  socket.addEventListener("open", () => {
+    // The server reads the link: it answers with the network and what it had to change.
+    send({ type: "config", link: location.search });
+    linkRequest = sent;
+  });
   socket.addEventListener("message", onMessage);
   socket.addEventListener("close", (event) => {
     setPlaying(false);
@@ -387,7 +646,7 @@ function connect() {
 // The page reads the settings' description first: the controls and the link depend on it.
 async function start() {
   await loadSchema();
-  settings = readUrl();
+  settings = readUrl(); // what the controls show until the server's answer
   buildControls();
   wireControls();
   setupOutput({ send, change, settings: () => settings, schema: () => SCHEMA });
@@ -404,7 +663,16 @@ window.playground = {
   get nodes() { return network.nodes; },
   get network() { return network; },
   get history() { return outputState.history; },
-  get diverged() { return outputState.diverged; },
+  get diverged() { return diverged; },
   get pinned() { return outputState.pinned; },
+  get notices() { return notices; },
+  get selected() { return selected; },
+  get arithmetic() { return arithmetic; },
+  get speed() { return speed; },
+  get fps() {
+    const since = performance.now() - 2000;
+    return drawTimes.filter((t) => t >= since).length / 2;
+  },
+  get framesDrawn() { return framesDrawn; },
 };
 start().catch((error) => showMessage(`The page could not start: ${error.message}. Reload it.`));

@@ -37,13 +37,6 @@ export function splitWeights(sizes, flat) {
   return layers;
 }
 
-// Until the server sends binary frames: its float32 maps as the bytes the drawing reads (output
-// probabilities p as 2p - 1; regression values and activations clipped to [-1, 1]).
-export function floatMapsAsBytes(net, boundary, neurons) {
-  const centred = net.problem === "regression" ? boundary : boundary.map((p) => 2 * p - 1);
-  return { boundary: toBytes(centred), neurons: toBytes(neurons) };
-}
-
 // Where every unit sits, in CSS pixels, for a drawing `width` wide: columns of squares whose
 // side grows with the room between columns, the rest of that room left to the curves.
 export function layout(sizes, width) {

@@ -511,6 +511,11 @@ export function outputFrame(m) {
   if (history.length && history[history.length - 1].epoch >= m.epoch) {
     history = history.filter((h) => h.epoch < m.epoch); // a rewind: the curve goes back too
   }
+  // The frame's newest curve points fill the epochs whose frames were dropped (coalesced).
+  const last = history.length ? history[history.length - 1].epoch : -1;
+  for (const [epoch, train, test] of m.curve || []) {
+    if (epoch > last && epoch < m.epoch) history.push({ epoch, train, test });
+  }
   history.push({ epoch: m.epoch, train: m.train_loss, test: m.test_loss });
   if (history.length > MAX_POINTS) history = history.filter((_, i) => i % 2 === 0 || i === history.length - 1);
   if (m.marks) marks = m.marks;
@@ -524,6 +529,11 @@ export function outputFrame(m) {
 
 // The other messages: the state (divergence), a compare's answer, a live change (its mark).
 export function outputMessage(m) {
+  if (m.type === "state" && Array.isArray(m.curve)) {
+    // a rewind: the whole curve up to the epoch gone back to
+    history = m.curve.map(([epoch, train, test]) => ({ epoch, train, test }));
+    scheduleChart();
+  }
   if (m.type === "state" && "diverged" in m) showDivergence(m.diverged);
   else if (m.type === "compare") setPinned(m.pinned);
   else if (m.type === "settings" && Array.isArray(m.changed) && m.changed.length) {

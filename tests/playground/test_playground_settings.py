@@ -17,7 +17,7 @@ import scratchnn as snn
 from scratchnn import datasets as ds
 from scratchnn.layers import ACTIVATIONS
 from scratchnn.optimizers import OPTIMIZER_CHOICES
-from scratchnn.playground import data
+from scratchnn.playground import data, frames
 from scratchnn.playground import session as session_module
 from scratchnn.playground.app import STATIC, create_app
 from scratchnn.playground.session import Session
@@ -409,9 +409,11 @@ def test_a_diverging_run_stops_with_a_message_and_finite_weights():
         session.train_epoch()
         if session.diverged:
             break
-    assert session.diverged and "lower the learning rate and press Reset" in session.diverged
+    assert session.diverged and "lower the learning rate to go on, rewind, or press Reset" in (
+        session.diverged)
     assert all(np.isfinite(w).all() for w in session.model.get_weights())
-    assert json.loads(session.frame())["diverged"] == session.diverged
+    header, _ = frames.decode(session.frame())
+    assert header["diverged"] == session.diverged and header["playing"] is False
     with pytest.raises(SessionError, match="training diverged"):
         session.handle({"type": "play"})
     session.handle({"type": "reset"})

@@ -6,7 +6,6 @@ canvases. Skipped, loudly, only where no Chromium is installed."""
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import os
 import re
@@ -355,7 +354,8 @@ def test_an_inspected_points_numbers_are_drawn_and_its_gradients_named(page, ser
     open_page(page, server)
     before = page.evaluate("document.getElementById('network').toDataURL()")
     page.evaluate("""(arithmetic) => { const p = window.playground;
-        p.network.setFrame({layers: p.frame.layers, ...p.frame.bytes, arithmetic});
+        p.network.setFrame({layers: p.frame.layers, boundary: p.frame.boundary,
+            neurons: p.frame.neurons, arithmetic});
         p.network.draw(); }""", ARITHMETIC)
     numbers = page.evaluate("window.playground.network.numbers")
     assert [n["text"] for n in numbers] == [
@@ -371,9 +371,6 @@ def test_an_inspected_points_numbers_are_drawn_and_its_gradients_named(page, ser
     assert tooltip(page).split("\n")[1] == "∂L/∂b = -0.250"
 
 
-@pytest.mark.skipif(importlib.util.find_spec("scratchnn.playground.arithmetic") is None,
-                    reason="waits for the server's inspect message and frames carrying "
-                           "`arithmetic` (scratchnn.playground.arithmetic, not built yet)")
 def test_a_clicked_points_numbers_are_drawn_on_the_network(page, server):
     open_page(page, server)
     # the first training point, clicked where the output map shows it

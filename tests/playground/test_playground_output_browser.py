@@ -3,8 +3,7 @@ losses and scores, the loss chart (axes, log scale, breaks, marks, the pinned ru
 divergence banner, the confusion matrix, Compare and the doctor's advice as buttons.
 
 The chart's logic is tested through the functions `static/output.js` exports, imported in the
-page; the rest through the page as a user sees it. Tests of what needs a field the server may not
-send yet skip, naming the field, when the server's first answer lacks it."""
+page; the rest through the page as a user sees it."""
 
 from __future__ import annotations
 
@@ -118,9 +117,8 @@ def network_message(page) -> dict:
 
 
 def require_frame_field(page, field: str) -> None:
-    """Skip (naming the field) when the server's frames do not carry ``field`` yet."""
-    if field not in page.evaluate("window.playground.frame"):
-        pytest.skip(f"the server's frames carry no '{field}' yet")
+    """The server's frames carry ``field``."""
+    assert field in page.evaluate("window.playground.frame"), f"frames carry no {field!r}"
 
 
 def column(page, canvas_id: str, x: float) -> list[int]:
@@ -439,8 +437,7 @@ def test_compare_pins_a_run_beside_the_output_and_names_both_runs(page, server):
 
 def test_compare_with_the_server_restarts_and_keeps_the_old_curve(page, server):
     open_page(page, server)
-    if "pinned" not in network_message(page):
-        pytest.skip("the server's network message carries no 'pinned' yet")
+    assert "pinned" in network_message(page)
     step(page, 3)
     page.get_by_role("button", name="Compare", exact=True).click()
     page.wait_for_function("() => window.playground.pinned", timeout=WAIT_MS)
@@ -480,8 +477,7 @@ def test_the_doctor_advises_a_lower_rate_after_divergence(page, server):
     page.get_by_role("button", name="Play", exact=True).click()
     page.wait_for_function("() => window.playground.diverged", timeout=WAIT_MS)
     findings = page.evaluate("window.playground.frame.doctor") or []
-    if not any(isinstance(f, dict) and f.get("action") for f in findings):
-        pytest.skip("the server's frame.doctor carries no finding with an 'action' yet")
+    assert any(isinstance(f, dict) and f.get("action") for f in findings), findings
     advice = page.locator("#doctor-findings button", has_text="Lower the learning rate")
     assert advice.count() >= 1
     advice.first.click()

@@ -531,3 +531,13 @@ def test_the_session_draws_tensorflow_playgrounds_data(dataset):
     X_train = ds.train_test_split(X, y, test_size=0.5, random_state=7)[0]
     np.testing.assert_array_equal(session.X_train, X_train)
     assert session.classes == [0, 1]
+
+
+@pytest.mark.parametrize("dataset", ["circles", "xor", "gaussians", "spiral", "plane",
+                                     "multi-gaussian"])
+def test_tensorflow_playgrounds_data_sets_are_drawn_on_its_square(dataset):
+    problem = "regression" if dataset in ("plane", "multi-gaussian") else "classification"
+    session = Session(settings=Settings(dataset=dataset, problem=problem))
+    assert session.domain == (-6.0, 6.0, -6.0, 6.0)
+    moons = Session(settings=Settings(dataset="moons"))  # the extras: a box around the points
+    assert moons.domain[1] - moons.domain[0] < 4

@@ -31,11 +31,15 @@ def _doctor_class():
     return TrainingDoctor
 
 
-def domain(X: np.ndarray) -> tuple[float, float, float, float]:
-    """A square box around the points, with a margin: ``(x1_min, x1_max, x2_min, x2_max)``."""
+def domain(X: np.ndarray, half_width: float = 0.0) -> tuple[float, float, float, float]:
+    """A square box around the points, with a margin: ``(x1_min, x1_max, x2_min, x2_max)``.
+    ``half_width``: the box is at least this wide on each side of the points' centre
+    (TensorFlow Playground's data sets are drawn on its square [-6, 6]^2)."""
     low, high = X.min(axis=0), X.max(axis=0)
     centre = (low + high) / 2
     half = math.ceil(max(float((high - low).max()) / 2 * 1.1, 0.5) * 10) / 10
+    if half_width > half:
+        centre, half = np.zeros(2), half_width
     return (float(centre[0] - half), float(centre[0] + half),
             float(centre[1] - half), float(centre[1] + half))
 

@@ -41,7 +41,7 @@ from ..optimizers import make_optimizer
 from ..training import Batches, History, train_epochs
 from . import frames
 from .codegen import python_code
-from .data import generate
+from .data import GENERATORS, generate
 from .messages import Messages
 from .run import (
     GRID,
@@ -139,7 +139,9 @@ class Session(Messages):
         self.inputs_train = self.lift.transform(X_train)
         self.inputs_test = self.lift.transform(X_test)
         self.batches = self._batches(settings.batch_size)
-        self.domain = domain(np.vstack([X_train, X_test]))
+        # TensorFlow Playground's six are drawn on its square, [-6, 6]^2, as there
+        tf_square = 6.0 if GENERATORS.get(settings.dataset, ("",))[0] == "playground" else 0.0
+        self.domain = domain(np.vstack([X_train, X_test]), tf_square)
         self.grid_inputs = self.lift.transform(grid(self.domain))
         self.thumbs = ds.FeatureLift(list(FEATURES)).transform(grid(self.domain, THUMB))
         self.epoch, self.diverged, self.diverged_cause, self.selected = 0, None, None, None

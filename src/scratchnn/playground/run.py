@@ -33,13 +33,13 @@ def _doctor_class():
 
 def domain(X: np.ndarray, half_width: float = 0.0) -> tuple[float, float, float, float]:
     """A square box around the points, with a margin: ``(x1_min, x1_max, x2_min, x2_max)``.
-    ``half_width``: the box is at least this wide on each side of the points' centre
-    (TensorFlow Playground's data sets are drawn on its square [-6, 6]^2)."""
+    ``half_width``: the square ``[-half_width, half_width]^2`` when every point is in it
+    (TensorFlow Playground draws its data sets on [-6, 6]^2)."""
+    if half_width and np.abs(X).max() <= half_width:
+        return (-half_width, half_width, -half_width, half_width)
     low, high = X.min(axis=0), X.max(axis=0)
     centre = (low + high) / 2
     half = math.ceil(max(float((high - low).max()) / 2 * 1.1, 0.5) * 10) / 10
-    if half_width > half:
-        centre, half = np.zeros(2), half_width
     return (float(centre[0] - half), float(centre[0] + half),
             float(centre[1] - half), float(centre[1] + half))
 

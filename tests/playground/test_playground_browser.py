@@ -176,6 +176,7 @@ def test_a_url_reload_restores_the_same_state(page, server):
     settings = page.evaluate("window.playground.settings")
     weights = page.evaluate("Array.from(window.playground.frame.weights)")  # initial weights
     url = page.url
+    assert "features=x1,x2,x1*x2" in url and "hidden=4,2,2" in url  # commas as people write them
     page.goto(url)  # a shared link, opened afresh
     wait_for_frame(page, "frame.epoch === 0 && p.net.sizes.length === 5")
     assert page.evaluate("window.playground.settings") == settings

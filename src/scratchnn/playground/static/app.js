@@ -78,7 +78,8 @@ function writeUrl() {
   const params = new URLSearchParams();
   for (const setting of SCHEMA) params.set(setting.name, toText(settings[setting.name]));
   for (const [key, value] of Object.entries(view)) params.set(key, value ? "1" : "0");
-  history.replaceState(null, "", `?${params.toString()}`);
+  // Commas stay commas (hidden=4,2 as people write it); a query reads them either way.
+  history.replaceState(null, "", `?${params.toString().replaceAll("%2C", ",")}`);
 }
 
 // --- controls, built from the schema ------------------------------------------------------------

@@ -363,6 +363,13 @@ def test_an_inspected_points_numbers_are_drawn_and_its_gradients_named(page, ser
         "z 0.50 a 0.25", "z -1.25 a -0.75", "z 2.00 a 0.50", "z 0.03 a 0.13",
         "z 1.50 a 0.88", "z -0.50 a -0.38", "z 0.63 a 0.63"]
     assert page.evaluate("document.getElementById('network').toDataURL()") != before
+    # the point lies in the lower half of every map: the numbers go above it, the ring shows
+    assert {n["band"] for n in numbers} == {"top"}
+    page.evaluate("""(arithmetic) => { const p = window.playground;
+        p.network.setFrame({layers: p.frame.layers, boundary: p.frame.boundary,
+            neurons: p.frame.neurons, arithmetic: {...arithmetic, x: [1.0, 2.0]}});
+        p.network.draw(); }""", ARITHMETIC)
+    assert {n["band"] for n in page.evaluate("window.playground.network.numbers")} == {"bottom"}
     hover(page, pick_point(page, 0, 0, 0))
     first, second = tooltip(page).split("\n")
     named(first, 0, 0, 0)

@@ -325,12 +325,15 @@ export class NetworkView {
       const lines = c === 0 ? [fixed(arithmetic.inputs[i])]
         : [`z ${fixed(layer.z[i])}`, `a ${fixed(layer.a[i])}`];
       const band = lines.length * (font + 1) + 2;
+      // the band goes to the half of the map the point is not in, so its ring stays in sight
+      const bandTop = fy > 0.5 ? top + 1 : top + node.box - band - 1;
       ctx.fillStyle = "rgba(255, 255, 255, 0.85)";
-      ctx.fillRect(left + 1, top + node.box - band - 1, node.box - 2, band);
+      ctx.fillRect(left + 1, bandTop, node.box - 2, band);
       ctx.fillStyle = "#111";
       lines.forEach((text, k) => ctx.fillText(text, node.x,
-        top + node.box - band + (k + 0.5) * (font + 1) + 1, node.box - 2));
-      this.numbers.push({ column: c, unit: i, text: lines.join(" ") });
+        bandTop + (k + 0.5) * (font + 1) + 1, node.box - 2));
+      this.numbers.push({ column: c, unit: i, text: lines.join(" "),
+        band: fy > 0.5 ? "top" : "bottom" });
     }));
   }
 

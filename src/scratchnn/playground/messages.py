@@ -71,7 +71,9 @@ class Messages:
         self.notices = []
         changed = [name for name in asdict(new) if getattr(new, name) != getattr(self.settings,
                                                                                   name)]
-        if changed and set(changed) <= LIVE:
+        if not changed:  # the settings in force (a second click on one choice): the run goes on
+            return [self.settings_message([])]
+        if set(changed) <= LIVE:
             return self._live(new, changed)
         return self._restart(new)
 

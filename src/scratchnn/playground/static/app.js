@@ -497,8 +497,9 @@ function onError(m) {
     settings = { ...m.settings };
     showControls();
     writeUrl();
-    // a page with no network yet takes the session's own settings rather than none
-    if (!net && fallbacks++ < 2) send({ type: "config", settings });
+    // a page with no network yet takes the session's own network (its settings) rather than
+    // none: a reset sends it (a config of the settings in force changes nothing)
+    if (!net && fallbacks++ < 2) send({ type: "reset" });
   }
   showMessage(m.message);
 }

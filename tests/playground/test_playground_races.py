@@ -252,3 +252,24 @@ def test_the_doctors_history_is_bounded_and_a_rewind_still_retraces(monkeypatch)
     session.train_epoch()
     assert session.rule.length == 1
     exact(session)
+
+
+# --- compare pressed twice ---------------------------------------------------------------------
+
+
+def test_compare_on_twice_keeps_the_run_first_pinned():
+    """A quick second press of Compare sends "on" again (the page has no answer yet): it must
+    not pin the restarted run, at epoch 0, in place of the run the learner meant."""
+    session = Session(settings=Settings(hidden=[3]))
+    for _ in range(6):
+        session.train_epoch()
+    first = session.handle({"type": "compare", "on": True})
+    assert [r["type"] for r in first] == ["compare", "network"] and session.epoch == 0
+    session.train_epoch()
+    version = session.version
+    (again,) = session.handle({"type": "compare", "on": True})
+    assert again == {"type": "compare", "pinned": first[0]["pinned"]}
+    assert again["pinned"]["epoch"] == 6
+    assert session.epoch == 1 and session.version == version  # nothing restarted
+    session.handle({"type": "compare", "on": False})
+    assert session.handle({"type": "compare", "on": True})[0]["pinned"]["epoch"] == 1

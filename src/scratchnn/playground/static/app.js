@@ -295,6 +295,8 @@ function wireTime() {
     history.setAttribute("aria-valuetext", text);
   };
   history.addEventListener("pointerdown", () => { scrubbing = true; });
+  // a press that moves nothing fires no change: its release ends the scrubbing all the same
+  for (const end of ["pointerup", "pointercancel"]) window.addEventListener(end, () => { scrubbing = false; });
   history.addEventListener("input", showChosen);
   history.addEventListener("change", () => {
     scrubbing = false;
@@ -476,7 +478,17 @@ function onMessage(event) {
   const m = JSON.parse(event.data);
   outputMessage(m);
   if (m.type === "network") {
-    if (!overtaken(m)) onNetwork(m);
+    // An overtaken answer still brings the network the server now trains (a newer request
+    // may answer with live settings only, or nothing new): take it, and keep showing the
+    // settings the user chose since.
+    const newer = overtaken(m) ? settings : null;
+    onNetwork(m);
+    if (newer) {
+      settings = newer;
+      showControls();
+      writeUrl();
+      layerControls();
+    }
   }
   else if (m.type === "settings") {
     if (!overtaken(m)) onSettings(m);

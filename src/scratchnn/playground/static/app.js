@@ -480,8 +480,10 @@ function onMessage(event) {
   if (m.type === "network") {
     // An overtaken answer still brings the network the server now trains (a newer request
     // may answer with live settings only, or nothing new): take it, and keep showing the
-    // settings the user chose since.
+    // settings the user chose since. The session's first network (no id) is not an answer:
+    // the link's answer brings the one to show.
     const newer = overtaken(m) ? settings : null;
+    if (newer && m.id === undefined) return;
     onNetwork(m);
     if (newer) {
       settings = newer;

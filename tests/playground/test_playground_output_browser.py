@@ -405,6 +405,9 @@ def test_compare_pins_a_run_beside_the_output_and_names_both_runs(page, server):
     assert button.get_attribute("aria-pressed") == "false"
     with page.ws.expect_event("framesent", lambda p: is_message(p, type="compare", on=True)):
         button.click()
+    # the server's own answer first (its pinned run and its restarted network), so that it
+    # cannot land after the pinned run made here and replace it
+    wait_for_frame(page, "p.pinned && frame.epoch === 0")
     grid = page.evaluate("window.playground.net.grid")
     pinned = fake_pinned(grid)
     output(page, f"out.outputMessage({{type: 'compare', pinned: {json.dumps(pinned)}}})")

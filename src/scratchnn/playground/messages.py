@@ -71,7 +71,9 @@ class Messages:
         self.notices = []
         changed = [name for name in asdict(new) if getattr(new, name) != getattr(self.settings,
                                                                                   name)]
-        if changed and set(changed) <= LIVE:
+        if not changed:  # the settings in force (a second click on one choice): the run goes on
+            return [self.settings_message([])]
+        if set(changed) <= LIVE:
             return self._live(new, changed)
         return self._restart(new)
 
@@ -217,14 +219,16 @@ class Messages:
         return [self.state(curve=self.curve.since(-1)), self.settings_message([])]
 
     def _on_compare(self, message) -> list[dict]:
-        """On: pin the run so far and start again from epoch 0 (same settings, seed, data).
-        Off: forget the pinned run."""
+        """On: pin the run so far and start again from epoch 0 (same settings, seed, data);
+        on again while a run is pinned changes nothing. Off: forget the pinned run."""
         on = message.get("on")
         if not isinstance(on, bool):
             raise SessionError(f"compare needs \"on\": true or false; got {shown(on)}")
         if not on:
             self.pinned = None
             return [{"type": "compare", "pinned": None}]
+        if self.pinned is not None:  # a second press before the first was answered: the run
+            return [{"type": "compare", "pinned": self.pinned}]  # pinned stays, nothing restarts
         self.pinned = self.pin()
         return [{"type": "compare", "pinned": self.pinned}, *self._restart(self.settings)]
 

@@ -19,6 +19,7 @@ from ..training import History
 from .settings import BY_NAME, OPTIMIZER_LABELS, Settings
 
 GRID = 50  # the boundary and every neuron's map are GRID x GRID
+MAX_HISTORY = 10_000  # epochs the doctor's history keeps at most (then the older half goes)
 THUMB = 20  # the features' thumbnails are THUMB x THUMB
 
 
@@ -166,12 +167,21 @@ class EpochRule:
     """The ``StoppingRule`` the session hands to ``train_epochs``: the page asks for one epoch
     at a time, so every epoch ends the call. At its end the session measures the network on
     both splits (``Session.evaluate``) for the curve and records the epoch in ``history`` as
-    ``fit`` records it (the test split as validation data) for the training doctor."""
+    ``fit`` records it (the test split as validation data) for the training doctor. Beyond
+    ``MAX_HISTORY`` epochs the older half of the history goes (``dropped`` counts it) and a new
+    doctor looks on, so that a tab training for hours keeps its memory bounded."""
 
     def __init__(self, session, history: History | None = None):
         self.session = session
         self.history = history or History()
+        self.dropped = 0  # epochs forgotten from the start of the history
         self.new_doctor()
+
+    @property
+    def length(self) -> int:
+        """Epochs recorded in the history, the forgotten ones included (what a snapshot
+        keeps, and ``go_back`` takes)."""
+        return self.dropped + len(self.history.loss)
 
     def new_doctor(self) -> None:
         """A doctor that looks at the run from now on (after a live change or a rewind, the
@@ -197,8 +207,17 @@ class EpochRule:
         """Forget the history after ``epochs`` epochs; a new doctor from there."""
         for values in vars(self.history).values():
             if isinstance(values, list):
-                del values[epochs:]
+                del values[max(0, epochs - self.dropped):]
+        self.dropped = min(self.dropped, epochs)
         self.new_doctor()
+
+    def _forget_older_half(self) -> None:
+        half = len(self.history.loss) // 2
+        for values in vars(self.history).values():
+            if isinstance(values, list):
+                del values[:half]
+        self.dropped += half
+        self.new_doctor()  # its own records grow with the run, too
 
     def _consult_doctor(self, loss: float, score: float, measured: dict) -> None:
         s, h = self.session, self.history
@@ -208,6 +227,8 @@ class EpochRule:
         h.lr.append(s.optimizer.lr)
         h.val_loss.append(measured["test_loss"])
         (h.val_accuracy if classify else h.val_r2).append(measured["test_score"])
+        if len(h.loss) > MAX_HISTORY:
+            self._forget_older_half()
         try:
             self.doctor(s.epoch, h, s.model)
         except Exception as error:  # a doctor's bug must not stop training: say so, go on

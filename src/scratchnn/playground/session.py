@@ -208,7 +208,7 @@ class Session(Messages):
     def _snapshot(self) -> Snapshot:
         return Snapshot(self.epoch, self.model.get_weights(), self.optimizer.state_dict(),
                         self.rng.bit_generator.state, live_settings(self.settings),
-                        self.timeline.position(), len(self.history.loss))
+                        self.timeline.position(), self.rule.length)
 
     def evaluate(self) -> dict:
         """The losses (without the penalty) and scores on the whole splits, and the test
@@ -416,7 +416,6 @@ class Session(Messages):
                     return
                 self._wake.wait(delay)  # until a message, or the next epoch is due
                 continue
-            frame = None
             with self.turns.turn(), self._lock:
                 if self._closed or not self.playing:
                     continue
@@ -427,9 +426,9 @@ class Session(Messages):
                     self.playing = False
                 if not self.playing or time.monotonic() - self._last_frame >= 1 / MAX_FPS:
                     self.turns.give_way()
-                    frame = self.frame()
-            if frame is not None:
-                self.mailbox.put(frame)
+                    # put under the lock: a rewind or a reset that follows must find this
+                    # frame in the mailbox and replace it, not be overwritten by it
+                    self.mailbox.put(self.frame())
 
     @property
     def running(self) -> bool:

@@ -296,6 +296,8 @@ function wireTime() {
     history.setAttribute("aria-valuetext", text);
   };
   history.addEventListener("pointerdown", () => { scrubbing = true; });
+  // a press that moves nothing fires no change: its release ends the scrubbing all the same
+  for (const end of ["pointerup", "pointercancel"]) window.addEventListener(end, () => { scrubbing = false; });
   history.addEventListener("input", showChosen);
   history.addEventListener("change", () => {
     scrubbing = false;
@@ -477,7 +479,19 @@ function onMessage(event) {
   const m = JSON.parse(event.data);
   outputMessage(m);
   if (m.type === "network") {
-    if (!overtaken(m)) onNetwork(m);
+    // An overtaken answer still brings the network the server now trains (a newer request
+    // may answer with live settings only, or nothing new): take it, and keep showing the
+    // settings the user chose since. The session's first network (no id) is not an answer:
+    // the link's answer brings the one to show.
+    const newer = overtaken(m) ? settings : null;
+    if (newer && m.id === undefined) return;
+    onNetwork(m);
+    if (newer) {
+      settings = newer;
+      showControls();
+      writeUrl();
+      layerControls();
+    }
   }
   else if (m.type === "settings") {
     if (!overtaken(m)) onSettings(m);
@@ -498,8 +512,9 @@ function onError(m) {
     settings = { ...m.settings };
     showControls();
     writeUrl();
-    // a page with no network yet takes the session's own settings rather than none
-    if (!net && fallbacks++ < 2) send({ type: "config", settings });
+    // a page with no network yet takes the session's own network (its settings) rather than
+    // none: a reset sends it (a config of the settings in force changes nothing)
+    if (!net && fallbacks++ < 2) send({ type: "reset" });
   }
   showMessage(m.message);
 }

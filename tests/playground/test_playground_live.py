@@ -188,6 +188,22 @@ def test_the_code_stays_exact_after_live_changes():
     same_weights(session, run_code(code))
 
 
+def test_changes_before_the_first_epoch_are_written_into_the_network_built():
+    session = Session(settings=Settings(dataset="xor", hidden=[4, 2], seed=2))
+    config(session, optimizer="adam")  # as a compared run starts: a new optimizer at epoch 0
+    config(session, lr=0.01, batch_size=5)
+    train(session, 6)
+    code = python_code(session)
+    assert "opt = snn.Adam(model.parameters(), lr=0.01)\nbatch_size = 5\n" in code
+    assert "afresh" not in code and "opt.lr" not in code and "snn.SGD" not in code
+    same_weights(session, run_code(code))
+    config(session, lr=0.003)  # after an epoch, a change is retold where it happened
+    train(session, 2)
+    code = python_code(session)
+    assert "train(6)\nopt.lr = 0.003\n" in code
+    same_weights(session, run_code(code))
+
+
 def test_the_code_stays_exact_after_weight_and_bias_edits(client):
     with client.websocket_connect("/ws") as ws:
         opened(ws)

@@ -42,13 +42,18 @@ def python_code(session) -> str:
                   "X_train, X_test = (X_train - mean) / scale, (X_test - mean) / scale"]
     lines += [f"lift = datasets.FeatureLift({list(s.features)!r})",
               "inputs_train, inputs_test = lift.transform(X_train), lift.transform(X_test)", ""]
-    events = session.timeline.events
+    events = list(session.timeline.events)
     first = session.first_live  # the live settings the network was built with
+    # Changes made before the first epoch are written as if the network was built with them
+    # (the same run: nothing had used the optimizer or the batch size yet).
+    while events and events[0].kind == "live" and events[0].epoch == 0:
+        first = events.pop(0).data["live"]
     penalised = any(live["regularization"] != "none" and live["reg_rate"]
                     for live in [first, *(e.data["live"] for e in events if e.kind == "live")])
     partial = any(e.kind == "partial" for e in events)
     return "\n".join(lines + _network_code(session, first, penalised)
-                     + _loop_code(penalised, partial) + _events_code(session, penalised)) + "\n"
+                     + _loop_code(penalised, partial) + _events_code(session, events, penalised)
+                     ) + "\n"
 
 
 def _data_code(s) -> str:
@@ -154,9 +159,10 @@ def _event_code(event, penalised: bool) -> list[str]:
     return lines
 
 
-def _events_code(session, penalised: bool) -> list[str]:
-    """The timeline, then ``epochs = N`` and the epochs trained since the last other event."""
-    events = list(session.timeline.events)
+def _events_code(session, events: list, penalised: bool) -> list[str]:
+    """The timeline's ``events``, then ``epochs = N`` and the epochs trained since the last
+    other event."""
+    events = list(events)
     last = events.pop() if events and events[-1].kind == "train" else None
     lines = [line for event in events for line in _event_code(event, penalised)]
     since = last.epoch if last is not None else session.epoch

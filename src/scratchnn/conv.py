@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._im2col import col2im, im2col, output_size, scatter_windows, windows
+from ._im2col import col2im, im2col, output_size, scatter_max, scatter_windows, window_max, windows
 from ._workspace import column_sums
 from .init import as_generator, get_initializer
 from .layers import Layer, describe_shape
@@ -310,18 +310,14 @@ class MaxPool2D(_Pool2D):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         view = self._windows(x)  # (n, C, Ho, Wo, kh, kw)
-        flat = view.reshape(*view.shape[:4], -1)  # (n, C, Ho, Wo, kh kw)
-        self.argmax = flat.argmax(axis=-1)
-        return np.take_along_axis(flat, self.argmax[..., np.newaxis], axis=-1)[..., 0]
+        largest, self.argmax = window_max(view)  # (n, C, Ho, Wo) each
+        return largest
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         """``dL/dy (n, C, Ho, Wo) -> dL/dx (n, C, H, W)``: each window's gradient goes to the
         entry that was its maximum; the other entries get nothing."""
         self._check_grad(grad)
-        kh, kw = self.kernel
-        d_windows = np.zeros((*grad.shape, kh * kw), grad.dtype)
-        np.put_along_axis(d_windows, self.argmax[..., np.newaxis], grad[..., np.newaxis], -1)
-        return scatter_windows(d_windows.reshape(*grad.shape, kh, kw), self.x_shape, self.stride)
+        return scatter_max(grad, self.argmax, self.x_shape, self.kernel, self.stride)
 
 
 class AvgPool2D(_Pool2D):

@@ -111,6 +111,31 @@ def test_pooling_equals_pytorch(case, kind):
     np.testing.assert_allclose(ours.backward(upstream), dx_t, rtol=0, atol=TOL)
 
 
+
+def test_max_pooling_sends_a_tied_windows_gradient_to_its_first_largest_entry():
+    x = np.array([[[[1.0, 1.0, 0.0, 2.0],
+                    [1.0, 0.0, 2.0, 2.0],
+                    [0.0, 0.0, 3.0, 1.0],
+                    [0.0, 0.0, 1.0, 3.0]]]])
+    pool = snn.MaxPool2D(2)
+    np.testing.assert_array_equal(pool.forward(x), [[[[1.0, 2.0], [0.0, 3.0]]]])
+    dx = pool.backward(np.array([[[[10.0, 20.0], [30.0, 40.0]]]]))
+    np.testing.assert_array_equal(dx, [[[[10, 0, 0, 20], [0, 0, 0, 0],
+                                         [30, 0, 40, 0], [0, 0, 0, 0]]]])
+
+
+@pytest.mark.parametrize("kernel, stride", [(2, 2), (3, 2), (2, 1)])
+def test_max_pooling_with_many_ties_equals_pytorch(kernel, stride):
+    torch = pytest.importorskip("torch")
+    x = np.maximum(np.random.default_rng(kernel + stride).integers(-2, 3, (3, 2, 9, 8)), 0.0)
+    ours, theirs = snn.MaxPool2D(kernel, stride), torch.nn.MaxPool2d(kernel, stride)
+    y = ours.forward(x)
+    upstream = np.random.default_rng(0).standard_normal(y.shape)
+    y_t, dx_t, _ = torch_grads(theirs, x, upstream)
+    np.testing.assert_allclose(y, y_t, rtol=0, atol=TOL)
+    np.testing.assert_allclose(ours.backward(upstream), dx_t, rtol=0, atol=TOL)
+
+
 @pytest.mark.parametrize("shape", [(2, 3), (4, 1, 5), (3, 2, 4, 5), (1, 2, 3, 4, 2)] * 4)
 def test_flatten_equals_pytorch(shape):
     torch = pytest.importorskip("torch")

@@ -104,9 +104,10 @@ class Conv2D(Layer):
         Ho, Wo = _window_positions(self, H, W)
         self.cols = im2col(images, self.kernel, self.stride, self.padding)  # (n Ho Wo, C kh kw)
         filters = self.W.reshape(self.out_channels, -1)  # (F, C kh kw): a filter per row
-        y = self.cols @ filters.T + self.b  # (n Ho Wo, F): one dot product per window, filter
-        y = y.reshape(n, Ho, Wo, self.out_channels).transpose(0, 3, 1, 2)
-        return np.ascontiguousarray(y).reshape(self._output_dims(n, Ho, Wo))
+        y = self.cols @ filters.T  # (n Ho Wo, F): one dot product per window, filter
+        y = y.reshape(n, Ho, Wo, self.out_channels).transpose(0, 3, 1, 2)  # a view
+        y = np.add(y, self.b[:, None, None], order="C")  # + b, as a new (n, F, Ho, Wo) array
+        return y.reshape(self._output_dims(n, Ho, Wo))
 
     def backward(self, grad: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         """``grad = dL/dy (n, F, Ho, Wo) -> dL/dx (n, C, H, W)``, after writing

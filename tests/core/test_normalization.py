@@ -197,6 +197,34 @@ def test_a_residual_cnn_passes_check_model():
     assert "(n, 3, 6, 7)" in lines[0] and "(n, 27)" in lines[0]
 
 
+def test_a_residual_prints_one_layer_per_line_indented_as_pytorch_nests_modules():
+    inner = snn.Residual(snn.Sequential([snn.Dense(4, 4, rng=0), snn.Tanh()]))
+    block = snn.Residual(snn.Sequential([snn.Dense(4, 4, rng=0), snn.ReLU(), inner]))
+    assert repr(inner) == "Residual(Sequential([\n    Dense(4, 4),\n    Tanh(),\n]))"
+    assert repr(snn.Residual(snn.Dense(3, 3, rng=0))) == "Residual(Dense(3, 3))"
+    model = snn.Sequential([snn.Dense(2, 4, rng=0), block, snn.Dense(4, 1, rng=0)])
+    assert repr(model) == (
+        "Sequential([\n"
+        "    Dense(2, 4),            # -> (n, 4), 12 parameters\n"
+        "    Residual(Sequential([   # -> (n, 4), 40 parameters\n"
+        "        Dense(4, 4),\n"
+        "        ReLU(),\n"
+        "        Residual(Sequential([\n"
+        "            Dense(4, 4),\n"
+        "            Tanh(),\n"
+        "        ])),\n"
+        "    ])),\n"
+        "    Dense(4, 1),            # -> (n, 1), 5 parameters\n"
+        "])  # 57 parameters")
+    lines = []
+    model.summary(print_fn=lines.append)
+    table = lines[0].split("\n")
+    assert table[3].split() == ["Residual(Sequential([", "(n,", "4)", "40"]
+    assert table[4:11] == ["    Dense(4, 4),", "    ReLU(),", "    Residual(Sequential([",
+                           "        Dense(4, 4),", "        Tanh(),", "    ])),", "]))"]
+    assert table[11].split() == ["Dense(4,", "1)", "(n,", "1)", "5"]
+
+
 def test_residual_refuses_a_block_that_changes_the_shape():
     layer = snn.Residual(snn.Dense(3, 2, rng=0))
     with pytest.raises(ValueError, match="the two shapes must be equal"):

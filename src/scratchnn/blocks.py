@@ -58,6 +58,11 @@ class Residual(Layer):
     def named_buffers(self) -> list[tuple[str, np.ndarray]]:
         return self._named("named_buffers")
 
+    def reset_parameters(self, rng=None) -> None:
+        """A fresh start for the block's layers (``Sequential.reset_parameters``)."""
+        if hasattr(self.block, "reset_parameters"):
+            self.block.reset_parameters(rng)
+
     def release(self) -> None:
         super().release()
         self.block.release()

@@ -405,11 +405,12 @@ class Sequential:
             np.copyto(array, value)
 
     def reset_parameters(self, rng=None) -> None:
-        """Re-initialise every ``Dense`` and convolution (in place) from ``rng``: a fresh
-        start."""
+        """A fresh start, in place: every ``Dense`` and convolution draws new weights from
+        ``rng``, every normalisation goes back to ``gamma = 1``, ``beta = 0`` and fresh running
+        statistics, inside residual blocks too."""
         rng = as_generator(rng)
         for layer in self.layers:
-            if isinstance(layer, (Dense, Conv2D)):
+            if hasattr(layer, "reset_parameters"):
                 layer.reset_parameters(rng)
 
 

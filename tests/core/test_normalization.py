@@ -225,6 +225,25 @@ def test_a_residual_prints_one_layer_per_line_indented_as_pytorch_nests_modules(
     assert table[11].split() == ["Dense(4,", "1)", "(n,", "1)", "5"]
 
 
+def test_reset_parameters_starts_every_layer_afresh_inside_residual_blocks_too():
+    rng = np.random.default_rng(0)
+    model = snn.Sequential([snn.Dense(3, 4, rng=rng), snn.BatchNorm1D(4), snn.ReLU(),
+                            snn.Residual(snn.Sequential([snn.Dense(4, 4, rng=rng),
+                                                         snn.LayerNorm(4)])),
+                            snn.Dense(4, 1, rng=rng)])
+    snn.fit(model, rng.standard_normal((40, 3)), rng.integers(0, 2, 40), lr=0.5, epochs=5)
+    trained = model.state_dict()
+    model.reset_parameters(np.random.default_rng(1))
+    fresh = model.state_dict()
+    for key in ("1.gamma", "1.running_var", "3.block.1.gamma"):
+        np.testing.assert_array_equal(fresh[key], np.ones(4))
+    for key in ("1.beta", "1.running_mean", "3.block.0.b", "3.block.1.beta"):
+        np.testing.assert_array_equal(fresh[key], np.zeros(4))
+    assert fresh["1.num_batches_tracked"] == 0 and trained["1.num_batches_tracked"] == 5
+    for key in ("0.W", "3.block.0.W", "4.W"):  # new draws, the inner block's too
+        assert not np.allclose(fresh[key], trained[key]), key
+
+
 def test_residual_refuses_a_block_that_changes_the_shape():
     layer = snn.Residual(snn.Dense(3, 2, rng=0))
     with pytest.raises(ValueError, match="the two shapes must be equal"):

@@ -58,6 +58,11 @@ class Residual(Layer):
     def named_buffers(self) -> list[tuple[str, np.ndarray]]:
         return self._named("named_buffers")
 
+    def reset_parameters(self, rng=None) -> None:
+        """A fresh start for the block's layers (``Sequential.reset_parameters``)."""
+        if hasattr(self.block, "reset_parameters"):
+            self.block.reset_parameters(rng)
+
     def release(self) -> None:
         super().release()
         self.block.release()
@@ -80,6 +85,17 @@ class Residual(Layer):
         return tuple(input_shape)
 
     def __repr__(self) -> str:
+        """One layer per line, indented, as the code that builds it (PyTorch prints nested
+        modules the same way)::
+
+            Residual(Sequential([
+                Dense(4, 4),
+                Tanh(),
+            ]))
+        """
         layers = getattr(self.block, "layers", None)
-        inner = repr(self.block) if layers is None else ", ".join(map(repr, layers))
-        return f"Residual([{inner}])" if layers is not None else f"Residual({inner})"
+        if layers is None:
+            return f"Residual({self.block!r})"
+        # a layer's repr may itself span lines (a Residual inside): indent each of its lines
+        body = "".join(f"\n    {line}" for layer in layers for line in f"{layer!r},".split("\n"))
+        return f"Residual(Sequential([{body}\n]))"

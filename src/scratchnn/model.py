@@ -332,12 +332,15 @@ class Sequential:
         shape, such as ``(1, 28, 28)`` for a network on images: the output shapes are then
         known in full (without it an image's height and width show as ``?``)."""
         rows = [("layer", "output shape", "parameters")]
-        rows += [(name, shape, f"{count:,}") for name, shape, count in self._rows(input_shape)]
+        for name, shape, count in self._rows(input_shape):
+            first, *rest = name.split("\n")  # a block (Residual) lists its layers below it
+            rows += [(first, shape, f"{count:,}")] + [(line, "", "") for line in rest]
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
         rule = "  ".join("-" * w for w in widths)
         lines = [f"{rows[0][0]:<{widths[0]}}  {rows[0][1]:<{widths[1]}}  {rows[0][2]:>{widths[2]}}",
                  rule]
-        lines += [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:>{widths[2]}}" for a, b, c in rows[1:]]
+        lines += [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:>{widths[2]}}".rstrip()
+                  for a, b, c in rows[1:]]
         shape = self.input_shape if input_shape is None else tuple(input_shape)
         lines += [rule, f"total: {self.n_parameters():,} parameters ({self.dtype.name}); "
                   f"input shape {_format_shape(shape)}, n = number of samples"]
@@ -345,11 +348,14 @@ class Sequential:
 
     def __repr__(self) -> str:
         rows = self._rows()
-        width = max(len(name) for name, _, _ in rows) + 1
+        width = max(len(name.split("\n")[0]) for name, _, _ in rows) + 1
         inner = []
         for name, shape, count in rows:
             note = f"-> {shape}" + (f", {count:,} parameters" if count else "")
-            inner.append(f"    {name + ',':<{width}}  # {note}")
+            # a block (Residual) spans lines: the note goes on its first, its layers go below
+            first, *rest = f"{name},".split("\n")
+            inner.append(f"    {first:<{width}}  # {note}")
+            inner += [f"    {line}" for line in rest]
         body = "\n".join(inner)
         return f"Sequential([\n{body}\n])  # {self.n_parameters():,} parameters"
 
@@ -399,11 +405,12 @@ class Sequential:
             np.copyto(array, value)
 
     def reset_parameters(self, rng=None) -> None:
-        """Re-initialise every ``Dense`` and convolution (in place) from ``rng``: a fresh
-        start."""
+        """A fresh start, in place: every ``Dense`` and convolution draws new weights from
+        ``rng``, every normalisation goes back to ``gamma = 1``, ``beta = 0`` and fresh running
+        statistics, inside residual blocks too."""
         rng = as_generator(rng)
         for layer in self.layers:
-            if isinstance(layer, (Dense, Conv2D)):
+            if hasattr(layer, "reset_parameters"):
                 layer.reset_parameters(rng)
 
 

@@ -58,6 +58,13 @@ class _BatchNorm(Layer):
         self.dgamma, self.dbeta = np.zeros(C, self.dtype), np.zeros(C, self.dtype)
         self.running_mean, self.running_var = np.zeros(C, self.dtype), np.ones(C, self.dtype)
 
+    def reset_parameters(self, rng=None) -> None:
+        """Back to the start, in place: ``gamma = 1``, ``beta = 0``, running mean 0 and
+        variance 1, no batch seen (``rng`` is not used: nothing is drawn)."""
+        self.gamma[...], self.beta[...] = 1, 0
+        self.running_mean[...], self.running_var[...] = 0, 1
+        self.num_batches_tracked[...] = 0
+
     def _per_channel(self, values: np.ndarray) -> np.ndarray:
         """A ``(C,)`` array shaped to broadcast against the input: ``(1, C)`` or
         ``(1, C, 1, 1)``."""
@@ -205,6 +212,10 @@ class LayerNorm(Layer):
         self.gamma = np.ones(self.normalized_shape, self.dtype)
         self.beta = np.zeros(self.normalized_shape, self.dtype)
         self.dgamma, self.dbeta = np.zeros_like(self.gamma), np.zeros_like(self.beta)
+
+    def reset_parameters(self, rng=None) -> None:
+        """Back to the start, in place: ``gamma = 1``, ``beta = 0`` (``rng`` is not used)."""
+        self.gamma[...], self.beta[...] = 1, 0
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)

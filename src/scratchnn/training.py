@@ -536,7 +536,8 @@ class _Training:
 
     def restarts(self, n_init: int, rng: np.random.Generator) -> History:
         """``n_init`` runs, each from fresh weights after the first; the model ends with the
-        weights of the run with the lowest ``final_loss``, whose History is returned."""
+        weights and buffers (BatchNorm's running statistics) of the run with the lowest
+        ``final_loss``, whose History is returned."""
         self.compare_runs = n_init > 1
         best_history, best_weights = None, None
         scores: list[float] = []
@@ -551,16 +552,16 @@ class _Training:
                 history = self.run()
             except TrainingDivergedError:
                 if best_weights is not None:  # an earlier run is better than a broken one
-                    self.model.set_weights(best_weights)
+                    self.model.load_state_dict(best_weights)
                 raise
             scores.append(history.final_loss)
             if best_history is None or history.final_loss < best_history.final_loss:
-                best_history, best_weights = history, self.model.get_weights()
+                best_history, best_weights = history, self.model.state_dict()
                 history.best_restart = run
             interrupted = history.interrupted
             if interrupted:
                 break
-        self.model.set_weights(best_weights)
+        self.model.load_state_dict(best_weights)
         best_history.restart_scores = scores
         best_history.interrupted = interrupted
         return best_history

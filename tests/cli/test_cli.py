@@ -171,12 +171,53 @@ def test_evaluate_and_plot_a_dataset_model(work, run_cli):
 
 
 def test_datasets_lists_every_dataset_once(run_cli):
-    from scratchnn.datasets import DATASETS, REGRESSION_DATASETS
+    from scratchnn.datasets import DATASETS, PLAYGROUND_DATASETS, REGRESSION_DATASETS
 
     result = run_cli("datasets")
     assert result.returncode == 0
-    lines = result.stdout.strip().splitlines()
-    assert [line.split()[0] for line in lines] == [*DATASETS, *REGRESSION_DATASETS]
+    own, playground = result.stdout.strip().split("\n\n")
+    assert [line.split()[0] for line in own.splitlines()] == [*DATASETS, *REGRESSION_DATASETS]
+    # then a short section for TensorFlow Playground's six, in its units
+    heading, rest = playground.split(":\n")
+    assert heading.startswith("TensorFlow Playground's six") and "[-6, 6]^2" in heading
+    assert [line.split()[0] for line in rest.splitlines()] == [
+        f"playground-{name}" for name in PLAYGROUND_DATASETS]
+    assert rest.splitlines()[-1].endswith("(regression)")
+
+
+def test_train_evaluate_and_plot_take_playgrounds_data_sets(run_cli_inprocess, tmp_path):
+    model, figure = tmp_path / "circle.npz", tmp_path / "circle.png"
+    code, out, err = run_cli_inprocess("train", "--dataset", "playground-circle", "--hidden",
+                                       "8", "--epochs", "150", "--n-samples", "200",
+                                       "--noise", "0.1", "--save", model)
+    assert code == 0, err
+    assert out.startswith("data: playground-circle (200 points, seed 0, noise 0.1)")
+    code, out, err = run_cli_inprocess("evaluate", model, "--dataset", "playground-circle",
+                                       "--n-samples", "200", "--noise", "0.1")
+    assert code == 0, err
+    assert out.startswith("data: playground-circle (200 points, seed 1, noise 0.1)")
+    # a fresh sample of Playground's circle (a ring of radius 3.5 to 5 in its units, where the
+    # library's circles have radius 1): the model learned that one
+    accuracy = out.strip().splitlines()[-1]
+    assert accuracy.startswith("accuracy: ") and float(accuracy.split()[-1]) > 0.9
+    code, out, err = run_cli_inprocess("plot", model, "--dataset", "playground-circle",
+                                       "-o", figure)
+    assert code == 0 and figure.stat().st_size > 0, err
+
+
+def test_playgrounds_regressions_train_as_regressions(run_cli_inprocess):
+    code, out, err = run_cli_inprocess("train", "--dataset", "playground-reg-plane",
+                                       "--epochs", "30")
+    assert code == 0, err
+    assert "test R²" in out
+    code, _, err = run_cli_inprocess("train", "--dataset", "playground-reg-gauss",
+                                     "--task", "classification")
+    assert code == 2
+    assert ("--dataset playground-reg-gauss is a regression dataset, but --task is "
+            "classification; choose one of: circles, moons, spirals, xor, gaussians, "
+            "playground-circle, playground-xor, playground-gauss, playground-spiral") in err
+    code, _, err = run_cli_inprocess("train", "--dataset", "playground-moons")
+    assert code == 2 and "invalid choice: 'playground-moons'" in err
 
 
 # --- errors: one line on stderr, the right exit code, nothing overwritten ----------------------

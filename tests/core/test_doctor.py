@@ -266,6 +266,8 @@ def test_plot_diagnostics_draws_the_doctors_numbers(moons, tmp_path):
     fig = plotting.plot_diagnostics(doctor, title="biases at -5")
     assert len(fig.axes) == 3
     dead_axis = fig.axes[2]
+    # what the doctor counts: each ReLU's outputs (a CNN's channels), named by the layer before
+    assert dead_axis.get_ylabel() == "dead ReLU units\n(channels in a CNN)"
     assert [line.get_ydata()[-1] for line in dead_axis.get_lines()[:2]] == [16, 16]
     plotting.save_figure(fig, tmp_path / "d.png")
     assert (tmp_path / "d.png").stat().st_size > 0

@@ -197,6 +197,53 @@ def test_a_residual_cnn_passes_check_model():
     assert "(n, 3, 6, 7)" in lines[0] and "(n, 27)" in lines[0]
 
 
+def test_a_residual_prints_one_layer_per_line_indented_as_pytorch_nests_modules():
+    inner = snn.Residual(snn.Sequential([snn.Dense(4, 4, rng=0), snn.Tanh()]))
+    block = snn.Residual(snn.Sequential([snn.Dense(4, 4, rng=0), snn.ReLU(), inner]))
+    assert repr(inner) == "Residual(Sequential([\n    Dense(4, 4),\n    Tanh(),\n]))"
+    assert repr(snn.Residual(snn.Dense(3, 3, rng=0))) == "Residual(Dense(3, 3))"
+    model = snn.Sequential([snn.Dense(2, 4, rng=0), block, snn.Dense(4, 1, rng=0)])
+    assert repr(model) == (
+        "Sequential([\n"
+        "    Dense(2, 4),            # -> (n, 4), 12 parameters\n"
+        "    Residual(Sequential([   # -> (n, 4), 40 parameters\n"
+        "        Dense(4, 4),\n"
+        "        ReLU(),\n"
+        "        Residual(Sequential([\n"
+        "            Dense(4, 4),\n"
+        "            Tanh(),\n"
+        "        ])),\n"
+        "    ])),\n"
+        "    Dense(4, 1),            # -> (n, 1), 5 parameters\n"
+        "])  # 57 parameters")
+    lines = []
+    model.summary(print_fn=lines.append)
+    table = lines[0].split("\n")
+    assert table[3].split() == ["Residual(Sequential([", "(n,", "4)", "40"]
+    assert table[4:11] == ["    Dense(4, 4),", "    ReLU(),", "    Residual(Sequential([",
+                           "        Dense(4, 4),", "        Tanh(),", "    ])),", "]))"]
+    assert table[11].split() == ["Dense(4,", "1)", "(n,", "1)", "5"]
+
+
+def test_reset_parameters_starts_every_layer_afresh_inside_residual_blocks_too():
+    rng = np.random.default_rng(0)
+    model = snn.Sequential([snn.Dense(3, 4, rng=rng), snn.BatchNorm1D(4), snn.ReLU(),
+                            snn.Residual(snn.Sequential([snn.Dense(4, 4, rng=rng),
+                                                         snn.LayerNorm(4)])),
+                            snn.Dense(4, 1, rng=rng)])
+    snn.fit(model, rng.standard_normal((40, 3)), rng.integers(0, 2, 40), lr=0.5, epochs=5)
+    trained = model.state_dict()
+    model.reset_parameters(np.random.default_rng(1))
+    fresh = model.state_dict()
+    for key in ("1.gamma", "1.running_var", "3.block.1.gamma"):
+        np.testing.assert_array_equal(fresh[key], np.ones(4))
+    for key in ("1.beta", "1.running_mean", "3.block.0.b", "3.block.1.beta"):
+        np.testing.assert_array_equal(fresh[key], np.zeros(4))
+    assert fresh["1.num_batches_tracked"] == 0 and trained["1.num_batches_tracked"] == 5
+    for key in ("0.W", "3.block.0.W", "4.W"):  # new draws, the inner block's too
+        assert not np.allclose(fresh[key], trained[key]), key
+
+
 def test_residual_refuses_a_block_that_changes_the_shape():
     layer = snn.Residual(snn.Dense(3, 2, rng=0))
     with pytest.raises(ValueError, match="the two shapes must be equal"):

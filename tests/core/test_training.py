@@ -249,6 +249,33 @@ def test_restarts_score_by_validation_loss_when_there_is_validation():
     assert kept == pytest.approx(min(history.restart_scores), rel=1e-12)
 
 
+def test_restarts_keep_the_best_runs_batch_norm_statistics_and_start_each_run_afresh():
+    # A BatchNorm's running statistics are buffers, not parameters, and evaluation mode uses
+    # them: the kept model has the best run's, not the last run's. Each restart starts from
+    # fresh weights, normalisations included (gamma 1, beta 0, fresh statistics), so the best
+    # run, rerun alone from the same start, ends exactly where it did.
+    X, y = datasets.moons(200, noise=0.2, random_state=0)
+
+    def bn_net():
+        return snn.Sequential([snn.Dense(2, 8, rng=0), snn.BatchNorm1D(8), snn.ReLU(),
+                               snn.Dense(8, 1, rng=1)])
+
+    model = bn_net()
+    history = snn.fit(model, X, y, lr=0.3, epochs=15, n_init=3, shuffle=False, rng=4)
+    assert history.best_restart == 1  # neither the model's own start nor the last run
+    alone = bn_net()
+    alone.reset_parameters(np.random.default_rng(4))  # the start fit drew for the second run
+    snn.fit(alone, X, y, lr=0.3, epochs=15, shuffle=False)
+    kept, rerun = model.state_dict(), alone.state_dict()
+    assert {"1.running_mean", "1.running_var"} <= set(kept)
+    assert list(kept) == list(rerun)
+    for key in kept:
+        np.testing.assert_allclose(kept[key], rerun[key], rtol=1e-12, atol=0, err_msg=key)
+    model.eval()
+    kept_loss = snn.BinaryCrossEntropy().forward(model.forward(X), y)
+    assert kept_loss == pytest.approx(min(history.restart_scores), rel=1e-12)
+
+
 def test_a_single_run_reuses_the_epochs_losses_instead_of_a_pass_over_the_data():
     # history.loss is the mean of the batch losses measured during each epoch; after training,
     # fit evaluates only one batch (a check that the final weights give a finite loss), not

@@ -19,6 +19,10 @@ from .status import CLIError, UsageError
 
 ReadTarget = Callable[[Table, str], list]  # (table, column) -> one target per row
 
+# TensorFlow Playground's six data sets (datasets.playground) go by their Playground name after
+# this prefix: its "xor" and "circle" are not the library's "xor" and "circles".
+PLAYGROUND = "playground-"
+
 
 @dataclass
 class TrainingData:
@@ -73,7 +77,10 @@ def load_labelled(args, seed: int, read_target: ReadTarget = read_labels
         if args.n_samples is not None:
             check_memory(data_estimate(args.n_samples, 2), "fewer --n-samples")
         try:
-            X, y = datasets.load(args.dataset, **kwargs)
+            if args.dataset.startswith(PLAYGROUND):
+                X, y = datasets.playground(args.dataset.removeprefix(PLAYGROUND), **kwargs)
+            else:
+                X, y = datasets.load(args.dataset, **kwargs)
         except ValueError as error:
             raise UsageError(str(error)) from None
         described = ", ".join(f"{k.replace('random_state', 'seed')} {v}"
@@ -112,11 +119,22 @@ def evaluation_data(args, prep: Prep, read_target: ReadTarget) -> tuple[np.ndarr
     return X, labels, f"{args.data} ({len(labels)} rows)"
 
 
-def dataset_task(name: str) -> str:
-    """``"regression"`` for the regression datasets (plane, multi_gaussian, sine), else
-    ``"classification"``."""
-    from ..datasets import REGRESSION_DATASETS
+def dataset_names(task: str | None = None) -> list[str]:
+    """The names ``--dataset`` takes (those of ``task`` alone if given): the library's
+    classification and regression datasets, then Playground's six (``playground-spiral``)."""
+    from ..datasets import DATASETS, PLAYGROUND_DATASETS, REGRESSION_DATASETS
 
+    names = [*DATASETS, *REGRESSION_DATASETS, *(PLAYGROUND + name for name in PLAYGROUND_DATASETS)]
+    return [name for name in names if task is None or dataset_task(name) == task]
+
+
+def dataset_task(name: str) -> str:
+    """``"regression"`` for the regression datasets (plane, multi_gaussian, sine,
+    playground-reg-plane, playground-reg-gauss), else ``"classification"``."""
+    from ..datasets import PLAYGROUND_DATASETS, REGRESSION_DATASETS
+
+    if name.startswith(PLAYGROUND):
+        return PLAYGROUND_DATASETS[name.removeprefix(PLAYGROUND)][1]
     return "regression" if name in REGRESSION_DATASETS else "classification"
 
 
@@ -125,11 +143,9 @@ def check_dataset_task(args, task: str, whose: str) -> None:
     ``whose`` says where ``task`` comes from, for the error."""
     if args.dataset is None or dataset_task(args.dataset) == task:
         return
-    from ..datasets import DATASETS, REGRESSION_DATASETS
-
-    fitting = REGRESSION_DATASETS if task == "regression" else DATASETS
     raise UsageError(f"--dataset {args.dataset} is a {dataset_task(args.dataset)} dataset, but "
-                     f"{whose} {task}; choose one of: {', '.join(fitting)} (or --data)")
+                     f"{whose} {task}; choose one of: {', '.join(dataset_names(task))} "
+                     "(or --data)")
 
 
 def check_2d(prep: Prep, option: str) -> None:

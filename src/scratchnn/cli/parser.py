@@ -129,14 +129,14 @@ def parse_features(text: str) -> list[str]:
 
 
 class _DatasetNames:
-    """The built-in datasets' names (classification, then regression), as argparse's
-    ``choices``. ``datasets`` imports scikit-learn (seconds), so it is read only when a command
-    needs the names: ``scratchnn --help`` answers at once."""
+    """The built-in datasets' names (classification, regression, then TensorFlow Playground's
+    six), as argparse's ``choices``. ``datasets`` imports scikit-learn (seconds), so it is read
+    only when a command needs the names: ``scratchnn --help`` answers at once."""
 
     def __iter__(self):
-        from ..datasets import DATASETS, REGRESSION_DATASETS
+        from .data import dataset_names
 
-        return iter([*DATASETS, *REGRESSION_DATASETS])
+        return iter(dataset_names())
 
     def __contains__(self, name: object) -> bool:
         return name in list(self)

@@ -9,15 +9,21 @@ from matplotlib.ticker import MaxNLocator
 
 from ._common import CLASS_COLORS, new_figure
 
+# What the doctor counts (doctor.dead_units): a ReLU's outputs that are zero for every point;
+# after a convolution, its channels that are zero at every point and position.
+_DEAD_LABEL = "dead ReLU units\n(channels in a CNN)"
+
 
 def plot_diagnostics(doctor, *, fig: Figure | None = None, title: str | None = None) -> Figure:
-    """What a ``TrainingDoctor`` measured, per epoch it looked: each ``Dense``'s gradient norm
-    ``||dW||`` (left, log scale), each one's update-to-weight ratio per epoch (middle, log
-    scale, with the healthy ~1e-3 per step dashed) and the dead units of each ReLU layer
-    (right, in the colour of the ``Dense`` that feeds it; left out for networks without
-    ReLU). Epochs of the doctor's findings are dotted and named in the legend. The epochs are
-    on a log scale when they span more than a factor of 10 (the doctor looks often early,
-    where most troubles show). Pass the doctor after ``fit(..., callbacks=[doctor])``.
+    """What a ``TrainingDoctor`` measured, per epoch it looked: the gradient norm ``||dW||``
+    of each layer with weights (``Dense``, ``Conv2D``, a normalisation; left, log scale), its
+    update-to-weight ratio per epoch (middle, log scale, with the healthy ~1e-3 per step
+    dashed) and the dead units of each ReLU, its outputs that were zero for every point of the
+    last forward pass, counted per channel after a convolution (right, in the colour of the
+    layer that feeds it; left out for networks without ReLU). Epochs of the doctor's findings
+    are dotted and named in the legend. The epochs are on a log scale when they span more than
+    a factor of 10 (the doctor looks often early, where most troubles show). Pass the doctor
+    after ``fit(..., callbacks=[doctor])``.
     """
     epochs = np.asarray(getattr(doctor, "epochs", []), dtype=float)
     if epochs.size == 0:
@@ -31,7 +37,7 @@ def plot_diagnostics(doctor, *, fig: Figure | None = None, title: str | None = N
     colors = {name: CLASS_COLORS[i % len(CLASS_COLORS)] for i, name in enumerate(names)}
     series = {"gradients": (doctor.grad_norms, names, "gradient norm ||dW||"),
               "updates": (doctor.update_ratios, names, "update ratio ||ΔW|| / ||W|| per epoch"),
-              "dead": (doctor.dead_units, doctor.relu_names, "dead units after each Dense")}
+              "dead": (doctor.dead_units, doctor.relu_names, _DEAD_LABEL)}
     findings = getattr(doctor, "findings", [])
     for name, axis in zip(panels, axes):
         values, labels, ylabel = series[name]

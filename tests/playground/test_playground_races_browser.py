@@ -212,3 +212,26 @@ def test_a_rebuild_then_a_live_change_before_its_answer_draws_the_new_network(pa
     button(page, "Step").click()
     wait_for_frame(page, "frame.epoch === 1")
     assert page.locator("#epoch").inner_text() == "1"
+
+
+def test_an_older_speeds_answer_does_not_move_the_slider_back(page):
+    """Four speeds chosen faster than the server answers: the answers to the older ones must
+    not move the slider back under the user's hand (it showed 1 epoch/s again, then the next
+    key press moved on from there)."""
+    page.evaluate("""() => {
+        const slider = document.getElementById('speed');
+        window.shown = [];
+        new MutationObserver(() => window.shown.push(
+            document.getElementById('speed-value').textContent))
+            .observe(document.getElementById('speed-value'), {childList: true, subtree: true,
+                                                               characterData: true});
+        for (const index of [0, 1, 2, 3]) {  // 1, 2, 5, 10 epochs a second
+            slider.value = String(index);
+            slider.dispatchEvent(new Event('change'));
+        }
+    }""")
+    page.wait_for_function("() => window.playground.speed === 10", timeout=WAIT_MS)
+    shown = page.evaluate("window.shown")
+    once_chosen = shown[shown.index("10 epochs/s"):]  # from the user's last choice on
+    assert set(once_chosen) == {"10 epochs/s"}, shown
+    assert page.locator("#speed").input_value() == "3"

@@ -37,6 +37,7 @@ let framesDrawn = 0;
 const drawTimes = []; // performance.now() of the frames drawn in the last 2 s
 let sent = 0; // messages are numbered; the server's answers carry the number they answer
 let newestLayoutRequest = 0; // the newest message that asks for a new layout
+let newestSpeedRequest = 0; // the newest speed asked for
 let linkRequest = 0; // the first message: the link, for the server to read
 let fallbacks = 0; // settings sent again after an error, before any network
 
@@ -356,6 +357,7 @@ function send(message) {
   if (!socket || socket.readyState !== WebSocket.OPEN) return;
   sent += 1;
   if (SETS_SETTINGS.includes(message.type)) newestLayoutRequest = sent;
+  if (message.type === "speed") newestSpeedRequest = sent;
   socket.send(JSON.stringify({ ...message, id: sent }));
 }
 
@@ -431,7 +433,9 @@ function onSettings(m) {
 function onState(m) {
   setPlaying(m.playing);
   if ("diverged" in m) setDiverged(m.diverged);
-  if ("speed" in m) {
+  // The answer to an older speed than the newest asked for must not move the slider back
+  // under the user's hand (the newer answer follows).
+  if ("speed" in m && !(typeof m.id === "number" && m.id < newestSpeedRequest)) {
     speed = m.speed;
     showSpeed(speed);
   }

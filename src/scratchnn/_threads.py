@@ -16,9 +16,10 @@ to a positive integer: the estimators' ``fit``, ``partial_fit`` and predictions 
 A BLAS library keeps one thread count per process, not per thread: when several threads of a
 process train at once, the limit is set by the first one in and restored by the last one out
 (a count under a lock), so one trial finishing does not lift the limit under another. (OpenBLAS
-0.3.31 was seen to ignore a count set from another thread once the main thread had set one:
-for trials that are threads of one process, the surest way is to set the limit once, in the
-main thread, before they start.)
+0.3.31 was seen to ignore a count set from one thread once another thread had set one: the
+last trial out then asks for the old count back and BLAS may keep the limit. For trials that
+are threads of one process, the surest way is to set the limit once, in the main thread,
+before they start.)
 """
 
 from __future__ import annotations

@@ -7,27 +7,12 @@ canvases. Skipped, loudly, only where no Chromium is installed."""
 from __future__ import annotations
 
 import itertools
-import os
 import re
-import shutil
-import signal
-import subprocess
-import sys
 
 import pytest
+from _playground_browser import WAIT_MS, new_page, open_page, require_browser, wait_for_frame
 
-CHROMIUM = os.environ.get("SCRATCHNN_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-WAIT_MS = 120_000  # an upper bound for a state to be reached, never a sleep
-
-if not os.path.exists(CHROMIUM):
-    pytest.skip("BROWSER TESTS SKIPPED: no Chromium at /usr/bin/chromium. Install Debian's "
-                "chromium (as root: apt-get update && apt-get install -y chromium; 'make test' "
-                "does it) to run the playground's end-to-end tests", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="BROWSER TESTS SKIPPED: "
-                               "playwright is not installed (pip install -e '.[dev]')")
-pytest.importorskip("starlette", reason="the playground extra is not installed")
+require_browser()
 
 pytestmark = pytest.mark.serial
 
@@ -39,59 +24,11 @@ LARGEST = ("?dataset=spirals&hidden=8,8,8,8,8,8"
            "&features=x1,x2,x1%5E2,x2%5E2,x1*x2,sin(x1),sin(x2)")
 
 
-@pytest.fixture(scope="module")
-def server():
-    """`scratchnn playground --port 0 --no-browser`; yields its URL once it says it is ready."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "scratchnn", "playground", "--port", "0", "--no-browser"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    line = process.stdout.readline()
-    assert "http://" in line, line
-    yield line.split()[2]
-    process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=30)
-    assert "Traceback" not in err, err
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-def new_page(browser, width=1400, scale=1):
-    # The page's Content-Security-Policy forbids eval, which Playwright's wait_for_function
-    # uses; the test context lifts it (the page itself never needs it).
-    context = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=True,
-                                  device_scale_factor=scale)
-    page = context.new_page()
-    page.errors = []
-    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    return page
-
-
 @pytest.fixture()
 def page(browser):
-    page = new_page(browser)
+    page = new_page(browser, 1400, 900)
     yield page
     page.context.close()
-
-
-def open_page(page, server, query: str = "") -> None:
-    page.goto(server + query)
-    wait_for_frame(page, "frame.epoch === 0")
-
-
-def wait_for_frame(page, condition: str) -> None:
-    """Wait until the newest frame of the current network satisfies ``condition``."""
-    page.wait_for_function(
-        f"() => {{ const p = window.playground; const frame = p && p.frame; "
-        f"return !!(frame && p.net && frame.version === p.net.version && ({condition})); }}",
-        timeout=WAIT_MS)
 
 
 def canvas_origin(page) -> tuple[float, float]:
@@ -133,7 +70,7 @@ def named(text: str, layer: int, source: int, target: int) -> float:
 
 @pytest.mark.parametrize("width", [400, 1400, 1920])
 def test_the_drawing_fills_its_column_at_every_width(browser, server, width):
-    page = new_page(browser, width)
+    page = new_page(browser, width, 900)
     open_page(page, server)
     sizes = page.evaluate("""() => {
         const canvas = document.getElementById('network');
@@ -163,7 +100,7 @@ def test_the_drawing_fills_its_column_at_every_width(browser, server, width):
 
 
 def test_the_drawing_is_crisp_on_a_high_density_screen(browser, server):
-    page = new_page(browser, 1400, scale=2)
+    page = new_page(browser, 1400, 900, device_scale_factor=2)
     open_page(page, server)
     css, backing = page.evaluate("""() => { const c = document.getElementById('network');
         return [c.getBoundingClientRect().width, c.width]; }""")
@@ -182,7 +119,7 @@ PICK_POINTS = """() => { const v = window.playground.network;
 
 
 def test_every_weight_and_bias_can_be_picked_at_six_layers_of_eight(browser, server):
-    page = new_page(browser, 1920)
+    page = new_page(browser, 1920, 900)
     open_page(page, server, LARGEST)
     assert page.evaluate("window.playground.network.width") >= 640
     sizes = page.evaluate("window.playground.net.sizes")
@@ -206,7 +143,7 @@ def test_every_weight_and_bias_can_be_picked_at_six_layers_of_eight(browser, ser
 
 
 def test_on_a_narrow_screen_every_weight_still_has_a_point_of_its_own(browser, server):
-    page = new_page(browser, 400)
+    page = new_page(browser, 400, 900)
     open_page(page, server, LARGEST)
     wrong = page.evaluate(f"""() => {{ const v = window.playground.network;
         return ({PICK_POINTS})().filter(([c, i, j, p]) => {{ const hit = v.weightAt(p.x, p.y);
@@ -314,7 +251,7 @@ def test_the_drawing_is_an_image_with_a_label(page, server):
 
 
 def test_frames_are_drawn_into_the_same_canvases(browser, server):
-    page = new_page(browser)
+    page = new_page(browser, 1400, 900)
     page.add_init_script("""
         window.canvasesMade = 0;
         const make = Document.prototype.createElement;

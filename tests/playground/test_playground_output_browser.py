@@ -9,53 +9,16 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import shutil
-import signal
-import subprocess
-import sys
 
 import pytest
+from _playground_browser import WAIT_MS, new_page, open_page, require_browser, wait_for_frame
 
-CHROMIUM = os.environ.get("SCRATCHNN_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-WAIT_MS = 120_000  # an upper bound for a state to be reached, never a sleep
+require_browser()
+
 DIVERGING = ("?dataset=plane&problem=regression&activation=linear&lr=10&hidden=8,8"
              "&optimizer=momentum")
 
-if not os.path.exists(CHROMIUM):
-    pytest.skip("BROWSER TESTS SKIPPED: no Chromium at /usr/bin/chromium. Install Debian's "
-                "chromium (as root: apt-get update && apt-get install -y chromium; 'make test' "
-                "does it) to run the playground's end-to-end tests", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="BROWSER TESTS SKIPPED: "
-                               "playwright is not installed (pip install -e '.[dev]')")
-pytest.importorskip("starlette", reason="the playground extra is not installed")
-
 pytestmark = pytest.mark.serial
-
-
-@pytest.fixture(scope="module")
-def server():
-    """`scratchnn playground --port 0 --no-browser`; yields its URL once it says it is ready."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "scratchnn", "playground", "--port", "0", "--no-browser"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    line = process.stdout.readline()
-    assert "http://" in line, line
-    yield line.split()[2]
-    process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=30)
-    assert "Traceback" not in err, err
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _text_messages(payload) -> dict | None:
@@ -66,11 +29,8 @@ def _text_messages(payload) -> dict | None:
 def page(browser, server):
     """A page at 1400 x 1000 that records console errors and the JSON messages it sends
     (``page.sent``) and receives (``page.received``)."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, bypass_csp=True)
-    page = context.new_page()
-    page.errors, page.sent, page.received = [], [], []
-    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page = new_page(browser)
+    page.sent, page.received = [], []
 
     def watch(ws):
         page.ws = ws
@@ -78,20 +38,7 @@ def page(browser, server):
         ws.on("framereceived", lambda p: page.received.append(_text_messages(p)))
     page.on("websocket", watch)
     yield page
-    context.close()
-
-
-def open_page(page, server, query: str = "") -> None:
-    page.goto(server + query)
-    wait_for_frame(page, "frame.epoch === 0")
-
-
-def wait_for_frame(page, condition: str) -> None:
-    """Wait until the newest frame of the current network satisfies ``condition``."""
-    page.wait_for_function(
-        f"() => {{ const p = window.playground; const frame = p && p.frame; "
-        f"return !!(frame && p.net && frame.version === p.net.version && ({condition})); }}",
-        timeout=WAIT_MS)
+    page.context.close()
 
 
 def output(page, call: str):

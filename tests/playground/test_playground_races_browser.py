@@ -4,74 +4,21 @@ or an uncaught exception in the page."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import subprocess
-import sys
-
 import pytest
+from _playground_browser import WAIT_MS, new_page, open_page, require_browser, wait_for_frame
 
-CHROMIUM = os.environ.get("SCRATCHNN_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-WAIT_MS = 120_000  # an upper bound for a state to be reached, never a sleep
-
-if not os.path.exists(CHROMIUM):
-    pytest.skip("BROWSER TESTS SKIPPED: no Chromium at /usr/bin/chromium. Install Debian's "
-                "chromium (as root: apt-get update && apt-get install -y chromium; 'make test' "
-                "does it) to run the playground's end-to-end tests", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="BROWSER TESTS SKIPPED: "
-                               "playwright is not installed (pip install -e '.[dev]')")
-pytest.importorskip("starlette", reason="the playground extra is not installed")
+require_browser()
 
 pytestmark = pytest.mark.serial
 
 
-@pytest.fixture(scope="module")
-def server():
-    """`scratchnn playground --port 0 --no-browser`; yields its URL once it says it is ready."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "scratchnn", "playground", "--port", "0", "--no-browser"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    line = process.stdout.readline()
-    assert "http://" in line, line
-    yield line.split()[2]
-    process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=30)
-    assert "Traceback" not in err, err
-    assert "a message failed" not in err, err
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture()
 def page(browser, server):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, bypass_csp=True)
-    page = context.new_page()
-    page.errors = []
-    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    page.goto(server)
-    wait_for_frame(page, "frame.epoch === 0")
+    page = new_page(browser)
+    open_page(page, server)
     yield page
     assert page.errors == []
-    context.close()
-
-
-def wait_for_frame(page, condition: str) -> None:
-    """Wait until the newest frame of the current network satisfies ``condition``."""
-    page.wait_for_function(
-        f"() => {{ const p = window.playground; const frame = p && p.frame; "
-        f"return !!(frame && p.net && frame.version === p.net.version && ({condition})); }}",
-        timeout=WAIT_MS)
+    page.context.close()
 
 
 def button(page, name: str):

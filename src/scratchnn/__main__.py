@@ -31,6 +31,22 @@ def _first_interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def _interrupt_again(unraisable) -> None:
+    """``sys.unraisablehook`` while the command runs: a Ctrl-C whose handler ran inside a
+    callback that cannot raise (a weak reference's, as the import system uses, or a
+    ``__del__``) would be printed as "Exception ignored" and lost. It is raised instead at the
+    next call of a Python function (a one-shot trace), in the command's own code."""
+    if issubclass(unraisable.exc_type, KeyboardInterrupt):
+        sys.settrace(_raise_interrupt)
+        return
+    sys.__unraisablehook__(unraisable)
+
+
+def _raise_interrupt(frame, event, arg):
+    sys.settrace(None)
+    raise KeyboardInterrupt
+
+
 def _ready(stage: str) -> None:
     """Say ``scratchnn: ready STAGE`` on stderr (when asked to); wait there when asked to."""
     wanted = os.environ.get(READY_VARIABLE)
@@ -46,6 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``scratchnn`` command; return its exit code (130 after Ctrl-C)."""
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not ignored (nohup &)
         signal.signal(signal.SIGINT, _first_interrupt)
+        sys.unraisablehook = _interrupt_again
     try:
         _ready("start")
         from .cli import main as run_command
@@ -56,6 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(INTERRUPTED, file=sys.stderr)
         return 130
     finally:  # done: a Ctrl-C now changes nothing (no traceback while Python shuts down)
+        if sys.gettrace() is _raise_interrupt:  # one that came too late to stop anything
+            sys.settrace(None)
+        if sys.unraisablehook is _interrupt_again:
+            sys.unraisablehook = sys.__unraisablehook__
         if signal.getsignal(signal.SIGINT) is _first_interrupt:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
 

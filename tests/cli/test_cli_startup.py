@@ -137,3 +137,45 @@ def test_ctrl_c_at_whatever_moment_it_lands_is_one_line(argv, cli_env):
     for _ in range(3):
         code, errors, _ = interrupt_at(cli_env, "start", *argv, wait=False)
         assert (code, errors) in ((130, [INTERRUPTED]), (0, [])), errors
+
+
+# A Ctrl-C whose handler runs inside a weak reference's callback (the import system uses them),
+# where Python cannot raise: the command given here drops an object with such a callback, which
+# sends the signal from inside it.
+INTERRUPT_IN_A_CALLBACK = """
+import os, signal, sys, weakref
+import scratchnn.__main__ as entry
+import scratchnn.cli
+
+def in_a_callback(_):
+    os.kill(os.getpid(), signal.SIGINT)
+    for _ in range(1000):  # the handler runs here, inside the callback
+        pass
+
+def command(argv):
+    class Thing:
+        pass
+    thing = Thing()
+    ref = weakref.ref(thing, in_a_callback)
+    del thing
+    for _ in range(1000):
+        CALLS_AFTER and (lambda: None)()  # the command's own code goes on
+    print("finished", ref() is None)
+    return 0
+
+CALLS_AFTER = {calls_after}
+scratchnn.cli.main = command
+sys.exit(entry.main([]))
+"""
+
+
+@posix_only
+@pytest.mark.parametrize("calls_after", [True, False])
+def test_ctrl_c_inside_a_callback_is_one_line_not_an_ignored_traceback(calls_after, cli_env):
+    done = subprocess.run([sys.executable, "-c", INTERRUPT_IN_A_CALLBACK.format(
+        calls_after=calls_after)], env=cli_env, capture_output=True, text=True, timeout=120)
+    if calls_after:  # raised at the command's next call: it stops there
+        assert (done.returncode, done.stderr.splitlines(), done.stdout) == (130, [INTERRUPTED],
+                                                                            "")
+    else:  # it came when nothing was left to stop: the command finished, nothing is printed
+        assert (done.returncode, done.stderr, done.stdout) == (0, "", "finished True\n")
